@@ -1,0 +1,90 @@
+package boards
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Lab is the network and export a board boots with. Zero fields take the
+// profile's defaults (see [Profile.Lab]).
+type Lab struct {
+	ServerIP netip.Addr
+	BoardIP  netip.Addr
+	Gateway  netip.Addr
+	Netmask  netip.Addr
+	// Export is the path the kernel mounts from bootrig's NFS server: the
+	// root filesystem's absolute path, or "/".
+	Export string
+	// Image is the uImage's file name on the TFTP server.
+	Image string
+}
+
+// Lab fills the zero fields of l from the profile's defaults and checks
+// that the result is a usable network.
+func (p *Profile) Lab(l Lab) (Lab, error) {
+	def := func(v *netip.Addr, d netip.Addr) {
+		if !v.IsValid() {
+			*v = d
+		}
+	}
+	def(&l.ServerIP, p.Network.ServerIP)
+	def(&l.BoardIP, p.Network.BoardIP)
+	def(&l.Gateway, p.Network.Gateway)
+	def(&l.Netmask, p.Network.Netmask)
+	if l.Export == "" {
+		l.Export = "/"
+	}
+	if l.Image == "" {
+		l.Image = "uImage"
+	}
+	bits, ok := MaskBits(l.Netmask)
+	if !ok {
+		return l, fmt.Errorf("netmask %s is not a netmask (want e.g. 255.255.255.0)", l.Netmask)
+	}
+	for name, ip := range map[string]netip.Addr{"server IP": l.ServerIP, "board IP": l.BoardIP, "gateway": l.Gateway} {
+		if !ip.Is4() {
+			return l, fmt.Errorf("%s %s is not an IPv4 address", name, ip)
+		}
+	}
+	if !netip.PrefixFrom(l.ServerIP, bits).Contains(l.BoardIP) {
+		return l, fmt.Errorf("board IP %s is not on the server's network %s/%d", l.BoardIP, l.ServerIP, bits)
+	}
+	if !strings.HasPrefix(l.Export, "/") || strings.ContainsAny(l.Export, ", \t\n") {
+		return l, fmt.Errorf("export %q must be an absolute path without commas or spaces", l.Export)
+	}
+	return l, nil
+}
+
+// Bootargs is the kernel command line for booting with its root on
+// bootrig's NFS server.
+func (p *Profile) Bootargs(l Lab) string {
+	args := []string{
+		"noinitrd", "root=/dev/nfs", "rw",
+		fmt.Sprintf("nfsroot=%s:%s,%s", l.ServerIP, l.Export, p.NFS.Options),
+		fmt.Sprintf("ip=%s:%s:%s:%s::%s:off", l.BoardIP, l.ServerIP, l.Gateway, l.Netmask, p.Linux.Interface),
+		fmt.Sprintf("console=%s,%d", p.Linux.Console, p.Linux.Baud),
+		"init=" + p.Linux.Init,
+	}
+	if p.Linux.Mem != "" {
+		args = append(args, "mem="+p.Linux.Mem)
+	}
+	if p.Linux.Extra != "" {
+		args = append(args, p.Linux.Extra)
+	}
+	return strings.Join(args, " ")
+}
+
+// Bootcmd is the U-Boot command that fetches the uImage by TFTP and boots it.
+func (p *Profile) Bootcmd(l Lab) string {
+	addr := func(region string) string {
+		if r, ok := p.Memory.Regions[region]; ok {
+			return r.Addr.String()
+		}
+		return ""
+	}
+	return strings.NewReplacer(
+		"{kernel}", addr("kernel"), "{ramdisk}", addr("ramdisk"),
+		"{fdt}", addr("fdt"), "{image}", l.Image,
+	).Replace(p.UBoot.Bootcmd)
+}

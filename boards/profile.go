@@ -1,0 +1,140 @@
+// Package boards holds board profiles: what bootrig needs to know about a
+// board to build for it, drive its U-Boot and boot it from the network.
+//
+// Start with [Lookup] (a shipped or user profile by name) or [LoadFile]
+// (a profile from a path), then [Profile.Bootargs] and [Profile.Bootcmd]
+// for the kernel command line and U-Boot boot command they imply.
+//
+// Profiles are YAML. Shipped ones are embedded from profiles/*.yaml; user
+// ones live in ~/.config/bootrig/boards/*.yaml and override shipped ones of
+// the same name.
+package boards
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Profile describes one board. Field tags name the YAML keys; every key is
+// required unless its comment says optional.
+type Profile struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Docs        string `yaml:"docs"` // link to the board's documentation
+	Arch        string `yaml:"arch"` // "arm"
+
+	// CrossCompile lists cross-compiler prefixes to try, in order.
+	CrossCompile []string `yaml:"cross_compile"`
+
+	Kernel  Kernel  `yaml:"kernel"`
+	Busybox Busybox `yaml:"busybox"`
+	Memory  Memory  `yaml:"memory"`
+	UBoot   UBoot   `yaml:"uboot"`
+	Linux   Linux   `yaml:"linux"`
+	Network Network `yaml:"network"`
+	NFS     NFS     `yaml:"nfs"`
+	Serial  Serial  `yaml:"serial"`
+	QEMU    *QEMU   `yaml:"qemu,omitempty"` // optional: emulated boards only
+
+	// Source is where the profile was loaded from ("embedded:qemu-arm.yaml"
+	// or a file path). Set by the loader, not read from YAML.
+	Source string `yaml:"-"`
+}
+
+// Kernel is how the kernel is configured, built and wrapped.
+type Kernel struct {
+	Defconfig string `yaml:"defconfig"` // e.g. "mini2440_defconfig", "tinyconfig"
+	Fragment  string `yaml:"fragment"`  // Kconfig fragment merged over the defconfig
+	Image     string `yaml:"image"`     // make target: "zImage"
+	LoadAddr  Addr   `yaml:"load_addr"` // uImage load address
+	EntryAddr Addr   `yaml:"entry_addr"`
+	// DTB is "none", "fdtcontroladdr" (U-Boot's own device tree, as QEMU
+	// hands it over) or "file:NAME.dtb" (built by the kernel, sent by TFTP).
+	DTB string `yaml:"dtb"`
+}
+
+// Busybox is how busybox is configured.
+type Busybox struct {
+	Fragment string `yaml:"fragment"` // applied over defconfig; CONFIG_STATIC=y at least
+}
+
+// Memory is the board's RAM and the regions U-Boot loads files into.
+type Memory struct {
+	Base Addr `yaml:"base"`
+	Size Size `yaml:"size"`
+	// Regions are where U-Boot's tftp puts files: "kernel" is required,
+	// "ramdisk", "fdt" and "script" are optional. They must lie in RAM and
+	// not overlap each other.
+	Regions map[string]Region `yaml:"regions"`
+}
+
+// Region is a window of board memory.
+type Region struct {
+	Addr Addr `yaml:"addr"`
+	Size Size `yaml:"size"`
+}
+
+// End is the first address after the region.
+func (r Region) End() uint64 { return uint64(r.Addr) + uint64(r.Size) }
+
+// UBoot is how the board's U-Boot behaves on its console.
+type UBoot struct {
+	Prompt       Regexp        `yaml:"prompt"`        // e.g. "MINI2440 # $"
+	Autoboot     Regexp        `yaml:"autoboot"`      // countdown text
+	InterruptKey string        `yaml:"interrupt_key"` // sent to stop autoboot
+	Bootdelay    int           `yaml:"bootdelay"`     // seconds, as shipped
+	CBSize       int           `yaml:"cbsize"`        // CONFIG_SYS_CBSIZE: longest console line + NUL
+	FIFO         int           `yaml:"fifo"`          // input FIFO bytes: typing chunk size
+	CharDelay    time.Duration `yaml:"char_delay"`    // pause between characters; 0 for none
+	Hush         bool          `yaml:"hush"`          // hush shell (quotes, ;, if)
+	Saveenv      bool          `yaml:"saveenv"`       // saveenv works on this board
+	// Bootcmd is the boot command with placeholders {kernel}, {ramdisk},
+	// {fdt} (region addresses) and {image} (the uImage's file name).
+	Bootcmd string `yaml:"bootcmd"`
+}
+
+// Linux is what the kernel and userland need on the command line.
+type Linux struct {
+	Console     string `yaml:"console"` // device: "ttySAC0"
+	Baud        int    `yaml:"baud"`
+	Mem         string `yaml:"mem"`          // optional: "64M" adds mem=64M
+	Init        string `yaml:"init"`         // "/linuxrc"
+	Interface   string `yaml:"interface"`    // NIC the kernel configures: "eth0"
+	ShellPrompt Regexp `yaml:"shell_prompt"` // the board's shell prompt
+	Extra       string `yaml:"extra"`        // optional: appended to the command line
+}
+
+// Network is the board's default lab network.
+type Network struct {
+	BoardIP  netip.Addr `yaml:"board_ip"`
+	ServerIP netip.Addr `yaml:"server_ip"`
+	Gateway  netip.Addr `yaml:"gateway"`
+	Netmask  netip.Addr `yaml:"netmask"`
+	NIC      string     `yaml:"nic"` // optional: the board's Ethernet chip, for people
+}
+
+// NFS is how the kernel mounts its root.
+type NFS struct {
+	// Options for nfsroot=; bootrig's server speaks NFSv3 over TCP, so
+	// they must say v3 (or vers=3) and tcp (or proto=tcp).
+	Options string `yaml:"options"`
+}
+
+// Serial is the board's console port on the host.
+type Serial struct {
+	Port string `yaml:"port"` // default port spec; "qemu" for the emulated board
+	Baud int    `yaml:"baud"`
+}
+
+// QEMU describes how to emulate the board.
+type QEMU struct {
+	Binary  string `yaml:"binary"`  // qemu-system-arm
+	Machine string `yaml:"machine"` // virt
+	CPU     string `yaml:"cpu"`     // cortex-a15
+	Memory  string `yaml:"memory"`  // -m value: "128M"
+	BIOS    string `yaml:"bios"`    // U-Boot binary
+	// EnvSize is the size of U-Boot's environment in the second pflash
+	// bank (CONFIG_ENV_SIZE); FlashSize the bank's size.
+	EnvSize   Size `yaml:"env_size"`
+	FlashSize Size `yaml:"flash_size"`
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bootrig/bootrig/boards"
+)
+
+// serveEnv is what serve's parts share: the board, where to listen, the
+// logger. startTFTP and startNFS read their own flags from the context.
+type serveEnv struct {
+	Board  *boards.Profile
+	Listen netip.Addr // unspecified: all addresses
+	OutDir string     // the board's build output (TFTP root, rootfs parent)
+	Log    *slog.Logger
+}
+
+func serveCommand() *cli.Command {
+	flags := append(boardFlags(),
+		&cli.StringFlag{Name: "listen", Usage: "listen on `IP` only (default: all addresses)"},
+		&cli.BoolFlag{Name: "no-tftp", Usage: "do not start the TFTP server"},
+		&cli.BoolFlag{Name: "no-nfs", Usage: "do not start the NFS server"},
+	)
+	flags = append(flags, tftpFlags()...)
+	flags = append(flags, nfsFlags()...)
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve the kernel over TFTP and the root filesystem over NFS until interrupted",
+		UsageText: "bootrig serve [--board NAME] [--tftp-root DIR] [--rootfs DIR] [--listen IP]\n\n" +
+			"Example: serve a mini2440's build output to the lab LAN on 192.168.1.113:\n" +
+			"   bootrig serve --board mini2440 --listen 192.168.1.113",
+		Flags:  flags,
+		Action: runServe,
+	}
+}
+
+func runServe(c *cli.Context) error {
+	p, err := board(c)
+	if err != nil {
+		return err
+	}
+	env := &serveEnv{Board: p, OutDir: outDir(p.Name), Log: logger(c)}
+	if s := c.String("listen"); s != "" {
+		if env.Listen, err = netip.ParseAddr(s); err != nil {
+			return usagef("serve", "--listen %q is not an IP address", s)
+		}
+	}
+	if c.Bool("no-tftp") && c.Bool("no-nfs") {
+		return usagef("serve", "--no-tftp and --no-nfs leave nothing to serve")
+	}
+	ctx := c.Context
+	var stops []func(context.Context) error
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for i := len(stops) - 1; i >= 0; i-- {
+			if err := stops[i](sctx); err != nil {
+				env.Log.Warn("shutdown", "err", err)
+			}
+		}
+	}()
+	for _, part := range []struct {
+		off   string
+		start func(context.Context, *cli.Context, *serveEnv) (func(context.Context) error, error)
+	}{{"no-tftp", startTFTP}, {"no-nfs", startNFS}} {
+		if c.Bool(part.off) {
+			continue
+		}
+		stop, err := part.start(ctx, c, env)
+		if err != nil {
+			return err
+		}
+		stops = append(stops, stop)
+	}
+	fmt.Fprintf(c.App.Writer, "serving board %s from %s; Ctrl-C stops\n", p.Name, filepath.Clean(env.OutDir))
+	<-ctx.Done()
+	return nil
+}
