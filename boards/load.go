@@ -144,7 +144,7 @@ func Parse(source string, data []byte) (*Profile, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &FieldError{File: source, Msg: "file is empty"}
 		}
-		return nil, yamlError(source, err)
+		return nil, yamlError(source, data, err)
 	}
 	p.Source = source
 	if err := p.Validate(); err != nil {
@@ -153,10 +153,14 @@ func Parse(source string, data []byte) (*Profile, error) {
 	return &p, nil
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+var (
+	yamlLine   = regexp.MustCompile(`line (\d+): (.*)`)
+	quotedWord = regexp.MustCompile(`"([^"]*)"`)
+)
 
-// yamlError turns yaml.v3's message into a FieldError with file and line.
-func yamlError(source string, err error) error {
+// yamlError turns yaml.v3's message into a FieldError with file, line and
+// the dotted path of the field.
+func yamlError(source string, data []byte, err error) error {
 	msg := err.Error()
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -164,14 +168,58 @@ func yamlError(source string, err error) error {
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	fe := &FieldError{File: source, Msg: msg}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		fmt.Sscan(m[1], &fe.Line)
 		fe.Msg = m[2]
+	} else if m := quotedWord.FindStringSubmatch(msg); m != nil {
+		// An error from a standard type (an IP address) has no line:
+		// find the value it quotes.
+		fe.Line = lineOfValue(&root, m[1])
 	}
 	if i := strings.Index(fe.Msg, "field "); i >= 0 && strings.Contains(fe.Msg, "not found in type") {
-		name := strings.Fields(fe.Msg[i+len("field "):])[0]
-		fe.Field = name
 		fe.Msg = "unknown field (check its spelling and the field list in boards/profile.go)"
 	}
+	if fe.Line > 0 {
+		fe.Field = keyPathAt(&root, fe.Line, "")
+	}
 	return fe
+}
+
+// keyPathAt returns the dotted path of the mapping key or value on line.
+func keyPathAt(n *yaml.Node, line int, prefix string) string {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if p := keyPathAt(c, line, prefix); p != "" {
+				return p
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := strings.TrimPrefix(prefix+"."+k.Value, ".")
+			if k.Line == line || (v.Kind == yaml.ScalarNode && v.Line == line) {
+				return path
+			}
+			if p := keyPathAt(v, line, path); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// lineOfValue returns the line of the first scalar whose value is v.
+func lineOfValue(n *yaml.Node, v string) int {
+	if n.Kind == yaml.ScalarNode && n.Value == v {
+		return n.Line
+	}
+	for _, c := range n.Content {
+		if l := lineOfValue(c, v); l > 0 {
+			return l
+		}
+	}
+	return 0
 }

@@ -30,7 +30,7 @@ func (a Addr) String() string { return fmt.Sprintf("0x%08x", uint32(a)) }
 func (a *Addr) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseAddr(n.Value)
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %v", n.Line, err)
 	}
 	*a = v
 	return nil
@@ -77,7 +77,7 @@ func (s Size) String() string {
 func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseSize(n.Value)
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %v", n.Line, err)
 	}
 	*s = v
 	return nil
@@ -93,7 +93,7 @@ type Regexp struct{ *regexp.Regexp }
 func (r *Regexp) UnmarshalYAML(n *yaml.Node) error {
 	re, err := regexp.Compile(n.Value)
 	if err != nil {
-		return fmt.Errorf("bad regexp %q: %v", n.Value, err)
+		return fmt.Errorf("line %d: bad regexp %q: %v", n.Line, n.Value, err)
 	}
 	r.Regexp = re
 	return nil

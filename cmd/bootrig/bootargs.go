@@ -1,7 +1,47 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
 
 func bootargsCommand() *cli.Command {
-	return notYet("bootargs", "print the kernel command line and U-Boot bootcmd for a board", "foundation")
+	return &cli.Command{
+		Name:  "bootargs",
+		Usage: "print the kernel command line and U-Boot bootcmd for a board",
+		UsageText: "bootrig bootargs [--board NAME] [--server-ip IP --board-ip IP --gateway IP --netmask MASK --rootfs DIR] [--json]\n\n" +
+			"Example: the classic mini2440 lab, root filesystem in /srv/mini2440:\n" +
+			"   bootrig bootargs --board mini2440 --server-ip 192.168.1.113 --board-ip 192.168.1.244 \\\n" +
+			"      --gateway 192.168.1.1 --netmask 255.255.255.0 --rootfs /srv/mini2440",
+		Flags:  append(append(boardFlags(), labFlags()...), jsonFlag),
+		Action: runBootargs,
+	}
+}
+
+func runBootargs(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("bootargs", "unexpected argument %q (flags go before it?)", c.Args().First())
+	}
+	p, err := board(c)
+	if err != nil {
+		return err
+	}
+	l, err := lab(c, p)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Board    string `json:"board"`
+		Bootargs string `json:"bootargs"`
+		Bootcmd  string `json:"bootcmd"`
+		ServerIP string `json:"serverip"`
+		BoardIP  string `json:"ipaddr"`
+		Export   string `json:"export"`
+	}{p.Name, p.Bootargs(l), p.Bootcmd(l), l.ServerIP.String(), l.BoardIP.String(), l.Export}
+	if c.Bool("json") {
+		return writeJSON(c, out)
+	}
+	fmt.Fprintf(c.App.Writer, "bootargs=%s\nbootcmd=%s\n", out.Bootargs, out.Bootcmd)
+	return nil
 }

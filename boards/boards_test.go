@@ -1,0 +1,250 @@
+package boards
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestShippedProfiles checks the rules every shipped profile must keep.
+func TestShippedProfiles(t *testing.T) {
+	all, err := Catalog{}.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, p := range all {
+		names[p.Name] = true
+		t.Run(p.Name, func(t *testing.T) {
+			if want := "embedded:" + p.Name + ".yaml"; p.Source != want {
+				t.Errorf("profile %s lives in %s, want %s (file named for the board)", p.Name, p.Source, want)
+			}
+			if !strings.HasPrefix(p.Docs, "https://") {
+				t.Errorf("docs %q: want an https link", p.Docs)
+			}
+			if !p.UBoot.Prompt.MatchString(promptSample(p)) {
+				t.Errorf("uboot.prompt %q does not match a prompt line", p.UBoot.Prompt)
+			}
+			if !p.Linux.ShellPrompt.MatchString("/ # ") {
+				t.Errorf("linux.shell_prompt %q does not match busybox's root prompt", p.Linux.ShellPrompt)
+			}
+			for _, pre := range p.CrossCompile {
+				if !strings.HasSuffix(pre, "-") {
+					t.Errorf("cross_compile prefix %q must end in '-'", pre)
+				}
+			}
+			for _, line := range strings.Split(p.Kernel.Fragment, "\n") {
+				if line = strings.TrimSpace(line); line != "" && !kconfigLine.MatchString(line) {
+					t.Errorf("kernel.fragment line %q is not CONFIG_X=v or '# CONFIG_X is not set' or a comment", line)
+				}
+			}
+			l, err := p.Lab(Lab{})
+			if err != nil {
+				t.Fatalf("default lab: %v", err)
+			}
+			cmd := p.Bootcmd(l)
+			if strings.ContainsAny(cmd, "{}") && !strings.Contains(cmd, "${") {
+				t.Errorf("bootcmd %q has an unexpanded placeholder", cmd)
+			}
+			if n := len("setenv bootargs ") + len(p.Bootargs(Lab{ServerIP: l.ServerIP, BoardIP: l.BoardIP, Gateway: l.Gateway, Netmask: l.Netmask, Export: "/"})); n >= p.UBoot.CBSize {
+				t.Errorf("setenv bootargs with export / is %d characters, over CBSIZE %d", n, p.UBoot.CBSize)
+			}
+		})
+	}
+	for _, want := range []string{"mini2440", "qemu-arm", Default} {
+		if !names[want] {
+			t.Errorf("no shipped profile %q", want)
+		}
+	}
+}
+
+var kconfigLine = regexp.MustCompile(`^(CONFIG_[A-Za-z0-9_]+=.+|# CONFIG_[A-Za-z0-9_]+ is not set|#.*)$`)
+
+func promptSample(p *Profile) string {
+	if p.Name == "mini2440" {
+		return "MINI2440 # "
+	}
+	return "=> "
+}
+
+// TestBootargsGolden is the classic mini2440 command line, made correct
+// for bootrig's NFSv3-over-TCP server.
+func TestBootargsGolden(t *testing.T) {
+	for _, tc := range []struct {
+		board, export, bootargs, bootcmd string
+	}{
+		{
+			board: "mini2440", export: "/srv/mini2440/rootfs",
+			bootargs: "noinitrd root=/dev/nfs rw nfsroot=192.168.1.113:/srv/mini2440/rootfs,v3,tcp,nolock " +
+				"ip=192.168.1.244:192.168.1.113:192.168.1.1:255.255.255.0::eth0:off console=ttySAC0,115200 init=/linuxrc mem=64M",
+			bootcmd: "tftp 0x30008000 uImage; bootm 0x30008000",
+		},
+		{
+			board: "qemu-arm", export: "/",
+			bootargs: "noinitrd root=/dev/nfs rw nfsroot=192.168.1.113:/,v3,tcp,nolock,lookupcache=positive,rsize=1048576,wsize=1048576 " +
+				"ip=192.168.1.244:192.168.1.113:192.168.1.1:255.255.255.0::eth0:off console=ttyAMA0,115200 init=/sbin/init",
+			bootcmd: "tftp ${kernel_addr_r} uImage; bootm ${kernel_addr_r} - ${fdtcontroladdr}",
+		},
+	} {
+		p, err := Catalog{}.Lookup(tc.board)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := p.Lab(Lab{
+			ServerIP: netip.MustParseAddr("192.168.1.113"), BoardIP: netip.MustParseAddr("192.168.1.244"),
+			Gateway: netip.MustParseAddr("192.168.1.1"), Netmask: netip.MustParseAddr("255.255.255.0"),
+			Export: tc.export,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Bootargs(l); got != tc.bootargs {
+			t.Errorf("%s bootargs:\n got %s\nwant %s", tc.board, got, tc.bootargs)
+		}
+		if got := p.Bootcmd(l); got != tc.bootcmd {
+			t.Errorf("%s bootcmd:\n got %s\nwant %s", tc.board, got, tc.bootcmd)
+		}
+	}
+}
+
+func TestLabErrors(t *testing.T) {
+	p, err := Catalog{}.Lookup("mini2440")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := netip.MustParseAddr
+	for _, tc := range []struct {
+		name string
+		lab  Lab
+		want string
+	}{
+		{"bad netmask", Lab{Netmask: ip("255.0.255.0")}, "is not a netmask"},
+		{"board off-net", Lab{BoardIP: ip("10.0.0.2")}, "not on the server's network"},
+		{"relative export", Lab{Export: "srv/x"}, "must be an absolute path"},
+		{"comma in export", Lab{Export: "/srv/a,b"}, "without commas"},
+		{"ipv6 server", Lab{ServerIP: ip("fe80::1")}, "not an IPv4 address"},
+	} {
+		if _, err := p.Lab(tc.lab); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Lab() = %v, want error containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestProfileErrors loads broken profiles and checks each error names the
+// file and the field.
+func TestProfileErrors(t *testing.T) {
+	good, err := shipped.ReadFile("profiles/mini2440.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(old, new string) string {
+		s := string(good)
+		if !strings.Contains(s, old) {
+			t.Fatalf("test setup: %q not in mini2440.yaml", old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+	for _, tc := range []struct {
+		name, yaml, field, want string
+	}{
+		{"unknown field", edit("arch: arm", "arch: arm\nfavourite_colour: blue"), "favourite_colour", "unknown field"},
+		{"unknown nested field", edit("  cbsize: 256", "  cbsize: 256\n  cbsise: 256"), "uboot.cbsise", "unknown field"},
+		{"missing name", edit("name: mini2440", ""), "name", "missing"},
+		{"missing prompt", edit("  prompt: 'MINI2440 # $'", ""), "uboot.prompt", "missing"},
+		{"load address over 32 bits", edit("load_addr: 0x30008000", "load_addr: 0x130008000"), "kernel.load_addr", "does not fit in 32 bits"},
+		{"load address not a number", edit("load_addr: 0x30008000", "load_addr: 0x3000z000"), "kernel.load_addr", "is not a number"},
+		{"load address outside RAM", edit("load_addr: 0x30008000", "load_addr: 0x20008000"), "kernel.load_addr", "outside RAM"},
+		{"overlapping regions", edit("ramdisk: {addr: 0x31000000", "ramdisk: {addr: 0x30400000"), "memory.regions.kernel", "overlaps memory.regions.ramdisk"},
+		{"region outside RAM", edit("ramdisk: {addr: 0x31000000, size: 16M}", "ramdisk: {addr: 0x33000000, size: 32M}"), "memory.regions.ramdisk", "outside RAM"},
+		{"malformed board ip", edit("board_ip: 192.168.1.244", "board_ip: 192.168.1.300"), "network.board_ip", "192.168.1.300"},
+		{"netmask not a mask", edit("netmask: 255.255.255.0", "netmask: 255.0.255.0"), "network.netmask", "is not a netmask"},
+		{"board off the network", edit("board_ip: 192.168.1.244", "board_ip: 10.1.1.1"), "network.board_ip", "not on the server's network"},
+		{"nfs v2", edit("options: v3,tcp,nolock", "options: v2,tcp"), "nfs.options", "NFSv3 only"},
+		{"nfs without tcp", edit("options: v3,tcp,nolock", "options: v3,nolock"), "nfs.options", "must include v3 and tcp"},
+		{"bad regexp", edit("  prompt: 'MINI2440 # $'", "  prompt: 'MINI2440 (# $'"), "uboot.prompt", "bad regexp"},
+		{"dynamic busybox", edit("CONFIG_STATIC=y", "CONFIG_STATIC=n"), "busybox.fragment", "CONFIG_STATIC=y"},
+		{"tiny cbsize", edit("cbsize: 256", "cbsize: 16"), "uboot.cbsize", "too small"},
+		{"bad dtb", edit("dtb: none", "dtb: maybe"), "kernel.dtb", "want none"},
+		{"empty file", "", "", "file is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "broken.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadFile(path)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("LoadFile = %v, want an ErrInvalid", err)
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.File != path {
+				t.Fatalf("error %v does not name the file %s", err, path)
+			}
+			if tc.field != "" && fe.Field != tc.field {
+				t.Errorf("error %q names field %q, want %q", err, fe.Field, tc.field)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestUserProfiles(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := shipped.ReadFile("profiles/mini2440.yaml")
+	mine := strings.Replace(string(good), "name: mini2440", "name: my-mini2440", 1)
+	mine = strings.Replace(mine, "192.168.1.244", "192.168.1.50", 1)
+	if err := os.WriteFile(filepath.Join(dir, "my-mini2440.yaml"), []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := Catalog{UserDir: dir}
+	p, err := c.Lookup("my-mini2440")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Network.BoardIP.String() != "192.168.1.50" || p.Source != filepath.Join(dir, "my-mini2440.yaml") {
+		t.Errorf("user profile: board IP %s from %s", p.Network.BoardIP, p.Source)
+	}
+	if _, err := c.Lookup("mini2440"); err != nil {
+		t.Errorf("shipped profile lost when a user dir exists: %v", err)
+	}
+	_, err = c.Lookup("nope")
+	if !errors.Is(err, ErrUnknownBoard) || !strings.Contains(err.Error(), "my-mini2440, qemu-arm") {
+		t.Errorf("Lookup(nope) = %v, want ErrUnknownBoard listing the known boards", err)
+	}
+	// A broken user profile is an error, not silently skipped.
+	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Lookup("mini2440"); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bad.yaml") {
+		t.Errorf("broken user profile: %v, want an error naming bad.yaml", err)
+	}
+}
+
+func TestParseSizeAddr(t *testing.T) {
+	for in, want := range map[string]Size{"64M": 64 << 20, "256K": 256 << 10, "0x40000": 0x40000, "1G": 1 << 30, "4G": 4 << 30} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "M", "5G", "-1", "12Q"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) succeeded", bad)
+		}
+	}
+	if a, err := ParseAddr("0xffffffff"); err != nil || a != 0xffffffff {
+		t.Errorf("ParseAddr(0xffffffff) = %v, %v", a, err)
+	}
+	if _, err := ParseAddr("0x100000000"); err == nil {
+		t.Error("ParseAddr(0x100000000) succeeded")
+	}
+}
