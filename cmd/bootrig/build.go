@@ -1,7 +1,101 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/bootrig/bootrig/crossbuild"
+)
 
 func buildCommand() *cli.Command {
-	return notYet("build", "cross-build the kernel, busybox and the root filesystem", "cross-build")
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "cross-build the kernel, busybox and the root filesystem",
+		ArgsUsage: "[kernel|busybox|rootfs|all]",
+		Description: "Builds out of tree in ~/.cache/bootrig/BOARD from offline sources (Debian's linux-source\n" +
+			"and busybox source packages by default) and writes the uImage and rootfs/ to --out.\n" +
+			"A second build with nothing changed runs no make.",
+		Flags: append(boardFlags(),
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` (default: ~/.cache/bootrig/BOARD/out)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+			&cli.StringFlag{Name: "cross-compile", Usage: "toolchain `PREFIX`, e.g. arm-linux-gnueabi- (default: the profile's, first on PATH)"},
+			&cli.StringFlag{Name: "kernel-src", Usage: "kernel source `DIR|TARBALL` (default: /usr/src/linux-source-*.tar.xz)"},
+			&cli.StringFlag{Name: "busybox-src", Usage: "busybox source `DIR|TARBALL` (default: 'apt-get source busybox', once)"},
+			&cli.StringSliceFlag{Name: "overlay", Usage: "copy `DIR` over the rootfs (repeatable; later ones win)"},
+			&cli.BoolFlag{Name: "clean-rootfs", Usage: "start the rootfs from scratch instead of keeping what is in it"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "make -j `N` (default: number of CPUs)"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return usagef(c.Command.FullName(), "want at most one target, got %q", c.Args().Slice())
+			}
+			target, err := crossbuild.ParseTarget(c.Args().First())
+			if err != nil {
+				return usagef(c.Command.FullName(), "%v", err)
+			}
+			p, err := board(c)
+			if err != nil {
+				return err
+			}
+			cfg := crossbuild.Config{
+				Board: p, Target: target, Cache: cacheDir(), Out: c.String("out"),
+				CrossCompile: c.String("cross-compile"), KernelSrc: c.String("kernel-src"), BusyboxSrc: c.String("busybox-src"),
+				Overlays: c.StringSlice("overlay"), CleanRootFS: c.Bool("clean-rootfs"), Jobs: c.Int("jobs"),
+				Progress: c.App.ErrWriter, Bar: writerIsTerminal(c.App.ErrWriter),
+			}
+			res, err := crossbuild.Build(c.Context, cfg)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				enc := json.NewEncoder(c.App.Writer)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			printBuild(c.App.Writer, res)
+			return nil
+		},
+	}
+}
+
+// printBuild prints the size report and the output paths.
+func printBuild(w io.Writer, r crossbuild.Result) {
+	row := func(name, path string, size int64) {
+		if path == "" {
+			return
+		}
+		if size > 0 {
+			fmt.Fprintf(w, "%-9s %-9s %s\n", name, sizeString(size), path)
+			return
+		}
+		fmt.Fprintf(w, "%-9s %-9s %s\n", name, "", path)
+	}
+	row("zImage", r.ZImage, r.Sizes.ZImage)
+	row("uImage", r.UImage, r.Sizes.UImage)
+	row("dtb", r.DTB, 0)
+	row("busybox", r.Busybox, r.Sizes.Busybox)
+	row("rootfs", r.RootFS, r.Sizes.RootFS)
+	row("devtable", r.DevTable, 0)
+	row("log", r.Log, 0)
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// writerIsTerminal reports whether w is a terminal (for progress bars).
+func writerIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

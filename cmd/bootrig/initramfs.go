@@ -1,7 +1,64 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bootrig/bootrig/crossbuild"
+	"github.com/bootrig/bootrig/devtable"
+)
 
 func initramfsCommand() *cli.Command {
-	return notYet("initramfs", "pack a directory into a gzip'd cpio newc initramfs", "cross-build")
+	return &cli.Command{
+		Name:      "initramfs",
+		Usage:     "pack a directory into a gzip'd cpio newc initramfs",
+		ArgsUsage: "DIR OUT.cpio.gz",
+		Description: "Device nodes come from a device table (gen_init_cpio syntax): --devtable FILE, else\n" +
+			"DIR.devtable beside DIR when it exists (bootrig build writes rootfs.devtable), else\n" +
+			"the default table for the board's console. No root privileges are needed.",
+		Flags: append(boardFlags(),
+			&cli.StringFlag{Name: "devtable", Usage: "device table `FILE` (gen_init_cpio syntax)"},
+			&cli.BoolFlag{Name: "uimage", Usage: "write a U-Boot ramdisk image (for 'bootm KERNEL INITRD') instead of the bare .cpio.gz"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 2 {
+				return usagef(c.Command.FullName(), "want DIR and OUT, got %d arguments", c.NArg())
+			}
+			dir, out := c.Args().Get(0), c.Args().Get(1)
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return usagef(c.Command.FullName(), "%s is not a directory", dir)
+			}
+			table, err := initramfsTable(c, dir)
+			if err != nil {
+				return err
+			}
+			return crossbuild.Initramfs{Dir: dir, Table: table, UImage: c.Bool("uimage")}.WriteFile(c.Context, out)
+		},
+	}
+}
+
+// initramfsTable reads the device table the flags (or DIR.devtable) name,
+// or the board's default one.
+func initramfsTable(c *cli.Context, dir string) ([]devtable.Entry, error) {
+	name := c.String("devtable")
+	if name == "" {
+		if _, err := os.Stat(dir + ".devtable"); err == nil {
+			name = dir + ".devtable"
+		}
+	}
+	if name == "" {
+		p, err := board(c)
+		if err != nil {
+			return nil, err
+		}
+		return crossbuild.DeviceTable(p.Linux.Console), nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("--devtable: %w", err)
+	}
+	defer f.Close()
+	return devtable.Parse(f, name)
 }

@@ -1,0 +1,199 @@
+package crossbuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/bootrig/bootrig/boards"
+)
+
+// Target is what a build produces.
+type Target int
+
+const (
+	TargetAll     Target = iota // kernel, busybox and the rootfs
+	TargetKernel                // the kernel image and uImage (and DTB)
+	TargetBusybox               // the busybox binary
+	TargetRootFS                // busybox installed into the rootfs skeleton
+)
+
+// ParseTarget parses the build command's argument.
+func ParseTarget(s string) (Target, error) {
+	switch s {
+	case "", "all":
+		return TargetAll, nil
+	case "kernel":
+		return TargetKernel, nil
+	case "busybox":
+		return TargetBusybox, nil
+	case "rootfs":
+		return TargetRootFS, nil
+	}
+	return 0, fmt.Errorf("unknown build target %q: want kernel, busybox, rootfs or all", s)
+}
+
+// Config is one build.
+type Config struct {
+	Board  *boards.Profile
+	Target Target
+	Cache  string // ~/.cache/bootrig: sources in Cache/src, build trees in Cache/<board>
+	Out    string // default Cache/<board>/out
+
+	CrossCompile string   // prefix; default: the profile's list, first found on PATH
+	KernelSrc    string   // DIR or TARBALL; default: /usr/src/linux-source-*.tar.xz
+	BusyboxSrc   string   // DIR or TARBALL; default: apt-get source busybox
+	Overlays     []string // copied over the rootfs in order
+	CleanRootFS  bool
+	Jobs         int // make -j; default runtime.NumCPU()
+
+	Progress io.Writer // for people; nil discards
+	Bar      bool      // Progress is a terminal: draw progress bars
+}
+
+// Result is what a build produced. Paths are empty for parts not built.
+type Result struct {
+	Toolchain Toolchain     `json:"toolchain"`
+	UImage    string        `json:"uimage,omitempty"`
+	ZImage    string        `json:"zimage,omitempty"`
+	DTB       string        `json:"dtb,omitempty"`
+	Busybox   string        `json:"busybox,omitempty"`
+	RootFS    string        `json:"rootfs,omitempty"`
+	DevTable  string        `json:"devtable,omitempty"` // gen_init_cpio table for the NFS server
+	Log       string        `json:"log"`                // the full make log
+	Compiled  []string      `json:"compiled"`           // parts make ran for ("kernel", "busybox")
+	Sizes     Sizes         `json:"sizes"`
+	Elapsed   time.Duration `json:"elapsed_ns"`
+}
+
+// Sizes are in bytes.
+type Sizes struct {
+	ZImage  int64 `json:"zimage,omitempty"`
+	UImage  int64 `json:"uimage,omitempty"`
+	Busybox int64 `json:"busybox,omitempty"`
+	RootFS  int64 `json:"rootfs,omitempty"` // regular files, symlinks counted as their own size
+}
+
+// BoardDir is the board's build directory in the cache.
+func BoardDir(cache, board string) string { return filepath.Join(cache, board) }
+
+// DefaultOut is where a board's build results go by default.
+func DefaultOut(cache, board string) string { return filepath.Join(cache, board, "out") }
+
+// Build builds what is stale for the board and returns the paths of the
+// results. A second call with nothing changed runs no make and returns
+// in well under two seconds. Builds of the same board are serialized
+// with a lock in the cache, so concurrent callers wait for each other.
+func Build(ctx context.Context, c Config) (Result, error) {
+	start := time.Now()
+	c = c.withDefaults()
+	bdir := BoardDir(c.Cache, c.Board.Name)
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return Result{}, fmt.Errorf("build: %w", err)
+	}
+	unlock, err := lock(ctx, filepath.Join(bdir, ".lock"), c.Progress)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+	res := Result{Log: filepath.Join(bdir, "build.log")}
+	logf, err := os.Create(res.Log)
+	if err != nil {
+		return res, fmt.Errorf("build log: %w", err)
+	}
+	defer logf.Close()
+	r := &Runner{Log: logf, LogPath: res.Log, Out: c.Progress, Bar: c.Bar, Tail: 40}
+	prefixes := c.Board.CrossCompile
+	if c.CrossCompile != "" {
+		prefixes = []string{c.CrossCompile}
+	}
+	if res.Toolchain, err = FindToolchain(ctx, prefixes); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(c.Progress, "toolchain: %s\n", res.Toolchain)
+	b := builder{c: c, r: r, res: &res, dir: bdir}
+	if err := b.run(ctx); err != nil {
+		return res, err
+	}
+	res.Sizes = sizes(res)
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Out == "" {
+		c.Out = DefaultOut(c.Cache, c.Board.Name)
+	}
+	if c.Jobs <= 0 {
+		c.Jobs = runtime.NumCPU()
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	return c
+}
+
+// lock takes an exclusive flock on path, waiting (until ctx is done)
+// for another build of the same board to finish.
+func lock(ctx context.Context, path string, progress io.Writer) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("build lock: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("build lock: %w", err)
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for said := false; ; said = true {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("build lock %s: %w", path, err)
+		}
+		if !said {
+			fmt.Fprintf(progress, "waiting for another build of this board to finish (lock %s)\n", path)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for another build of this board (lock %s): %w", path, ctx.Err())
+		}
+	}
+}
+
+func sizes(res Result) Sizes {
+	size := func(p string) int64 {
+		if p == "" {
+			return 0
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	s := Sizes{ZImage: size(res.ZImage), UImage: size(res.UImage), Busybox: size(res.Busybox)}
+	if res.RootFS != "" {
+		filepath.WalkDir(res.RootFS, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil {
+				s.RootFS += fi.Size()
+			}
+			return nil
+		})
+	}
+	return s
+}

@@ -1,0 +1,223 @@
+package crossbuild
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// builder runs one Build: it turns the profile and config into plans
+// and runs them, filling in the result.
+type builder struct {
+	c   Config
+	r   *Runner
+	res *Result
+	dir string // the board's build directory
+}
+
+func (b builder) run(ctx context.Context) error {
+	t := b.c.Target
+	if t == TargetAll || t == TargetKernel {
+		if err := b.kernel(ctx); err != nil {
+			return err
+		}
+	}
+	if t == TargetKernel {
+		return nil
+	}
+	if err := b.busybox(ctx); err != nil {
+		return err
+	}
+	if t == TargetBusybox {
+		return nil
+	}
+	return b.rootfs()
+}
+
+func (b builder) kernel(ctx context.Context) error {
+	spec := b.c.KernelSrc
+	if spec == "" {
+		var err error
+		if spec, err = DefaultKernelTarball(); err != nil {
+			return err
+		}
+	}
+	src, err := ResolveSource(ctx, b.r, spec, filepath.Join(b.c.Cache, "src"))
+	if err != nil {
+		return fmt.Errorf("kernel source: %w", err)
+	}
+	plan := b.kernelPlan(src.Dir)
+	comp := component{
+		name: "kernel", build: plan.Build,
+		configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),
+		fragment: []byte(b.c.Board.Kernel.Fragment), fragmentName: b.fragmentName("kernel"),
+		inputs:  append([]string{src.ID}, b.toolchainID()...),
+		outputs: nonEmpty(plan.ImagePath(), plan.DTBPath()),
+	}
+	compiled, err := comp.run(ctx, b.r)
+	if err != nil {
+		return err
+	}
+	if compiled {
+		b.res.Compiled = append(b.res.Compiled, "kernel")
+	}
+	b.res.ZImage = plan.ImagePath()
+	b.res.UImage = filepath.Join(b.c.Out, "uImage")
+	if err := b.uImage(ctx, plan.ImagePath(), b.res.UImage); err != nil {
+		return err
+	}
+	if dtb := plan.DTBPath(); dtb != "" {
+		b.res.DTB = filepath.Join(b.c.Out, filepath.Base(dtb))
+		return copyIfChanged(dtb, b.res.DTB)
+	}
+	return nil
+}
+
+// KernelPlan is the kernel plan for a board.
+func KernelPlanFor(p KernelInputs) KernelPlan {
+	return KernelPlan{
+		Make:      Make{Src: p.Src, Build: p.Build, Arch: p.Arch, CrossCompile: p.CrossCompile, Jobs: p.Jobs},
+		Defconfig: p.Defconfig, Image: p.Image, DTB: dtbTarget(p.DTB),
+	}
+}
+
+// KernelInputs are the plan's inputs, from a profile and a config.
+type KernelInputs struct {
+	Src, Build, Arch, CrossCompile string
+	Jobs                           int
+	Defconfig, Image, DTB          string // the profile's kernel fields
+}
+
+func (b builder) kernelPlan(src string) KernelPlan {
+	k := b.c.Board.Kernel
+	return KernelPlanFor(KernelInputs{
+		Src: src, Build: filepath.Join(b.dir, "kernel-build"), Arch: b.c.Board.Arch,
+		CrossCompile: b.res.Toolchain.Prefix, Jobs: b.c.Jobs,
+		Defconfig: k.Defconfig, Image: k.Image, DTB: k.DTB,
+	})
+}
+
+// BusyboxPlanFor is the busybox plan for a source tree and build dir.
+func BusyboxPlanFor(src, build, arch, crossCompile string, jobs int) BusyboxPlan {
+	return BusyboxPlan{Make{Src: src, Build: build, Arch: arch, CrossCompile: crossCompile, Jobs: jobs}}
+}
+
+func (b builder) busybox(ctx context.Context) error {
+	var src Source
+	var err error
+	if b.c.BusyboxSrc != "" {
+		src, err = ResolveSource(ctx, b.r, b.c.BusyboxSrc, filepath.Join(b.c.Cache, "src"))
+	} else {
+		src, err = DebianSource(ctx, b.r, "busybox", filepath.Join(b.c.Cache, "src", "busybox-apt"))
+	}
+	if err != nil {
+		return fmt.Errorf("busybox source: %w", err)
+	}
+	plan := BusyboxPlanFor(src.Dir, filepath.Join(b.dir, "busybox-build"), b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs)
+	comp := component{
+		name: "busybox", build: plan.Build,
+		configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),
+		fragment: []byte(b.c.Board.Busybox.Fragment), fragmentName: b.fragmentName("busybox"),
+		inputs:  append([]string{src.ID}, b.toolchainID()...),
+		outputs: []string{plan.BinaryPath(), plan.LinksPath()},
+	}
+	compiled, err := comp.run(ctx, b.r)
+	if err != nil {
+		return err
+	}
+	if compiled {
+		b.res.Compiled = append(b.res.Compiled, "busybox")
+	}
+	b.res.Busybox = plan.BinaryPath()
+	return nil
+}
+
+func (b builder) rootfs() error {
+	plan := BusyboxPlanFor("", filepath.Join(b.dir, "busybox-build"), "", "", 0)
+	fs := RootFS{
+		Dir:      filepath.Join(b.c.Out, "rootfs"),
+		DevTable: filepath.Join(b.c.Out, "rootfs.devtable"),
+		Console:  b.c.Board.Linux.Console,
+		Hostname: b.c.Board.Name,
+		Busybox:  plan.BinaryPath(),
+		Links:    plan.LinksPath(),
+		Overlays: b.c.Overlays,
+		Clean:    b.c.CleanRootFS,
+	}
+	fmt.Fprintf(b.c.Progress, "rootfs: %s\n", fs.Dir)
+	if err := fs.Assemble(); err != nil {
+		return err
+	}
+	b.res.RootFS, b.res.DevTable = fs.Dir, fs.DevTable
+	return nil
+}
+
+func (b builder) fragmentName(part string) string {
+	src := b.c.Board.Source
+	if src == "" {
+		src = b.c.Board.Name
+	}
+	return src + " " + part + ".fragment"
+}
+
+func (b builder) toolchainID() []string {
+	t := b.res.Toolchain
+	return []string{t.Prefix, t.GCC, t.Version, t.Target}
+}
+
+// uImage wraps the kernel image unless out is already newer than it.
+func (b builder) uImage(ctx context.Context, image, out string) error {
+	if upToDate(out, image) {
+		return nil
+	}
+	k := b.c.Board.Kernel
+	name := "Linux " + b.c.Board.Name
+	return writeUImage(ctx, uImageSpec{Type: "kernel", Comp: "none", Load: uint64(k.LoadAddr), Entry: uint64(k.EntryAddr), Name: name}, image, out)
+}
+
+// upToDate reports whether out exists and is not older than in.
+func upToDate(out, in string) bool {
+	o, err := os.Stat(out)
+	if err != nil {
+		return false
+	}
+	i, err := os.Stat(in)
+	return err == nil && !o.ModTime().Before(i.ModTime())
+}
+
+func copyIfChanged(src, dst string) error {
+	if upToDate(dst, src) {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,213 @@
+package crossbuild
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bootrig/bootrig/crossbuild/cpio"
+	"github.com/bootrig/bootrig/devtable"
+)
+
+// record is one archive member: its header and where its data comes
+// from (a host file) or what it is (a symlink target).
+type record struct {
+	hdr    cpio.Header
+	source string // regular files: host path of the contents
+	data   string // symlinks: the target
+}
+
+// WriteCPIO writes dir and the device table as a cpio newc archive (not
+// compressed): the tree's files, directories and symlinks owned by root,
+// then the table's entries over them (its nodes, modes and owners win;
+// missing parent directories are added). Directories come before their
+// contents and the archive ends with the TRAILER!!! record. No root
+// privileges are needed: device nodes exist only in the archive.
+func WriteCPIO(w io.Writer, dir string, table []devtable.Entry) error {
+	recs := map[string]*record{}
+	if dir != "" {
+		if err := walkTree(dir, recs); err != nil {
+			return fmt.Errorf("initramfs: %w", err)
+		}
+	}
+	for _, e := range table {
+		if err := addEntry(recs, e); err != nil {
+			return fmt.Errorf("initramfs: device table line %d (%s): %w", e.Line, e.Path, err)
+		}
+	}
+	addParents(recs)
+	names := make([]string, 0, len(recs))
+	for n := range recs {
+		names = append(names, n)
+	}
+	sort.Strings(names) // a parent is a prefix of its children: it sorts first
+	cw := cpio.NewWriter(w)
+	for _, n := range names {
+		if err := writeRecord(cw, recs[n]); err != nil {
+			return fmt.Errorf("initramfs: %s: %w", n, err)
+		}
+	}
+	return cw.Close()
+}
+
+// WriteInitramfs is WriteCPIO compressed with gzip, as the kernel and
+// U-Boot take it.
+func WriteInitramfs(w io.Writer, dir string, table []devtable.Entry) error {
+	zw := gzip.NewWriter(w)
+	if err := WriteCPIO(zw, dir, table); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+func walkTree(dir string, recs map[string]*record) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		r := &record{hdr: cpio.Header{Name: filepath.ToSlash(rel), Mode: unixMode(fi.Mode()), Mtime: fi.ModTime().Unix()}}
+		switch {
+		case fi.Mode().IsRegular():
+			r.hdr.Mode |= cpio.TypeRegular
+			r.hdr.Size = fi.Size()
+			r.source = p
+		case fi.IsDir():
+			r.hdr.Mode |= cpio.TypeDir
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if r.data, err = os.Readlink(p); err != nil {
+				return err
+			}
+			r.hdr.Mode |= cpio.TypeSymlink
+			r.hdr.Size = int64(len(r.data))
+		default:
+			return nil // sockets, fifos and nodes on the host: use the device table
+		}
+		recs[r.hdr.Name] = r
+		return nil
+	})
+}
+
+func unixMode(m fs.FileMode) uint32 { return devtable.UnixMode(m) }
+
+func addEntry(recs map[string]*record, e devtable.Entry) error {
+	name := strings.TrimPrefix(path.Clean(e.Path), "/")
+	r := &record{hdr: cpio.Header{Name: name, Mode: devtable.UnixMode(e.Mode), UID: e.UID, GID: e.GID}}
+	switch e.Kind {
+	case devtable.Dir:
+		r.hdr.Mode |= cpio.TypeDir
+		if old, ok := recs[name]; ok {
+			r.hdr.Mtime = old.hdr.Mtime
+		}
+	case devtable.Nod:
+		r.hdr.Mode |= cpio.TypeChar
+		if e.DevType == 'b' {
+			r.hdr.Mode = r.hdr.Mode&^cpio.TypeChar | cpio.TypeBlock
+		}
+		r.hdr.RMajor, r.hdr.RMinor = e.Major, e.Minor
+	case devtable.Slink:
+		r.hdr.Mode |= cpio.TypeSymlink
+		r.data = e.Target
+		r.hdr.Size = int64(len(e.Target))
+	case devtable.Pipe:
+		r.hdr.Mode |= cpio.TypeFIFO
+	case devtable.Sock:
+		r.hdr.Mode |= cpio.TypeSocket
+	case devtable.File:
+		fi, err := os.Stat(e.Source)
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", e.Source)
+		}
+		r.hdr.Mode |= cpio.TypeRegular
+		r.hdr.Size, r.hdr.Mtime, r.source = fi.Size(), fi.ModTime().Unix(), e.Source
+	default:
+		return fmt.Errorf("unknown entry kind %v", e.Kind)
+	}
+	recs[name] = r
+	return nil
+}
+
+// addParents adds a root-owned 0755 directory for every missing parent.
+func addParents(recs map[string]*record) {
+	for n := range recs {
+		for d := path.Dir(n); d != "." && d != "/"; d = path.Dir(d) {
+			if _, ok := recs[d]; !ok {
+				recs[d] = &record{hdr: cpio.Header{Name: d, Mode: cpio.TypeDir | 0o755}}
+			}
+		}
+	}
+}
+
+func writeRecord(cw *cpio.Writer, r *record) error {
+	if r.source != "" {
+		f, err := os.Open(r.source)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if fi.Size() != r.hdr.Size {
+			return fmt.Errorf("%s changed size while packing", r.source)
+		}
+		if err := cw.WriteHeader(&r.hdr); err != nil {
+			return err
+		}
+		_, err = io.Copy(cw, f)
+		return err
+	}
+	if err := cw.WriteHeader(&r.hdr); err != nil {
+		return err
+	}
+	_, err := io.WriteString(cw, r.data)
+	return err
+}
+
+// Initramfs is an initramfs file to write.
+type Initramfs struct {
+	Dir   string
+	Table []devtable.Entry
+	// UImage wraps the gzip'd archive in a U-Boot legacy ramdisk image
+	// (type ramdisk, compression none: the kernel unpacks the gzip).
+	UImage bool
+}
+
+// WriteFile writes the initramfs to out, through a temporary file.
+func (i Initramfs) WriteFile(ctx context.Context, out string) error {
+	tmp := out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("initramfs: %w", err)
+	}
+	defer os.Remove(tmp)
+	if err := WriteInitramfs(f, i.Dir, i.Table); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("initramfs: %w", err)
+	}
+	if !i.UImage {
+		return os.Rename(tmp, out)
+	}
+	return writeUImage(ctx, uImageSpec{Type: "ramdisk", Comp: "none", Name: "initramfs"}, tmp, out)
+}
