@@ -1,0 +1,14 @@
+// Package lab is the emulated board and its private LAN: QEMU's "virt"
+// machine running U-Boot, wired by a tap device to a user+network
+// namespace that bootrig creates itself, where bootrig's servers listen on
+// the lab's server address and nothing else can be reached.
+//
+// Start from [QEMU] (the machine's options; [QEMU.Args] is its argv, a pure
+// function) and [Start] (runs it paused, so the console can be opened
+// before the first byte; [Machine.Resume] starts the CPU). The namespace:
+// [Reexec] runs this program again inside a new one, where [Inside]
+// reports true and [LAN.Setup] brings up lo and the tap; [JoinCommand]
+// enters a running lab's namespace (bootrig up --attach). [WriteFlash]
+// puts a U-Boot environment image into the flash bank while the board is
+// off, and [State] records a running lab for later commands.
+package lab
