@@ -1,32 +1,31 @@
 package lab
 
 import (
-	"io"
+	"context"
+	"errors"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/pin/tftp/v3"
+	"github.com/bootrig/bootrig/tftp"
 )
 
-// startTestTFTP serves root over TFTP on ip:69 for U-Boot.
+// startTestTFTP serves root with bootrig's TFTP server on ip:69.
 func startTestTFTP(t *testing.T, ip netip.Addr, root string) {
 	t.Helper()
-	s := tftp.NewServer(func(name string, rf io.ReaderFrom) error {
-		f, err := os.Open(filepath.Join(root, filepath.Base(name)))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = rf.ReadFrom(f)
-		return err
-	}, nil)
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip.AsSlice(), Port: 69})
+	conn, err := tftp.Listen(net.JoinHostPort(ip.String(), "69"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.Serve(pc)
-	t.Cleanup(s.Shutdown)
+	s := &tftp.Server{Root: root}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(conn) }()
+	t.Cleanup(func() {
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := <-served; !errors.Is(err, tftp.ErrServerClosed) {
+			t.Errorf("tftp Serve: %v", err)
+		}
+	})
 }
