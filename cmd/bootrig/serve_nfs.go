@@ -3,15 +3,181 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/bootrig/bootrig/devtable"
+	"github.com/bootrig/bootrig/nfsroot"
 )
 
 // nfsFlags are serve's NFS and portmapper flags.
-func nfsFlags() []cli.Flag { return nil }
+func nfsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "rootfs", Usage: "export `DIR` as the board's root filesystem (default: OUT/rootfs)"},
+		&cli.IntFlag{Name: "nfs-port", Value: 2049, Usage: "NFS and MOUNT `PORT` (TCP, and UDP for MOUNT)"},
+		&cli.IntFlag{Name: "portmap-port", Value: 111, Usage: "portmapper `PORT`"},
+		&cli.BoolFlag{Name: "portmap", Value: true, Usage: "answer portmapper queries for NFS and MOUNT (--portmap=false: off)"},
+		&cli.StringFlag{Name: "devices", Usage: "device table `FILE` (gen_init_cpio syntax) seeding /dev and ownership (default: a minimal /dev)"},
+		&cli.BoolFlag{Name: "read-only", Usage: "export the root filesystem read-only"},
+		&cli.BoolFlag{Name: "real-ownership", Usage: "serve the host's own ownership and device files (bootrig must run as root)"},
+	}
+}
+
+// nfsConfig is serve's NFS part, from its flags.
+type nfsConfig struct {
+	rootfs        string
+	listen        netip.Addr
+	nfsPort       int
+	portmapPort   int
+	portmap       bool
+	devices       string
+	readOnly      bool
+	realOwnership bool
+	allow         []netip.Prefix
+	console       string
+}
+
+func nfsConfigFrom(c *cli.Context, env *serveEnv) (nfsConfig, error) {
+	cfg := nfsConfig{
+		rootfs: c.String("rootfs"), listen: env.Listen,
+		nfsPort: c.Int("nfs-port"), portmapPort: c.Int("portmap-port"), portmap: c.Bool("portmap"),
+		devices: c.String("devices"), readOnly: c.Bool("read-only"), realOwnership: c.Bool("real-ownership"),
+		console: env.Board.Linux.Console,
+	}
+	if cfg.rootfs == "" {
+		cfg.rootfs = filepath.Join(env.OutDir, "rootfs")
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"nfs-port", cfg.nfsPort}, {"portmap-port", cfg.portmapPort}} {
+		if p.v < 1 || p.v > 65535 {
+			return cfg, usagef("serve", "--%s %d is not a port number (1-65535)", p.name, p.v)
+		}
+	}
+	if cfg.realOwnership && os.Geteuid() != 0 {
+		return cfg, usagef("serve", "--real-ownership needs bootrig to run as root")
+	}
+	allow, err := parseAllow(c.StringSlice("allow"))
+	if err != nil {
+		return cfg, usagef("serve", "%v", err)
+	}
+	if len(allow) == 0 {
+		allow = defaultAllow(env.Board.Network.BoardIP)
+	}
+	cfg.allow = allow
+	return cfg, nil
+}
+
+// parseAllow reads --allow values: CIDR prefixes or single addresses.
+func parseAllow(vals []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("--allow %q is neither a CIDR prefix (10.0.0.0/24) nor an IP address", v)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// defaultAllow is the board's own address plus loopback.
+func defaultAllow(board netip.Addr) []netip.Prefix {
+	out := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	if board.IsValid() {
+		out = append(out, netip.PrefixFrom(board, board.BitLen()))
+	}
+	return out
+}
 
 // startNFS starts the NFS server (and portmapper) from serve's flags;
 // stop shuts it down.
-func startNFS(ctx context.Context, c *cli.Context, s *serveEnv) (stop func(context.Context) error, err error) {
-	return nil, errors.New("NFS server: not implemented yet")
+func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(context.Context) error, err error) {
+	cfg, err := nfsConfigFrom(c, env)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(cfg.rootfs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("NFS root %s is not a directory: build it with `bootrig rootfs` or pass --rootfs DIR", cfg.rootfs)
+	}
+	table := devtable.Default(cfg.console)
+	if cfg.devices != "" {
+		f, err := os.Open(cfg.devices)
+		if err != nil {
+			return nil, fmt.Errorf("--devices: %w", err)
+		}
+		table, err = devtable.Parse(f, cfg.devices)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	x, err := nfsroot.OpenExport(cfg.rootfs, nfsroot.ExportOptions{RealOwnership: cfg.realOwnership})
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.readOnly {
+		if err := x.Seed(table); err != nil {
+			x.Close()
+			return nil, err
+		}
+	}
+	srv := &nfsroot.Server{Export: x, Allow: cfg.allow, ReadOnly: cfg.readOnly, Log: env.Log}
+	var stops []func(context.Context) error
+	cleanup := func(ctx context.Context) error {
+		var errs []error
+		for i := len(stops) - 1; i >= 0; i-- {
+			errs = append(errs, stops[i](ctx))
+		}
+		errs = append(errs, x.Close())
+		return errors.Join(errs...)
+	}
+	addr := func(port int) string {
+		host := ""
+		if cfg.listen.IsValid() && !cfg.listen.IsUnspecified() {
+			host = cfg.listen.String()
+		}
+		return net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	l, err := net.Listen("tcp", addr(cfg.nfsPort))
+	if err != nil {
+		cleanup(ctx)
+		return nil, fmt.Errorf("NFS server: listen on TCP %s: %w (another NFS server running? try --nfs-port)", addr(cfg.nfsPort), err)
+	}
+	pc, err := net.ListenPacket("udp", addr(cfg.nfsPort))
+	if err != nil {
+		l.Close()
+		cleanup(ctx)
+		return nil, fmt.Errorf("NFS server: listen on UDP %s: %w", addr(cfg.nfsPort), err)
+	}
+	go srv.Serve(l)
+	go srv.ServePacket(pc)
+	stops = append(stops, srv.Shutdown)
+	if cfg.portmap {
+		pstop, err := startPortmap(cfg, addr(cfg.portmapPort), env)
+		if err != nil {
+			cleanup(ctx)
+			return nil, err
+		}
+		stops = append(stops, pstop)
+	}
+	env.Log.Info("NFS server exporting", "rootfs", x.Dir(), "tcp", l.Addr().String(), "allow", cfg.allow, "read-only", cfg.readOnly)
+	return cleanup, nil
+}
+
+// startPortmap answers portmapper queries for NFS and MOUNT on addr.
+// It waits for package portmap (owned by the TFTP engineer).
+func startPortmap(cfg nfsConfig, addr string, env *serveEnv) (func(context.Context) error, error) {
+	return nil, fmt.Errorf("portmapper on %s: not available yet (package portmap); run with --portmap=false", addr)
 }

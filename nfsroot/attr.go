@@ -1,0 +1,176 @@
+package nfsroot
+
+import (
+	nfs "github.com/willscott/go-nfs"
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
+)
+
+// attr is fattr3: what the board sees of a file, the host's attributes
+// with the metadata overlay applied.
+type attr struct {
+	typ          nfs.FileType
+	mode         uint32 // 07777
+	nlink        uint32
+	uid, gid     uint32
+	size, used   uint64
+	major, minor uint32
+	fsid, fileid uint64
+	atime, mtime unix.StatxTimestamp
+	ctime        unix.StatxTimestamp
+}
+
+func hostType(mode uint16) nfs.FileType {
+	switch uint32(mode) & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return nfs.FileTypeDirectory
+	case unix.S_IFLNK:
+		return nfs.FileTypeLink
+	case unix.S_IFCHR:
+		return nfs.FileTypeCharacter
+	case unix.S_IFBLK:
+		return nfs.FileTypeBlock
+	case unix.S_IFIFO:
+		return nfs.FileTypeFIFO
+	case unix.S_IFSOCK:
+		return nfs.FileTypeSocket
+	}
+	return nfs.FileTypeRegular
+}
+
+func typeOfIFMT(ifmt uint32) nfs.FileType { return hostType(uint16(ifmt)) }
+
+// makeAttr applies the overlay m (when ok) to the host attributes st.
+func (x *Export) makeAttr(st *unix.Statx_t, m meta, ok bool) attr {
+	a := attr{
+		typ: hostType(st.Mode), mode: uint32(st.Mode) & 0o7777, nlink: st.Nlink,
+		size: st.Size, used: st.Blocks * 512,
+		fsid: x.rootKey.dev, fileid: st.Ino,
+		atime: st.Atime, mtime: st.Mtime, ctime: st.Ctime,
+	}
+	if x.real {
+		a.uid, a.gid = st.Uid, st.Gid
+		a.major, a.minor = st.Rdev_major, st.Rdev_minor
+	}
+	if !ok {
+		return a
+	}
+	if m.set&metaUID != 0 {
+		a.uid = m.uid
+	}
+	if m.set&metaGID != 0 {
+		a.gid = m.gid
+	}
+	if m.set&metaMode != 0 {
+		a.mode = m.mode & 0o7777
+	}
+	if m.set&metaType != 0 && a.typ == nfs.FileTypeRegular {
+		a.typ = typeOfIFMT(m.ftype)
+		a.major, a.minor = m.major, m.minor
+		a.size, a.used = 0, 0
+	}
+	return a
+}
+
+// attrOf reads the overlay for st and returns the board's attributes.
+func (x *Export) attrOf(st *unix.Statx_t) attr {
+	var m meta
+	var ok bool
+	x.st.db.View(func(tx *bolt.Tx) error {
+		m, ok = getMeta(tx, keyOf(st), btimeOf(st))
+		return nil
+	})
+	return x.makeAttr(st, m, ok)
+}
+
+func (e *encoder) time(t unix.StatxTimestamp) {
+	e.uint32(uint32(t.Sec))
+	e.uint32(t.Nsec)
+}
+
+// fattr3 encodes a.
+func (e *encoder) fattr(a *attr) {
+	e.uint32(uint32(a.typ))
+	e.uint32(a.mode)
+	e.uint32(a.nlink)
+	e.uint32(a.uid)
+	e.uint32(a.gid)
+	e.uint64(a.size)
+	e.uint64(a.used)
+	e.uint32(a.major)
+	e.uint32(a.minor)
+	e.uint64(a.fsid)
+	e.uint64(a.fileid)
+	e.time(a.atime)
+	e.time(a.mtime)
+	e.time(a.ctime)
+}
+
+// postOp encodes post_op_attr: a may be nil.
+func (e *encoder) postOp(a *attr) {
+	e.bool(a != nil)
+	if a != nil {
+		e.fattr(a)
+	}
+}
+
+// wcc encodes wcc_data: pre_op_attr (from before, may be nil) and
+// post_op_attr.
+func (e *encoder) wcc(before *unix.Statx_t, after *attr) {
+	e.bool(before != nil)
+	if before != nil {
+		e.uint64(before.Size)
+		e.time(before.Mtime)
+		e.time(before.Ctime)
+	}
+	e.postOp(after)
+}
+
+// sattr is a decoded sattr3.
+type sattr struct {
+	setMode, setUID, setGID, setSize bool
+	mode, uid, gid                   uint32
+	size                             uint64
+	atime, mtime                     uint32 // timeDont, timeServer, timeClient
+	atimeV, mtimeV                   unix.Timespec
+}
+
+const (
+	timeDont   = 0
+	timeServer = 1
+	timeClient = 2
+)
+
+func (d *decoder) sattr() sattr {
+	var s sattr
+	if s.setMode = d.bool(); s.setMode {
+		s.mode = d.uint32()
+	}
+	if s.setUID = d.bool(); s.setUID {
+		s.uid = d.uint32()
+	}
+	if s.setGID = d.bool(); s.setGID {
+		s.gid = d.uint32()
+	}
+	if s.setSize = d.bool(); s.setSize {
+		s.size = d.uint64()
+	}
+	for _, t := range []struct {
+		how *uint32
+		v   *unix.Timespec
+	}{{&s.atime, &s.atimeV}, {&s.mtime, &s.mtimeV}} {
+		*t.how = d.uint32()
+		switch *t.how {
+		case timeDont, timeServer:
+		case timeClient:
+			t.v.Sec = int64(d.uint32())
+			t.v.Nsec = int64(d.uint32())
+			if t.v.Nsec >= 1e9 {
+				d.fail()
+			}
+		default:
+			d.fail()
+		}
+	}
+	return s
+}

@@ -1,0 +1,391 @@
+package nfsroot
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
+)
+
+// Errors the filesystem layer reports; the NFS layer maps them to status
+// codes.
+var (
+	ErrStale     = errors.New("nfsroot: stale file handle")
+	ErrBadHandle = errors.New("nfsroot: malformed file handle")
+	ErrBadName   = errors.New("nfsroot: name is not a single path component")
+	ErrNameLong  = errors.New("nfsroot: name longer than 255 bytes")
+)
+
+// ExportOptions configure OpenExport.
+type ExportOptions struct {
+	// StatePath is the metadata store file. Empty: a file beside the
+	// export, <parent>/.<base>.bootrig-meta.db (never inside it).
+	StatePath string
+	// RealOwnership serves the host's own ownership, modes and device
+	// files, and applies chown and mknod on the host (bootrig as root).
+	RealOwnership bool
+}
+
+// Export is a directory served as a root filesystem: the host tree,
+// reached only through an os.Root, plus the metadata store.
+type Export struct {
+	dir     string
+	root    *os.Root
+	st      *store
+	rootKey fileKey
+	rootBt  uint64
+	real    bool
+	dirs    listCache
+	files   fileCache
+}
+
+// DefaultStatePath is where OpenExport keeps dir's metadata store.
+func DefaultStatePath(dir string) string {
+	dir = filepath.Clean(dir)
+	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".bootrig-meta.db")
+}
+
+// OpenExport opens dir for serving.
+func OpenExport(dir string, opt ExportOptions) (*Export, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", dir, err)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", abs, err)
+	}
+	x := &Export{dir: abs, root: root, real: opt.RealOwnership}
+	st, err := x.statRoot()
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	x.rootKey, x.rootBt = keyOf(&st), btimeOf(&st)
+	path := opt.StatePath
+	if path == "" {
+		path = DefaultStatePath(abs)
+	}
+	if strings.HasPrefix(filepath.Clean(path)+"/", abs+"/") {
+		root.Close()
+		return nil, fmt.Errorf("metadata store %s is inside the export %s: keep it outside", path, abs)
+	}
+	if x.st, err = openStore(path); err != nil {
+		root.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+// Dir is the export's absolute host path.
+func (x *Export) Dir() string { return x.dir }
+
+// Close closes the export and its store.
+func (x *Export) Close() error {
+	x.files.closeAll()
+	err := x.st.close()
+	if e := x.root.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+func (x *Export) statRoot() (unix.Statx_t, error) {
+	f, err := x.root.Open(".")
+	if err != nil {
+		return unix.Statx_t{}, fmt.Errorf("export %s: %w", x.dir, err)
+	}
+	defer f.Close()
+	return fstatx(f)
+}
+
+const statxMask = unix.STATX_BASIC_STATS | unix.STATX_BTIME
+
+func fstatx(f *os.File) (unix.Statx_t, error) {
+	var st unix.Statx_t
+	err := statxRetry(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, &st)
+	return st, err
+}
+
+func statxAt(dir *os.File, name string) (unix.Statx_t, error) {
+	var st unix.Statx_t
+	err := statxRetry(int(dir.Fd()), name, unix.AT_SYMLINK_NOFOLLOW, &st)
+	return st, err
+}
+
+func statxRetry(fd int, name string, flags int, st *unix.Statx_t) error {
+	for {
+		err := unix.Statx(fd, name, flags, statxMask, st)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+func keyOf(st *unix.Statx_t) fileKey {
+	return fileKey{dev: unix.Mkdev(st.Dev_major, st.Dev_minor), ino: st.Ino}
+}
+
+func btimeOf(st *unix.Statx_t) uint64 {
+	if st.Mask&unix.STATX_BTIME == 0 {
+		return 0
+	}
+	return uint64(st.Btime.Sec)<<30 ^ uint64(st.Btime.Nsec)
+}
+
+// A file handle is 28 bytes: "bR" v1 (4), device (8), inode (8) and the
+// birth time (8). It names the host object, not a path: the store turns
+// it into the object's current path, so it survives renames and restarts,
+// and no in-memory table can evict it.
+const handleLen = 28
+
+var handleMagic = [4]byte{'b', 'R', 0, 1}
+
+func makeHandle(k fileKey, btime uint64) []byte {
+	h := make([]byte, 0, handleLen)
+	h = append(h, handleMagic[:]...)
+	h = binary.BigEndian.AppendUint64(h, k.dev)
+	h = binary.BigEndian.AppendUint64(h, k.ino)
+	return binary.BigEndian.AppendUint64(h, btime)
+}
+
+func parseHandle(h []byte) (fileKey, uint64, error) {
+	if len(h) != handleLen || [4]byte(h[:4]) != handleMagic {
+		return fileKey{}, 0, ErrBadHandle
+	}
+	return fileKey{binary.BigEndian.Uint64(h[4:]), binary.BigEndian.Uint64(h[12:])},
+		binary.BigEndian.Uint64(h[20:]), nil
+}
+
+// RootHandle is the handle of the export's root directory.
+func (x *Export) RootHandle() []byte { return makeHandle(x.rootKey, x.rootBt) }
+
+// node is a resolved handle: the object and its current path.
+type node struct {
+	key   fileKey
+	btime uint64
+	comps []string // from the root; empty for the root
+}
+
+func (n *node) isRoot() bool { return len(n.comps) == 0 }
+func (n *node) name() string { return n.comps[len(n.comps)-1] }
+func (n *node) parentPath() string {
+	if len(n.comps) <= 1 {
+		return "."
+	}
+	return strings.Join(n.comps[:len(n.comps)-1], "/")
+}
+func (n *node) path() string {
+	if n.isRoot() {
+		return "."
+	}
+	return strings.Join(n.comps, "/")
+}
+
+func (n *node) handle() []byte { return makeHandle(n.key, n.btime) }
+
+const maxDepth = 4096
+
+// resolve turns a handle into a node by walking the nodes index up to
+// the root. It does not touch the host; callers verify what they open.
+func (x *Export) resolve(h []byte) (*node, error) {
+	k, bt, err := parseHandle(h)
+	if err != nil {
+		return nil, err
+	}
+	n := &node{key: k, btime: bt}
+	if k == x.rootKey {
+		if bt != x.rootBt {
+			return nil, ErrStale
+		}
+		return n, nil
+	}
+	err = x.st.db.View(func(tx *bolt.Tx) error {
+		var rev []string
+		for cur := k; cur != x.rootKey; {
+			rec, ok := getNode(tx, cur)
+			if !ok || len(rev) > maxDepth || (cur == k && rec.btime != bt) {
+				return ErrStale
+			}
+			rev = append(rev, rec.name)
+			cur = rec.parent
+		}
+		n.comps = make([]string, len(rev))
+		for i, c := range rev {
+			n.comps[len(rev)-1-i] = c
+		}
+		return nil
+	})
+	return n, err
+}
+
+// checkName accepts a single path component a client may name.
+func checkName(name string) error {
+	switch {
+	case len(name) > 255:
+		return ErrNameLong
+	case name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00"):
+		return ErrBadName
+	}
+	return nil
+}
+
+// openDir opens the directory a handle names, through the os.Root, and
+// verifies that what was opened is that directory.
+func (x *Export) openDir(n *node) (*os.File, unix.Statx_t, error) {
+	f, err := x.root.OpenFile(n.path(), os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		if isNotFound(err) {
+			err = ErrStale
+		}
+		return nil, unix.Statx_t{}, err
+	}
+	st, err := fstatx(f)
+	if err == nil && (keyOf(&st) != n.key || btimeOf(&st) != n.btime) {
+		err = ErrStale
+	}
+	if err != nil {
+		f.Close()
+		return nil, unix.Statx_t{}, err
+	}
+	return f, st, nil
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) ||
+		errors.Is(err, unix.ELOOP) || strings.Contains(err.Error(), "escapes")
+}
+
+// stat returns the host attributes of the object n names, verified.
+func (x *Export) stat(n *node) (unix.Statx_t, error) {
+	if n.isRoot() {
+		st, err := x.statRoot()
+		if err == nil && (keyOf(&st) != n.key || btimeOf(&st) != n.btime) {
+			err = ErrStale
+		}
+		return st, err
+	}
+	pn := &node{comps: n.comps[:len(n.comps)-1]}
+	dir, err := x.root.OpenFile(pn.path(), os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		if isNotFound(err) {
+			err = ErrStale
+		}
+		return unix.Statx_t{}, err
+	}
+	defer dir.Close()
+	st, err := statxAt(dir, n.name())
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			err = ErrStale
+		}
+		return st, err
+	}
+	if keyOf(&st) != n.key || btimeOf(&st) != n.btime {
+		return st, ErrStale
+	}
+	return st, nil
+}
+
+// parentDir opens the directory holding n (not the root), verifying that
+// n is still the entry named n.name() in it.
+func (x *Export) parentDir(n *node) (*os.File, unix.Statx_t, error) {
+	if n.isRoot() {
+		return nil, unix.Statx_t{}, unix.EINVAL
+	}
+	pn := &node{comps: n.comps[:len(n.comps)-1]}
+	dir, err := x.root.OpenFile(pn.path(), os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		if isNotFound(err) {
+			err = ErrStale
+		}
+		return nil, unix.Statx_t{}, err
+	}
+	st, err := statxAt(dir, n.name())
+	if err == nil && (keyOf(&st) != n.key || btimeOf(&st) != n.btime) {
+		err = ErrStale
+	}
+	if err != nil {
+		dir.Close()
+		if errors.Is(err, unix.ENOENT) {
+			err = ErrStale
+		}
+		return nil, st, err
+	}
+	return dir, st, nil
+}
+
+// openFile opens the regular file n names for I/O: its directory through
+// the os.Root, then the entry itself with O_NOFOLLOW, verified by fstat.
+func (x *Export) openFile(n *node, write bool) (*os.File, error) {
+	dir, st, err := x.parentDir(n)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return nil, unix.EISDIR
+		}
+		return nil, unix.EINVAL
+	}
+	flags := unix.O_RDONLY
+	if write {
+		flags = unix.O_RDWR
+	}
+	fd, err := openat(dir, n.name(), flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), n.path())
+	fst, err := fstatx(f)
+	if err == nil && (keyOf(&fst) != n.key || btimeOf(&fst) != n.btime || fst.Mode&unix.S_IFMT != unix.S_IFREG) {
+		err = ErrStale
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func openat(dir *os.File, name string, flags int, mode uint32) (int, error) {
+	for {
+		fd, err := unix.Openat(int(dir.Fd()), name, flags, mode)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// child is a node for name in directory n (after checkName).
+func (n *node) child(name string, st *unix.Statx_t) *node {
+	comps := make([]string, len(n.comps)+1)
+	copy(comps, n.comps)
+	comps[len(n.comps)] = name
+	return &node{key: keyOf(st), btime: btimeOf(st), comps: comps}
+}
+
+// record remembers that child lives in dir under name, so its handle
+// resolves later. It writes only when the record changed.
+func (x *Export) record(dir *node, child *node) error {
+	rec := nodeRec{btime: child.btime, parent: dir.key, name: child.name()}
+	if child.key == x.rootKey {
+		return nil
+	}
+	var same bool
+	x.st.db.View(func(tx *bolt.Tx) error {
+		old, ok := getNode(tx, child.key)
+		same = ok && old == rec
+		return nil
+	})
+	if same {
+		return nil
+	}
+	return x.st.db.Update(func(tx *bolt.Tx) error { return putNode(tx, child.key, rec) })
+}

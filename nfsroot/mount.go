@@ -1,0 +1,135 @@
+package nfsroot
+
+import (
+	"net"
+	"path"
+	"strings"
+
+	nfs "github.com/willscott/go-nfs"
+	"golang.org/x/sys/unix"
+)
+
+// exportPaths are the paths MNT accepts: "/" and the export's own host
+// path, so both nfsroot=SERVER:/ and nfsroot=SERVER:/abs/rootfs work.
+func (s *Server) exportPaths() []string {
+	return []string{"/", s.Export.Dir()}
+}
+
+func mountMnt(r *request, e *encoder) error {
+	dir := r.args.string(nfs.MntPathLen)
+	if r.args.err != nil {
+		return r.args.err
+	}
+	clean := path.Clean("/" + dir)
+	var h []byte
+	err := ErrBadName
+	if !strings.Contains(dir, "\x00") {
+		h, err = r.x.mountHandle(clean)
+	}
+	if err != nil {
+		r.s.log().Warn("nfs: MOUNT of a path not exported", "client", r.addr.String(), "path", dir, "exports", r.s.exportPaths(), "err", err)
+		e.uint32(uint32(nfs.MountStatusErrNoEnt))
+		return nil
+	}
+	r.s.mu.Lock()
+	r.s.mounts[mountEntry{host: hostOf(r.addr), dir: clean}] = struct{}{}
+	r.s.mu.Unlock()
+	r.s.log().Info("nfs: mounted", "client", r.addr.String(), "path", clean)
+	e.uint32(uint32(nfs.MountStatusOk))
+	e.opaque(h)
+	e.uint32(2) // auth flavors
+	e.uint32(authUnix)
+	e.uint32(authNone)
+	return nil
+}
+
+func hostOf(a net.Addr) string {
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
+}
+
+func mountDump(r *request, e *encoder) error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	for m := range r.s.mounts {
+		e.bool(true)
+		e.string(m.host)
+		e.string(m.dir)
+	}
+	e.bool(false)
+	return nil
+}
+
+func mountUmnt(r *request, e *encoder) error {
+	dir := r.args.string(nfs.MntPathLen)
+	if r.args.err != nil {
+		return r.args.err
+	}
+	r.s.mu.Lock()
+	delete(r.s.mounts, mountEntry{host: hostOf(r.addr), dir: path.Clean("/" + dir)})
+	r.s.mu.Unlock()
+	return nil
+}
+
+func mountUmntAll(r *request, e *encoder) error {
+	host := hostOf(r.addr)
+	r.s.mu.Lock()
+	for m := range r.s.mounts {
+		if m.host == host {
+			delete(r.s.mounts, m)
+		}
+	}
+	r.s.mu.Unlock()
+	return nil
+}
+
+func mountExport(r *request, e *encoder) error {
+	var groups []string
+	for _, p := range r.s.Allow {
+		groups = append(groups, p.String())
+	}
+	for _, dir := range r.s.exportPaths() {
+		e.bool(true)
+		e.string(dir)
+		for _, g := range groups {
+			e.bool(true)
+			e.string(g)
+		}
+		e.bool(false)
+	}
+	e.bool(false)
+	return nil
+}
+
+// mountHandle resolves a MNT path: "/" or the export's host path, or a
+// directory below either (as NFS servers allow), walked one component at
+// a time inside the export without following symlinks.
+func (x *Export) mountHandle(p string) ([]byte, error) {
+	rel, ok := strings.CutPrefix(p, x.dir)
+	if !ok || (rel != "" && rel[0] != '/') {
+		rel = p
+	}
+	n := &node{key: x.rootKey, btime: x.rootBt}
+	for _, c := range strings.Split(rel, "/") {
+		if c == "" {
+			continue
+		}
+		dir, dst, err := x.openDir(n)
+		if err != nil {
+			return nil, err
+		}
+		cn, cst, err := x.lookup(n, dir, &dst, c)
+		dir.Close()
+		if err != nil {
+			return nil, err
+		}
+		if cst.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return nil, unix.ENOTDIR
+		}
+		n = cn
+	}
+	return n.handle(), nil
+}

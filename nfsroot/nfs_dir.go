@@ -1,0 +1,370 @@
+package nfsroot
+
+import (
+	"hash/fnv"
+	"os"
+	"slices"
+	"sync"
+
+	nfs "github.com/willscott/go-nfs"
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
+)
+
+func nfsLookup(r *request, e *encoder) error {
+	h := r.args.opaque(fhMax)
+	name := r.args.string(nfs.MNTNameLen + 1)
+	if r.args.err != nil {
+		return r.args.err
+	}
+	dn, dir, dst, err := r.x.dirOf(h)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(nil)
+		return nil
+	}
+	defer dir.Close()
+	da := r.x.attrOf(&dst)
+	cn, cst, err := r.x.lookup(dn, dir, &dst, name)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(&da)
+		return nil
+	}
+	ca := r.x.attrOf(&cst)
+	e.uint32(uint32(nfs.NFSStatusOk))
+	e.opaque(cn.handle())
+	e.postOp(&ca)
+	e.postOp(&da)
+	return nil
+}
+
+// lookup finds name in the open directory dn and records it.
+func (x *Export) lookup(dn *node, dir *os.File, dst *unix.Statx_t, name string) (*node, unix.Statx_t, error) {
+	switch name {
+	case ".":
+		return dn, *dst, nil
+	case "..":
+		if dn.isRoot() {
+			return dn, *dst, nil
+		}
+		pn := &node{comps: dn.comps[:len(dn.comps)-1]}
+		f, err := x.root.OpenFile(pn.path(), os.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return nil, unix.Statx_t{}, ErrStale
+		}
+		defer f.Close()
+		st, err := fstatx(f)
+		if err != nil {
+			return nil, st, err
+		}
+		pn.key, pn.btime = keyOf(&st), btimeOf(&st)
+		return pn, st, nil
+	}
+	if err := checkName(name); err != nil {
+		return nil, unix.Statx_t{}, err
+	}
+	st, err := statxAt(dir, name)
+	if err != nil {
+		return nil, st, err
+	}
+	cn := dn.child(name, &st)
+	if err := x.record(dn, cn); err != nil {
+		return nil, st, err
+	}
+	return cn, st, nil
+}
+
+// dirent is a directory entry with its READDIR cookie. Cookies are a
+// hash of the name, so they stay valid while other entries come and go;
+// a listing is sent in cookie order.
+type dirent struct {
+	cookie uint64
+	name   string
+}
+
+const (
+	cookieDot    = 1
+	cookieDotDot = 2
+)
+
+func nameCookie(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	c := h.Sum64() >> 1
+	if c <= cookieDotDot {
+		c += 3
+	}
+	return c
+}
+
+// listing is a directory's sorted entries, cached while the directory's
+// change time is unchanged.
+type listing struct {
+	key     fileKey
+	ctime   unix.StatxTimestamp
+	mtime   unix.StatxTimestamp
+	entries []dirent
+}
+
+type listCache struct {
+	mu sync.Mutex
+	l  []*listing // most recent first
+}
+
+const listCacheSize = 8
+
+func (c *listCache) get(k fileKey, st *unix.Statx_t) *listing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.l {
+		if l.key == k && l.ctime == st.Ctime && l.mtime == st.Mtime {
+			return l
+		}
+	}
+	return nil
+}
+
+func (c *listCache) put(l *listing) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.l = slices.DeleteFunc(c.l, func(o *listing) bool { return o.key == l.key })
+	c.l = append([]*listing{l}, c.l...)
+	if len(c.l) > listCacheSize {
+		c.l = c.l[:listCacheSize]
+	}
+}
+
+// list reads the directory dir (attributes st) in cookie order.
+func (x *Export) list(dir *os.File, st *unix.Statx_t) ([]dirent, error) {
+	if l := x.dirs.get(keyOf(st), st); l != nil {
+		return l.entries, nil
+	}
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	ents := make([]dirent, 0, len(names)+2)
+	ents = append(ents, dirent{cookieDot, "."}, dirent{cookieDotDot, ".."})
+	for _, n := range names {
+		ents = append(ents, dirent{nameCookie(n), n})
+	}
+	slices.SortFunc(ents, func(a, b dirent) int {
+		switch {
+		case a.cookie < b.cookie:
+			return -1
+		case a.cookie > b.cookie:
+			return 1
+		}
+		return 0
+	})
+	x.dirs.put(&listing{key: keyOf(st), ctime: st.Ctime, mtime: st.Mtime, entries: ents})
+	return ents, nil
+}
+
+// after returns the entries following cookie.
+func after(ents []dirent, cookie uint64) []dirent {
+	i, _ := slices.BinarySearchFunc(ents, cookie, func(d dirent, c uint64) int {
+		switch {
+		case d.cookie < c:
+			return -1
+		case d.cookie > c:
+			return 1
+		}
+		return 0
+	})
+	if i < len(ents) && ents[i].cookie == cookie {
+		i++
+	}
+	return ents[i:]
+}
+
+func cookieVerf(st *unix.Statx_t) []byte {
+	var v [8]byte
+	b := btimeOf(st) ^ st.Ino
+	for i := range v {
+		v[i] = byte(b >> (8 * i))
+	}
+	return v[:]
+}
+
+func xdrLen(s string) int { return 4 + (len(s)+3)&^3 }
+
+func nfsReaddir(r *request, e *encoder) error {
+	h := r.args.opaque(fhMax)
+	cookie := r.args.uint64()
+	r.args.fixed(8)
+	count := r.args.uint32()
+	if r.args.err != nil {
+		return r.args.err
+	}
+	dn, dir, dst, err := r.x.dirOf(h)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(nil)
+		return nil
+	}
+	defer dir.Close()
+	da := r.x.attrOf(&dst)
+	ents, err := r.x.list(dir, &dst)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(&da)
+		return nil
+	}
+	rest := after(ents, cookie)
+	size := 4 + 88 + 8 + 8
+	var out []dirent
+	for _, d := range rest {
+		sz := 4 + 8 + xdrLen(d.name) + 8
+		if size+sz > int(min(count, maxIO)) {
+			break
+		}
+		size += sz
+		out = append(out, d)
+	}
+	if len(out) == 0 && len(rest) > 0 {
+		e.uint32(uint32(nfs.NFSStatusTooSmall))
+		e.postOp(&da)
+		return nil
+	}
+	e.uint32(uint32(nfs.NFSStatusOk))
+	e.postOp(&da)
+	e.fixed(cookieVerf(&dst))
+	for _, d := range out {
+		e.bool(true)
+		e.uint64(r.x.fileid(dn, dir, &dst, d))
+		e.string(d.name)
+		e.uint64(d.cookie)
+	}
+	e.bool(false)
+	e.bool(len(out) == len(rest))
+	return nil
+}
+
+// fileid is an entry's inode number (the directory's own for "." and
+// ".."; the board only compares them).
+func (x *Export) fileid(dn *node, dir *os.File, dst *unix.Statx_t, d dirent) uint64 {
+	if d.cookie <= cookieDotDot {
+		return dst.Ino
+	}
+	var st unix.Statx_t
+	if err := unix.Statx(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, unix.STATX_INO, &st); err != nil {
+		return nameCookie(d.name)
+	}
+	return st.Ino
+}
+
+func nfsReaddirplus(r *request, e *encoder) error {
+	h := r.args.opaque(fhMax)
+	cookie := r.args.uint64()
+	r.args.fixed(8)
+	dircount := r.args.uint32()
+	maxcount := r.args.uint32()
+	if r.args.err != nil {
+		return r.args.err
+	}
+	dn, dir, dst, err := r.x.dirOf(h)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(nil)
+		return nil
+	}
+	defer dir.Close()
+	da := r.x.attrOf(&dst)
+	ents, err := r.x.list(dir, &dst)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(&da)
+		return nil
+	}
+	rest := after(ents, cookie)
+	maxcount = min(maxcount, maxIO)
+	if dircount == 0 {
+		dircount = maxcount
+	}
+	type plus struct {
+		d  dirent
+		st unix.Statx_t
+		ok bool
+		n  *node
+	}
+	size, dsize := 4+88+8+8, 0
+	var out []plus
+	for _, d := range rest {
+		p := plus{d: d}
+		if d.cookie > cookieDotDot {
+			if err := statxRetry(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW, &p.st); err == nil {
+				p.ok = true
+				p.n = dn.child(d.name, &p.st)
+			}
+		}
+		sz := 4 + 8 + xdrLen(d.name) + 8
+		dsz := sz
+		if p.ok {
+			sz += 4 + 84 + 4 + 4 + handleLen
+		} else {
+			sz += 8
+		}
+		if size+sz > int(maxcount) || dsize+dsz > int(dircount) {
+			break
+		}
+		size, dsize = size+sz, dsize+dsz
+		out = append(out, p)
+	}
+	if len(out) == 0 && len(rest) > 0 {
+		e.uint32(uint32(nfs.NFSStatusTooSmall))
+		e.postOp(&da)
+		return nil
+	}
+	// One transaction records every entry's place, one reads the overlay.
+	err = r.x.st.db.Update(func(tx *bolt.Tx) error {
+		for _, p := range out {
+			if p.ok && p.n.key != r.x.rootKey {
+				if err := putNode(tx, p.n.key, nodeRec{btime: p.n.btime, parent: dn.key, name: p.d.name}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.uint32(uint32(nfs.NFSStatusServerFault))
+		e.postOp(&da)
+		return nil
+	}
+	attrs := make([]attr, len(out))
+	r.x.st.db.View(func(tx *bolt.Tx) error {
+		for i, p := range out {
+			if p.ok {
+				m, ok := getMeta(tx, keyOf(&p.st), btimeOf(&p.st))
+				attrs[i] = r.x.makeAttr(&p.st, m, ok)
+			}
+		}
+		return nil
+	})
+	e.uint32(uint32(nfs.NFSStatusOk))
+	e.postOp(&da)
+	e.fixed(cookieVerf(&dst))
+	for i, p := range out {
+		e.bool(true)
+		if p.ok {
+			e.uint64(p.st.Ino)
+		} else {
+			e.uint64(dst.Ino)
+		}
+		e.string(p.d.name)
+		e.uint64(p.d.cookie)
+		if p.ok {
+			e.postOp(&attrs[i])
+			e.bool(true)
+			e.opaque(p.n.handle())
+		} else {
+			e.postOp(nil)
+			e.bool(false)
+		}
+	}
+	e.bool(false)
+	e.bool(len(out) == len(rest))
+	return nil
+}

@@ -1,0 +1,147 @@
+package nfsroot
+
+import (
+	"os"
+
+	nfs "github.com/willscott/go-nfs"
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
+)
+
+// dirWcc writes wcc_data for a directory that was changed.
+func (r *request) dirWcc(e *encoder, dir *os.File, before *unix.Statx_t) {
+	if dir == nil {
+		e.wcc(nil, nil)
+		return
+	}
+	if after, err := fstatx(dir); err == nil {
+		a := r.x.attrOf(&after)
+		e.wcc(before, &a)
+		return
+	}
+	e.wcc(before, nil)
+}
+
+func nfsRemove(r *request, e *encoder) error { return r.unlink(e, 0) }
+func nfsRmdir(r *request, e *encoder) error  { return r.unlink(e, unix.AT_REMOVEDIR) }
+
+// unlink serves REMOVE (flags 0) and RMDIR (AT_REMOVEDIR).
+func (r *request) unlink(e *encoder, flags int) error {
+	h := r.args.opaque(fhMax)
+	name := r.args.string(nfs.MNTNameLen + 1)
+	if r.args.err != nil {
+		return r.args.err
+	}
+	dn, dir, dst, err := r.x.dirOf(h)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.wcc(nil, nil)
+		return nil
+	}
+	defer dir.Close()
+	err = r.x.unlink(dn, dir, name, flags, r.s.ReadOnly)
+	e.uint32(uint32(status(err)))
+	r.dirWcc(e, dir, &dst)
+	return nil
+}
+
+func (x *Export) unlink(dn *node, dir *os.File, name string, flags int, readOnly bool) error {
+	switch {
+	case flags != 0 && name == ".":
+		return unix.EINVAL
+	case flags != 0 && name == "..":
+		return unix.ENOTEMPTY
+	}
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if readOnly {
+		return errReadOnly
+	}
+	st, err := statxAt(dir, name)
+	if err != nil {
+		return err
+	}
+	if flags == 0 && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EISDIR
+	}
+	if err := unix.Unlinkat(int(dir.Fd()), name, flags); err != nil {
+		return err
+	}
+	x.gone(dn.key, name, &st)
+	return nil
+}
+
+// gone updates the store after the entry name of directory dirKey,
+// whose attributes were st, was unlinked or replaced.
+func (x *Export) gone(dirKey fileKey, name string, st *unix.Statx_t) {
+	k := keyOf(st)
+	x.files.drop(k)
+	x.st.db.Update(func(tx *bolt.Tx) error {
+		if st.Nlink <= 1 || st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return forget(tx, k)
+		}
+		if rec, ok := getNode(tx, k); ok && rec.parent == dirKey && rec.name == name {
+			return tx.Bucket(bucketNodes).Delete(k.bytes())
+		}
+		return nil
+	})
+}
+
+func nfsRename(r *request, e *encoder) error {
+	fh := r.args.opaque(fhMax)
+	fname := r.args.string(nfs.MNTNameLen + 1)
+	th := r.args.opaque(fhMax)
+	tname := r.args.string(nfs.MNTNameLen + 1)
+	if r.args.err != nil {
+		return r.args.err
+	}
+	fail := func(err error) error {
+		e.uint32(uint32(status(err)))
+		e.wcc(nil, nil)
+		e.wcc(nil, nil)
+		return nil
+	}
+	fdn, fdir, fst, err := r.x.dirOf(fh)
+	if err != nil {
+		return fail(err)
+	}
+	defer fdir.Close()
+	tdn, tdir, tst, err := r.x.dirOf(th)
+	if err != nil {
+		return fail(err)
+	}
+	defer tdir.Close()
+	err = r.x.rename(fdn, fdir, fname, tdn, tdir, tname, r.s.ReadOnly)
+	e.uint32(uint32(status(err)))
+	r.dirWcc(e, fdir, &fst)
+	r.dirWcc(e, tdir, &tst)
+	return nil
+}
+
+func (x *Export) rename(fdn *node, fdir *os.File, fname string, tdn *node, tdir *os.File, tname string, readOnly bool) error {
+	if err := checkName(fname); err != nil {
+		return err
+	}
+	if err := checkName(tname); err != nil {
+		return err
+	}
+	if readOnly {
+		return errReadOnly
+	}
+	src, err := statxAt(fdir, fname)
+	if err != nil {
+		return err
+	}
+	dst, derr := statxAt(tdir, tname)
+	if err := unix.Renameat(int(fdir.Fd()), fname, int(tdir.Fd()), tname); err != nil {
+		return err
+	}
+	if derr == nil && keyOf(&dst) != keyOf(&src) {
+		x.gone(tdn.key, tname, &dst)
+	}
+	moved := tdn.child(tname, &src)
+	return x.st.db.Update(func(tx *bolt.Tx) error {
+		return putNode(tx, moved.key, nodeRec{btime: moved.btime, parent: tdn.key, name: tname})
+	})
+}

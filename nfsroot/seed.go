@@ -1,0 +1,133 @@
+package nfsroot
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootrig/bootrig/devtable"
+)
+
+// Seed creates the device table's entries in the export and records
+// their ownership, modes and device numbers in the overlay (or, with
+// RealOwnership, on the host). The table is authoritative for the paths
+// it names: it is applied at every start. Device nodes, fifos and sockets
+// are empty placeholder files on the host.
+func (x *Export) Seed(entries []devtable.Entry) error {
+	for _, ent := range entries {
+		if err := x.seedOne(ent); err != nil {
+			where := ent.Path
+			if ent.Line > 0 {
+				where = fmt.Sprintf("line %d (%s)", ent.Line, ent.Path)
+			}
+			return fmt.Errorf("device table %s: %w", where, err)
+		}
+	}
+	return x.st.db.Sync()
+}
+
+func (x *Export) seedOne(ent devtable.Entry) error {
+	rel := strings.TrimPrefix(path.Clean("/"+ent.Path), "/")
+	if rel == "" {
+		return ErrBadName
+	}
+	parent, name := path.Dir(rel), path.Base(rel)
+	if err := x.root.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	dir, err := x.root.OpenFile(parent, os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	st, err := statxAt(dir, name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		return err
+	}
+	want := map[devtable.Kind]uint32{
+		devtable.Dir: unix.S_IFDIR, devtable.Slink: unix.S_IFLNK, devtable.File: unix.S_IFREG,
+		devtable.Nod: unix.S_IFREG, devtable.Pipe: unix.S_IFREG, devtable.Sock: unix.S_IFREG,
+	}[ent.Kind]
+	ifmt := map[devtable.Kind]uint32{devtable.Pipe: unix.S_IFIFO, devtable.Sock: unix.S_IFSOCK, devtable.Nod: unix.S_IFCHR}[ent.Kind]
+	if ent.Kind == devtable.Nod && ent.DevType == 'b' {
+		ifmt = unix.S_IFBLK
+	}
+	if x.real && ifmt != 0 {
+		want = ifmt
+	}
+	if exists && uint32(st.Mode)&unix.S_IFMT != want {
+		return fmt.Errorf("%s exists in the export as another kind of file: remove it or fix the table", ent.Path)
+	}
+	if !exists || ent.Kind == devtable.File {
+		if err := x.seedCreate(dir, name, ent, ifmt); err != nil {
+			return err
+		}
+	}
+	if st, err = statxAt(dir, name); err != nil {
+		return err
+	}
+	mode := devtable.UnixMode(ent.Mode)
+	if ent.Kind != devtable.Slink {
+		host := hostMode(mode, ent.Kind == devtable.Dir)
+		if x.real {
+			host = mode
+		}
+		if err := unix.Fchmodat(int(dir.Fd()), name, host, 0); err != nil {
+			return err
+		}
+	}
+	if x.real {
+		return unix.Fchownat(int(dir.Fd()), name, int(ent.UID), int(ent.GID), unix.AT_SYMLINK_NOFOLLOW)
+	}
+	k, bt := keyOf(&st), btimeOf(&st)
+	m := meta{btime: bt, set: metaUID | metaGID | metaMode, uid: ent.UID, gid: ent.GID, mode: mode}
+	if ifmt != 0 {
+		m.set |= metaType
+		m.ftype, m.major, m.minor = ifmt, ent.Major, ent.Minor
+	}
+	return x.putMetaRaw(k, m)
+}
+
+func (x *Export) seedCreate(dir *os.File, name string, ent devtable.Entry, ifmt uint32) error {
+	fd := int(dir.Fd())
+	switch {
+	case ent.Kind == devtable.Dir:
+		return unix.Mkdirat(fd, name, 0o755)
+	case ent.Kind == devtable.Slink:
+		return unix.Symlinkat(ent.Target, fd, name)
+	case ent.Kind == devtable.File:
+		return copyInto(dir, name, ent.Source)
+	case x.real:
+		return unix.Mknodat(fd, name, ifmt|0o600, int(unix.Mkdev(ent.Major, ent.Minor)))
+	}
+	nfd, err := openat(dir, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	return unix.Close(nfd)
+}
+
+// copyInto writes the host file src as name in dir (replacing it).
+func copyInto(dir *os.File, name, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fd, err := openat(dir, name, unix.O_CREAT|unix.O_TRUNC|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	out := os.NewFile(uintptr(fd), name)
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,171 @@
+package nfsroot
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// fileKey names a host object: device and inode number.
+type fileKey struct{ dev, ino uint64 }
+
+func (k fileKey) bytes() []byte {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], k.dev)
+	binary.BigEndian.PutUint64(b[8:], k.ino)
+	return b[:]
+}
+
+func keyFrom(b []byte) fileKey {
+	return fileKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:16])}
+}
+
+// The store has two buckets, both keyed by fileKey:
+//
+//	nodes: btime(8) parent fileKey(16) name   — where an inode lives
+//	meta:  btime(8) metaRecord                 — the board's view of it
+//
+// nodes turns a file handle into a path in O(depth) B+tree lookups and
+// follows renames (a directory's move rewrites one record); meta holds the
+// ownership, mode and device numbers the host cannot. The btime (birth
+// time) guards against a reused inode number inheriting another file's
+// records.
+var (
+	bucketNodes = []byte("nodes")
+	bucketMeta  = []byte("meta")
+)
+
+// ErrStoreBusy is returned when another process holds the metadata store.
+var ErrStoreBusy = errors.New("nfsroot: metadata store is in use by another process")
+
+type store struct{ db *bolt.DB }
+
+func openStore(path string) (*store, error) {
+	// NoSync: index updates only need to survive a crash of bootrig (the
+	// page cache keeps them); metadata changes call db.Sync explicitly.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open metadata store %s: %w", path, ErrStoreBusy)
+		}
+		return nil, fmt.Errorf("open metadata store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketNodes, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init metadata store %s: %w", path, err)
+	}
+	return &store{db: db}, nil
+}
+
+func (s *store) close() error { return s.db.Close() }
+
+// nodeRec is a nodes record.
+type nodeRec struct {
+	btime  uint64
+	parent fileKey
+	name   string
+}
+
+func (n nodeRec) encode() []byte {
+	b := make([]byte, 24, 24+len(n.name))
+	binary.BigEndian.PutUint64(b, n.btime)
+	copy(b[8:], n.parent.bytes())
+	return append(b, n.name...)
+}
+
+func decodeNode(v []byte) (nodeRec, bool) {
+	if len(v) < 24 {
+		return nodeRec{}, false
+	}
+	return nodeRec{binary.BigEndian.Uint64(v), keyFrom(v[8:24]), string(v[24:])}, true
+}
+
+// meta is what the board sees of a file beyond the host's view.
+type meta struct {
+	btime      uint64
+	set        uint32 // metaUID | metaGID | metaMode | metaType | metaVerf
+	uid, gid   uint32
+	mode       uint32 // permission bits incl. setuid/setgid/sticky (07777)
+	ftype      uint32 // S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK for a placeholder file
+	major      uint32
+	minor      uint32
+	createVerf uint64 // CREATE EXCLUSIVE verifier
+}
+
+const (
+	metaUID = 1 << iota
+	metaGID
+	metaMode
+	metaType
+	metaVerf
+)
+
+const metaLen = 8 + 4*7 + 8
+
+func (m meta) encode() []byte {
+	b := make([]byte, 0, metaLen)
+	b = binary.BigEndian.AppendUint64(b, m.btime)
+	for _, v := range []uint32{m.set, m.uid, m.gid, m.mode, m.ftype, m.major, m.minor} {
+		b = binary.BigEndian.AppendUint32(b, v)
+	}
+	return binary.BigEndian.AppendUint64(b, m.createVerf)
+}
+
+func decodeMeta(v []byte) (meta, bool) {
+	if len(v) < metaLen {
+		return meta{}, false
+	}
+	u := func(i int) uint32 { return binary.BigEndian.Uint32(v[8+4*i:]) }
+	return meta{
+		btime: binary.BigEndian.Uint64(v), set: u(0), uid: u(1), gid: u(2), mode: u(3),
+		ftype: u(4), major: u(5), minor: u(6), createVerf: binary.BigEndian.Uint64(v[36:]),
+	}, true
+}
+
+// getMeta returns k's record if it belongs to the same file (btime).
+func getMeta(tx *bolt.Tx, k fileKey, btime uint64) (meta, bool) {
+	m, ok := decodeMeta(tx.Bucket(bucketMeta).Get(k.bytes()))
+	if !ok || m.btime != btime {
+		return meta{}, false
+	}
+	return m, true
+}
+
+func putMeta(tx *bolt.Tx, k fileKey, m meta) error {
+	return tx.Bucket(bucketMeta).Put(k.bytes(), m.encode())
+}
+
+func getNode(tx *bolt.Tx, k fileKey) (nodeRec, bool) {
+	return decodeNode(tx.Bucket(bucketNodes).Get(k.bytes()))
+}
+
+// putNode records that k lives at parent/name, writing only on change.
+func putNode(tx *bolt.Tx, k fileKey, n nodeRec) error {
+	b := tx.Bucket(bucketNodes)
+	if old, ok := decodeNode(b.Get(k.bytes())); ok && old == n {
+		return nil
+	}
+	return b.Put(k.bytes(), n.encode())
+}
+
+func forget(tx *bolt.Tx, k fileKey) error {
+	if err := tx.Bucket(bucketNodes).Delete(k.bytes()); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Delete(k.bytes())
+}
+
+func (x *Export) putMetaRaw(k fileKey, m meta) error {
+	return x.st.db.Update(func(tx *bolt.Tx) error { return putMeta(tx, k, m) })
+}
