@@ -141,11 +141,14 @@ func ParseLinks(data []byte) []string {
 	return out
 }
 
-// LinkTarget is the relative symlink from an applet path ("usr/bin/env")
-// to /bin/busybox ("../../bin/busybox").
+// LinkTarget is the relative symlink from an applet path to /bin/busybox:
+// "usr/bin/env" → "../../bin/busybox", "bin/ls" → "busybox".
 func LinkTarget(applet string) string {
-	depth := strings.Count(applet, "/")
-	return strings.Repeat("../", depth) + "bin/busybox"
+	rel, err := filepath.Rel(path.Dir(applet), "bin")
+	if err != nil {
+		return "/bin/busybox"
+	}
+	return path.Join(filepath.ToSlash(rel), "busybox")
 }
 
 // replaceFile writes data at name unless it already holds exactly that,

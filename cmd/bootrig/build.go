@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -31,10 +33,11 @@ func buildCommand() *cli.Command {
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "make -j `N` (default: number of CPUs)"},
 		),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 1 {
-				return usagef(c.Command.FullName(), "want at most one target, got %q", c.Args().Slice())
+			args, err := flagsAfterArgs(c, 1)
+			if err != nil {
+				return err
 			}
-			target, err := crossbuild.ParseTarget(c.Args().First())
+			target, err := crossbuild.ParseTarget(strings.Join(args, ""))
 			if err != nil {
 				return usagef(c.Command.FullName(), "%v", err)
 			}
@@ -61,6 +64,62 @@ func buildCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// flagsAfterArgs returns the command's first n arguments and lets flags
+// follow them
+// ("bootrig build kernel --board mini2440"). urfave/cli v2 stops parsing
+// flags at the first argument, so the rest are parsed here, with the
+// command's own flag definitions, and set on the context in order.
+func flagsAfterArgs(c *cli.Context, n int) ([]string, error) {
+	args := c.Args().Slice()
+	if len(args) <= n {
+		return args, nil
+	}
+	set := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(set); err != nil {
+			return nil, err
+		}
+	}
+	var seen []flagValue
+	set.VisitAll(func(f *flag.Flag) {
+		f.Value = &recordValue{name: f.Name, isBool: isBoolFlag(f.Value), seen: &seen}
+	})
+	if err := set.Parse(args[n:]); err != nil {
+		return nil, usagef(c.Command.FullName(), "%v", err)
+	}
+	if set.NArg() > 0 {
+		return nil, usagef(c.Command.FullName(), "want at most %d arguments, got %q", n, append(args[:n:n], set.Args()...))
+	}
+	for _, v := range seen {
+		if err := c.Set(v.name, v.value); err != nil {
+			return nil, usagef(c.Command.FullName(), "--%s %s: %v", v.name, v.value, err)
+		}
+	}
+	return args[:n], nil
+}
+
+type flagValue struct{ name, value string }
+
+// recordValue records each occurrence of a flag, in command-line order.
+type recordValue struct {
+	name   string
+	isBool bool
+	seen   *[]flagValue
+}
+
+func (r *recordValue) String() string { return "" }
+func (r *recordValue) Set(v string) error {
+	*r.seen = append(*r.seen, flagValue{r.name, v})
+	return nil
+}
+func (r *recordValue) IsBoolFlag() bool { return r.isBool }
+
+func isBoolFlag(v flag.Value) bool {
+	b, ok := v.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // printBuild prints the size report and the output paths.

@@ -23,10 +23,14 @@ func initramfsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "uimage", Usage: "write a U-Boot ramdisk image (for 'bootm KERNEL INITRD') instead of the bare .cpio.gz"},
 		),
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 2 {
-				return usagef(c.Command.FullName(), "want DIR and OUT, got %d arguments", c.NArg())
+			args, err := flagsAfterArgs(c, 2)
+			if err != nil {
+				return err
 			}
-			dir, out := c.Args().Get(0), c.Args().Get(1)
+			if len(args) != 2 {
+				return usagef(c.Command.FullName(), "want DIR and OUT, got %d arguments", len(args))
+			}
+			dir, out := args[0], args[1]
 			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 				return usagef(c.Command.FullName(), "%s is not a directory", dir)
 			}

@@ -1,0 +1,179 @@
+package crossbuild
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bootrig/bootrig/devtable"
+)
+
+func TestSkeletonParses(t *testing.T) {
+	files := map[string]SkelFile{}
+	for _, f := range Skeleton("ttyAMA0", "qemu-arm") {
+		files[f.Path] = f
+	}
+	inittab, err := ParseInittab(files["etc/inittab"].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]InittabEntry{}
+	for _, e := range inittab {
+		actions[e.Action] = e
+	}
+	if e := actions["sysinit"]; e.Process != "/etc/init.d/rcS" {
+		t.Errorf("sysinit = %+v", e)
+	}
+	if e := actions["respawn"]; e.ID != "ttyAMA0" || e.Process != "-/bin/sh" {
+		t.Errorf("respawn = %+v, want a login shell on ttyAMA0", e)
+	}
+	for _, a := range []string{"restart", "ctrlaltdel", "shutdown"} {
+		if _, ok := actions[a]; !ok {
+			t.Errorf("inittab has no %s line", a)
+		}
+	}
+	fstab, err := ParseFstab(files["etc/fstab"].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mounts []string
+	for _, e := range fstab {
+		mounts = append(mounts, e.Type+":"+e.Dir)
+	}
+	if got, want := strings.Join(mounts, " "), "proc:/proc sysfs:/sys tmpfs:/tmp devpts:/dev/pts"; got != want {
+		t.Errorf("fstab mounts %s, want %s", got, want)
+	}
+	rcS := files["etc/init.d/rcS"]
+	for _, want := range []string{"mount -a", "mdev -s", "/proc/sys/kernel/hotplug", "hostname -F /etc/hostname", "ifconfig lo", "/dev/pts"} {
+		if !strings.Contains(rcS.Data, want) {
+			t.Errorf("rcS lacks %q", want)
+		}
+	}
+	if rcS.Mode != 0o755 || !strings.HasPrefix(rcS.Data, "#!/bin/sh\n") {
+		t.Errorf("rcS mode %o, start %q", rcS.Mode, rcS.Data[:10])
+	}
+	if files["etc/hostname"].Data != "qemu-arm\n" || !strings.HasPrefix(files["etc/passwd"].Data, "root::0:0:") {
+		t.Errorf("hostname %q passwd %q", files["etc/hostname"].Data, files["etc/passwd"].Data)
+	}
+	if err := exec.Command("sh", "-n", "-c", rcS.Data).Run(); err != nil {
+		t.Errorf("rcS is not valid sh: %v", err)
+	}
+}
+
+func TestParseInittabErrors(t *testing.T) {
+	for _, bad := range []string{"::sysinit\n", "ttyS0::getty:/bin/sh\n", "x::respawn:\n"} {
+		if _, err := ParseInittab(bad); err == nil {
+			t.Errorf("ParseInittab(%q) did not fail", bad)
+		}
+	}
+	if _, err := ParseFstab("proc /proc proc\n"); err == nil {
+		t.Error("short fstab line accepted")
+	}
+}
+
+func TestLinkTarget(t *testing.T) {
+	for in, want := range map[string]string{"bin/ls": "busybox", "sbin/init": "../bin/busybox", "usr/bin/env": "../../bin/busybox", "linuxrc": "bin/busybox"} {
+		if got := LinkTarget(in); got != want {
+			t.Errorf("LinkTarget(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := ParseLinks([]byte("/bin/ls\n/bin/busybox\n\n/usr/sbin/x\n/../../etc/y\n")); strings.Join(got, ",") != "bin/ls,usr/sbin/x,etc/y" {
+		t.Errorf("ParseLinks = %q", got)
+	}
+}
+
+// fakeBusybox writes a stand-in binary and links file.
+func fakeBusybox(t *testing.T, content string) (bin, links string) {
+	d := t.TempDir()
+	bin, links = filepath.Join(d, "busybox"), filepath.Join(d, "busybox.links")
+	if err := os.WriteFile(bin, []byte(content), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(links, []byte("/bin/sh\n/bin/ls\n/sbin/init\n/usr/bin/env\n/linuxrc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bin, links
+}
+
+func TestAssembleKeepsEditsAndOverlays(t *testing.T) {
+	out := t.TempDir()
+	bin, links := fakeBusybox(t, "v1")
+	overlay := t.TempDir()
+	os.MkdirAll(filepath.Join(overlay, "etc", "init.d"), 0o755)
+	os.WriteFile(filepath.Join(overlay, "etc", "motd"), []byte("hello\n"), 0o600)
+	os.WriteFile(filepath.Join(overlay, "etc", "init.d", "S50app"), []byte("#!/bin/sh\n"), 0o755)
+	os.Symlink("/proc/mounts", filepath.Join(overlay, "etc", "mtab"))
+	fs := RootFS{Dir: filepath.Join(out, "rootfs"), DevTable: filepath.Join(out, "rootfs.devtable"), Console: "ttySAC0",
+		Hostname: "mini2440", Busybox: bin, Links: links, Overlays: []string{overlay}}
+	if err := fs.Assemble(); err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) string { b, _ := os.ReadFile(filepath.Join(fs.Dir, p)); return string(b) }
+	if !strings.Contains(read("etc/inittab"), "ttySAC0::respawn:-/bin/sh") || read("bin/busybox") != "v1" || read("etc/motd") != "hello\n" {
+		t.Fatalf("inittab %q busybox %q motd %q", read("etc/inittab"), read("bin/busybox"), read("etc/motd"))
+	}
+	for link, target := range map[string]string{"bin/sh": "busybox", "sbin/init": "../bin/busybox", "usr/bin/env": "../../bin/busybox", "linuxrc": "bin/busybox", "etc/mtab": "/proc/mounts"} {
+		if got, err := os.Readlink(filepath.Join(fs.Dir, link)); got != target {
+			t.Errorf("%s -> %q (%v), want %q", link, got, err, target)
+		}
+	}
+	for p, mode := range map[string]os.FileMode{"tmp": os.ModeDir | os.ModeSticky | 0o777, "root": os.ModeDir | 0o700, "etc/init.d/rcS": 0o755, "etc/motd": 0o600} {
+		if fi, err := os.Stat(filepath.Join(fs.Dir, p)); err != nil || fi.Mode() != mode {
+			t.Errorf("%s: mode %v (%v), want %v", p, fi.Mode(), err, mode)
+		}
+	}
+	table, err := os.ReadFile(fs.DevTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := devtable.Parse(bytes.NewReader(table), fs.DevTable)
+	if err != nil || !strings.Contains(string(table), "nod /dev/ttySAC0 600 0 0 c 204 64") {
+		t.Errorf("device table (%v):\n%s", err, table)
+	}
+	if len(entries) == 0 {
+		t.Error("empty device table")
+	}
+
+	// The user edits the rootfs; busybox changes; a rebuild keeps the edits.
+	os.WriteFile(filepath.Join(fs.Dir, "etc/inittab"), []byte("mine\n"), 0o644)
+	os.Remove(filepath.Join(fs.Dir, "bin/ls"))
+	os.WriteFile(filepath.Join(fs.Dir, "bin/ls"), []byte("my ls"), 0o755)
+	fs.Busybox, _ = fakeBusybox(t, "v2")
+	fs.Overlays = nil
+	if err := fs.Assemble(); err != nil {
+		t.Fatal(err)
+	}
+	if read("etc/inittab") != "mine\n" || read("bin/ls") != "my ls" || read("bin/busybox") != "v2" || read("etc/motd") != "hello\n" {
+		t.Errorf("after rebuild: inittab %q ls %q busybox %q motd %q", read("etc/inittab"), read("bin/ls"), read("bin/busybox"), read("etc/motd"))
+	}
+
+	fs.Clean = true
+	if err := fs.Assemble(); err != nil {
+		t.Fatal(err)
+	}
+	if read("etc/inittab") == "mine\n" || read("etc/motd") != "" {
+		t.Errorf("--clean-rootfs kept inittab %q motd %q", read("etc/inittab"), read("etc/motd"))
+	}
+}
+
+// TestAssembleStaysInside: a symlink in the rootfs pointing out of it
+// must not let a rebuild write on the host.
+func TestAssembleStaysInside(t *testing.T) {
+	out := t.TempDir()
+	host := t.TempDir()
+	bin, links := fakeBusybox(t, "v1")
+	fs := RootFS{Dir: filepath.Join(out, "rootfs"), Console: "ttyAMA0", Hostname: "h", Busybox: bin, Links: links}
+	os.MkdirAll(fs.Dir, 0o755)
+	if err := os.Symlink(host, filepath.Join(fs.Dir, "etc")); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Assemble(); err == nil {
+		t.Error("Assemble wrote through a symlink leaving the rootfs")
+	}
+	if ents, _ := os.ReadDir(host); len(ents) != 0 {
+		t.Errorf("host directory got %d entries", len(ents))
+	}
+}
