@@ -1,0 +1,126 @@
+package up
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/uboot"
+)
+
+// ErrMountFailed is the kernel saying it could not mount its root.
+var ErrMountFailed = errors.New("the kernel could not mount its root filesystem over NFS")
+
+// boot gets the board from power-on to its shell prompt.
+func (b *Board) boot(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.BootTimeout)
+	defer cancel()
+	if b.cfg.TypeEnv {
+		if err := b.typeEnv(ctx); err != nil {
+			return err
+		}
+	}
+	return b.waitShell(ctx)
+}
+
+// typeEnv stops the autoboot, sets the environment at U-Boot's prompt
+// and boots.
+func (b *Board) typeEnv(ctx context.Context) error {
+	dr := uboot.New(b.Session, b.Dialect)
+	if _, err := dr.Sync(ctx); err != nil {
+		return err
+	}
+	if err := dr.SetenvAll(ctx, Env(b.cfg.Board, b.cfg.Lab)); err != nil {
+		return err
+	}
+	return dr.Boot(ctx, "run bootcmd")
+}
+
+var (
+	reIPConfig  = regexp.MustCompile(`IP-Config: Complete`)
+	reMountFail = regexp.MustCompile(`VFS: Unable to mount root fs via NFS|Kernel panic|No working init found`)
+	reActivate  = regexp.MustCompile(`Please press Enter to activate this console`)
+)
+
+// waitShell waits for the shell prompt. Once the kernel has configured
+// its network, the NFS calls must start within MountWait, or bootrig says
+// from what its servers saw why the mount is not happening, instead of
+// waiting for the kernel to give up.
+func (b *Board) waitShell(ctx context.Context) error {
+	mountBy := time.Time{} // zero until the kernel has its network
+	for {
+		wait := ctx
+		cancel := func() {}
+		if !mountBy.IsZero() && b.Servers.Watch.NFSCalls() == 0 {
+			wait, cancel = context.WithDeadline(ctx, mountBy)
+		}
+		m, err := b.expectAny(wait, b.shell, reIPConfig, reMountFail, reActivate)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil && !mountBy.IsZero():
+			if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
+				return fmt.Errorf("%w: %w", ErrMountFailed, derr)
+			}
+			mountBy = time.Time{} // NFS calls started meanwhile: keep waiting
+		case err != nil:
+			return b.bootError(err)
+		case m == 0:
+			return nil
+		case m == 1:
+			mountBy = time.Now().Add(b.cfg.MountWait)
+		case m == 2:
+			return b.mountError()
+		case m == 3:
+			if err := b.Session.Send("\r"); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// expectAny waits for the first of res and returns its index.
+func (b *Board) expectAny(ctx context.Context, res ...*regexp.Regexp) (int, error) {
+	which := -1
+	_, err := b.Session.ExpectFunc(ctx, func(buf []byte) (int, bool) {
+		best, start, end := -1, 0, 0
+		for i, re := range res {
+			if loc := re.FindIndex(buf); loc != nil && (best < 0 || loc[0] < start) {
+				best, start, end = i, loc[0], loc[1]
+			}
+		}
+		if best < 0 {
+			return 0, false
+		}
+		which = best
+		return end, true
+	})
+	return which, err
+}
+
+// mountError explains a kernel that gave up on its root.
+func (b *Board) mountError() error {
+	if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
+		return fmt.Errorf("%w: %w", ErrMountFailed, derr)
+	}
+	if err := b.Summary().Err(); err != nil {
+		return fmt.Errorf("boot failed: %w", err)
+	}
+	return ErrMountFailed
+}
+
+// bootError explains a boot that did not reach the shell in time.
+func (b *Board) bootError(err error) error {
+	s := b.Summary()
+	if ferr := s.Err(); ferr != nil {
+		return fmt.Errorf("boot failed after %s (last phase: %s): %w", s.Elapsed.Round(time.Millisecond), s.Last(), ferr)
+	}
+	if s.Reached(serialcon.PhaseLinux) {
+		if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
+			return fmt.Errorf("boot: no shell prompt (last phase: %s): %w", s.Last(), derr)
+		}
+	}
+	return fmt.Errorf("boot: no shell prompt (last phase: %q): %w", s.Last(), err)
+}

@@ -1,0 +1,11 @@
+// Package up brings a board up in one call: it builds what is stale,
+// serves the kernel over TFTP and the root filesystem over NFS, powers
+// the board on (the emulated one in its lab namespace), gets U-Boot to
+// boot with the right environment, records the boot with its phases until
+// the shell prompt, and then runs a command or hands the console to the
+// user.
+//
+// Start from [Config] and [Run]. [Env] is the U-Boot environment a board
+// boots with; [Servers] are the TFTP, portmapper and NFS servers, which
+// can be stopped and started again while the board runs.
+package up

@@ -1,0 +1,51 @@
+package up
+
+import (
+	"strconv"
+
+	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/uboot"
+)
+
+// Env is what bootrig sets in U-Boot to boot board p on lab l: the kernel
+// command line, the boot command and the network.
+func Env(p *boards.Profile, l boards.Lab) []uboot.EnvVar {
+	return uboot.SortedEnv(map[string]string{
+		"bootargs":  p.Bootargs(l),
+		"bootcmd":   p.Bootcmd(l),
+		"ipaddr":    l.BoardIP.String(),
+		"serverip":  l.ServerIP.String(),
+		"netmask":   l.Netmask.String(),
+		"gatewayip": l.Gateway.String(),
+	})
+}
+
+// regionVars are U-Boot's names for the profile's memory regions, as
+// Debian's qemu_arm U-Boot (and distro boot) define them.
+var regionVars = map[string]string{
+	"kernel":  "kernel_addr_r",
+	"ramdisk": "ramdisk_addr_r",
+	"fdt":     "fdt_addr_r",
+	"script":  "scriptaddr",
+}
+
+// FlashEnv is the whole environment flashed into the board's environment
+// bank: U-Boot loads that image alone, without its built-in defaults, so
+// it holds Env plus the load addresses the boot command uses, the baud
+// rate, and bootdelay 0 so that the board boots at power-on with no key
+// pressed.
+func FlashEnv(p *boards.Profile, l boards.Lab) []uboot.EnvVar {
+	m := map[string]string{
+		"bootdelay": "0",
+		"baudrate":  strconv.Itoa(p.Serial.Baud),
+	}
+	for _, v := range Env(p, l) {
+		m[v.Name] = v.Value
+	}
+	for region, name := range regionVars {
+		if r, ok := p.Memory.Regions[region]; ok {
+			m[name] = r.Addr.String()
+		}
+	}
+	return uboot.SortedEnv(m)
+}

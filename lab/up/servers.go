@@ -1,0 +1,161 @@
+package up
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+
+	"github.com/bootrig/bootrig/devtable"
+	"github.com/bootrig/bootrig/nfsroot"
+	"github.com/bootrig/bootrig/tftp"
+)
+
+// Ports the servers listen on, on the server address.
+const (
+	TFTPPort    = 69
+	NFSPort     = 2049
+	PortmapPort = 111
+)
+
+// Servers are bootrig's servers for one board: TFTP for the kernel,
+// NFS (with MOUNT) for the root filesystem, and a portmapper that tells
+// the kernel where they are. Start and Stop may alternate while the board
+// runs: the board's NFS client retries through the gap, and file handles
+// stay valid across it.
+type Servers struct {
+	IP       netip.Addr       // listen address: the lab's server IP
+	TFTPRoot string           // served over TFTP: the build output
+	RootFS   string           // exported over NFS
+	Devices  []devtable.Entry // seeds /dev and ownership in the export
+	Allow    []netip.Prefix   // clients served; empty: everyone
+	Log      *slog.Logger     // nil: none
+	// Watch counts the board's RPC calls; Start makes one if nil. It
+	// lives across restarts.
+	Watch *Watch
+
+	running *running
+}
+
+// running is one start of the servers.
+type running struct {
+	stops  []func(context.Context) error // in start order
+	served []chan error
+	export *nfsroot.Export
+}
+
+// Start opens the export and starts serving. An error names the server
+// and port that failed; nothing is left running then.
+func (s *Servers) Start() (err error) {
+	if s.running != nil {
+		return errors.New("servers: already started")
+	}
+	if s.Watch == nil {
+		s.Watch = NewWatch()
+	}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &running{}
+	defer func() {
+		if err != nil {
+			r.stop(context.Background())
+		}
+	}()
+	for _, start := range []func(*running) error{s.startTFTP, s.startNFS, s.startPortmap} {
+		if err := start(r); err != nil {
+			return err
+		}
+	}
+	s.running = r
+	return nil
+}
+
+func (s *Servers) addr(port int) string {
+	return net.JoinHostPort(s.IP.String(), strconv.Itoa(port))
+}
+
+func (s *Servers) startTFTP(r *running) error {
+	conn, err := tftp.Listen(s.addr(TFTPPort))
+	if err != nil {
+		return err
+	}
+	srv := &tftp.Server{Root: s.TFTPRoot, Allow: s.Allow, Logger: s.Log}
+	r.serve(srv.Shutdown, func() error { return srv.Serve(conn) })
+	return nil
+}
+
+func (s *Servers) startNFS(r *running) error {
+	if fi, err := os.Stat(s.RootFS); err != nil || !fi.IsDir() {
+		return fmt.Errorf("NFS root %s is not a directory (build it: bootrig build rootfs)", s.RootFS)
+	}
+	x, err := nfsroot.OpenExport(s.RootFS, nfsroot.ExportOptions{})
+	if err != nil {
+		return fmt.Errorf("NFS server: %w", err)
+	}
+	r.export = x
+	if err := x.Seed(s.Devices); err != nil {
+		return fmt.Errorf("NFS server: %w", err)
+	}
+	l, err := net.Listen("tcp4", s.addr(NFSPort))
+	if err != nil {
+		return fmt.Errorf("NFS server: listen on TCP %s: %w", s.addr(NFSPort), err)
+	}
+	pc, err := net.ListenPacket("udp4", s.addr(NFSPort))
+	if err != nil {
+		l.Close()
+		return fmt.Errorf("NFS server: listen on UDP %s: %w", s.addr(NFSPort), err)
+	}
+	srv := &nfsroot.Server{Export: x, Allow: s.Allow, Log: s.Log}
+	wl, wpc := s.Watch.Listener(l), s.Watch.PacketConn(pc)
+	r.serve(srv.Shutdown, func() error { return srv.Serve(wl) }, func() error { return srv.ServePacket(wpc) })
+	return nil
+}
+
+// serve runs each of fns until shutdown stops them.
+func (r *running) serve(shutdown func(context.Context) error, fns ...func() error) {
+	r.stops = append(r.stops, shutdown)
+	for _, f := range fns {
+		ch := make(chan error, 1)
+		r.served = append(r.served, ch)
+		go func() { ch <- f() }()
+	}
+}
+
+// Stop shuts the servers down and closes the export; Start may follow.
+func (s *Servers) Stop(ctx context.Context) error {
+	if s.running == nil {
+		return nil
+	}
+	err := s.running.stop(ctx)
+	s.running = nil
+	return err
+}
+
+// Restart stops and starts the servers, as a restart of bootrig would.
+func (s *Servers) Restart(ctx context.Context) error {
+	if err := s.Stop(ctx); err != nil {
+		return err
+	}
+	return s.Start()
+}
+
+func (r *running) stop(ctx context.Context) error {
+	var errs []error
+	for i := len(r.stops) - 1; i >= 0; i-- {
+		errs = append(errs, r.stops[i](ctx))
+	}
+	for _, ch := range r.served {
+		if err := <-ch; !errors.Is(err, tftp.ErrServerClosed) && !errors.Is(err, nfsroot.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if r.export != nil {
+		errs = append(errs, r.export.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,266 @@
+package up
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/crossbuild"
+	"github.com/bootrig/bootrig/devtable"
+	"github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/uboot"
+)
+
+// Config is one bring-up of a board.
+type Config struct {
+	Board *boards.Profile
+	Lab   boards.Lab // network and export, defaults filled (Profile.Lab)
+	Cache string     // ~/.cache/bootrig: sources and build trees
+	Out   string     // build output: uImage (TFTP root) and rootfs/
+	State string     // the board's state dir: flash bank, logs, lab record
+
+	// Build builds what is stale before booting.
+	Build bool
+	// TypeEnv types the environment into U-Boot at its prompt. Without
+	// it an emulated board gets it flashed into its environment bank
+	// while off, and U-Boot boots from it with no key pressed.
+	TypeEnv bool
+	// Attach joins a board that already runs (bootrig up --keep): no
+	// build, no power-on, no boot; the servers start again.
+	Attach bool
+	// Keep leaves the emulated board running when bootrig exits.
+	Keep bool
+	// BootTimeout bounds power-on to shell prompt (default 90 s).
+	BootTimeout time.Duration
+	// MountWait is how long, after the kernel has configured its
+	// network, the first NFS call may take before bootrig gives up on
+	// the mount and says why (default 15 s).
+	MountWait time.Duration
+
+	Log     io.Writer    // timestamped console log; nil: none
+	Raw     io.Writer    // every console byte; nil: none
+	Console io.Writer    // the console shown live (a terminal); nil: none
+	Notes   io.Writer    // progress lines for people; nil: none
+	Logger  *slog.Logger // servers' logs; nil: none
+}
+
+// Board is a board brought up to its shell prompt.
+type Board struct {
+	Session  *serialcon.Session
+	Servers  *Servers
+	Machine  *lab.Machine // nil for an attached board
+	Phases   *serialcon.Phases
+	Steps    []HostStep // what bootrig did before the board's own phases
+	Dialect  uboot.Dialect
+	shell    *regexp.Regexp
+	cfg      Config
+	detach   func()
+	released bool
+}
+
+// HostStep is a step bootrig took, with how long it took.
+type HostStep struct {
+	Name string
+	Took time.Duration
+}
+
+// Start brings the board up to its shell prompt: build, serve, power on,
+// boot. On error, whatever it started is stopped again.
+func Start(ctx context.Context, c Config) (b *Board, err error) {
+	c = c.withDefaults()
+	if c.Board.QEMU == nil {
+		return nil, fmt.Errorf("board %s is not emulated: powering a real board is not implemented yet (use bootrig serve and bootrig console)", c.Board.Name)
+	}
+	b = &Board{cfg: c, Dialect: uboot.DialectFromProfile(c.Board), shell: c.Board.Linux.ShellPrompt.Regexp}
+	defer func() {
+		if err != nil {
+			b.Close(context.WithoutCancel(ctx))
+			b = nil
+		}
+	}()
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+		skip bool
+	}{
+		{"build", b.build, !c.Build || c.Attach},
+		{"servers", b.serve, false},
+		{"power on", b.powerOn, c.Attach},
+		{"attach", b.attach, !c.Attach},
+		{"boot", b.boot, c.Attach},
+	}
+	for _, st := range steps {
+		if st.skip {
+			continue
+		}
+		t0 := time.Now()
+		if err := st.run(ctx); err != nil {
+			return b, err
+		}
+		b.Steps = append(b.Steps, HostStep{st.name, time.Since(t0)})
+	}
+	return b, nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.BootTimeout == 0 {
+		c.BootTimeout = 90 * time.Second
+	}
+	if c.MountWait == 0 {
+		c.MountWait = 15 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Notes == nil {
+		c.Notes = io.Discard
+	}
+	return c
+}
+
+func (b *Board) build(ctx context.Context) error {
+	res, err := crossbuild.Build(ctx, crossbuild.Config{
+		Board: b.cfg.Board, Target: crossbuild.TargetAll, Cache: b.cfg.Cache, Out: b.cfg.Out, Progress: b.cfg.Notes,
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.Compiled) == 0 {
+		fmt.Fprintf(b.cfg.Notes, "build: nothing to rebuild (%s)\n", res.Elapsed.Round(time.Millisecond))
+	}
+	return nil
+}
+
+func (b *Board) serve(ctx context.Context) error {
+	c := b.cfg
+	table, err := devices(c)
+	if err != nil {
+		return err
+	}
+	b.Servers = &Servers{
+		IP: c.Lab.ServerIP, TFTPRoot: c.Out, RootFS: c.Lab.Export, Devices: table,
+		Allow: []netip.Prefix{netip.PrefixFrom(c.Lab.BoardIP, 32)}, Log: c.Logger,
+	}
+	return b.Servers.Start()
+}
+
+// devices is the device table the build wrote beside the rootfs, else
+// the default one for the board's console.
+func devices(c Config) ([]devtable.Entry, error) {
+	path := filepath.Join(c.Out, "rootfs.devtable")
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return devtable.Default(c.Board.Linux.Console), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return devtable.Parse(f, path)
+}
+
+// powerOn flashes the environment (unless it is to be typed), starts
+// QEMU paused, opens the console and lets the CPU run.
+func (b *Board) powerOn(ctx context.Context) error {
+	c := b.cfg
+	if st, err := lab.LoadState(c.State); err == nil {
+		return fmt.Errorf("board %s already runs (QEMU pid %d): join it with bootrig up --attach, or stop it with kill %d", c.Board.Name, st.QEMUPid, st.QEMUPid)
+	}
+	q := lab.FromProfile(c.Board, c.State, lab.DefaultTap)
+	if !c.TypeEnv {
+		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(FlashEnv(c.Board, c.Lab))
+		if err != nil {
+			return fmt.Errorf("environment image: %w", err)
+		}
+		if err := lab.WriteFlash(q.Flash, q.FlashSize, img); err != nil {
+			return err
+		}
+	}
+	m, err := lab.StartWith(ctx, q, lab.Options{Keep: c.Keep})
+	if err != nil {
+		return err
+	}
+	b.Machine = m
+	if err := b.openConsole(ctx, m.ConsolePath()); err != nil {
+		return err
+	}
+	if c.Keep {
+		st := lab.State{Board: c.Board.Name, QEMUPid: m.Pid(), Console: m.ConsolePath(), QMP: q.QMP,
+			SerialLog: q.SerialLog, Tap: lab.DefaultTap, ServerIP: c.Lab.ServerIP.String()}
+		if err := st.Save(c.State); err != nil {
+			return err
+		}
+	}
+	return m.Resume(ctx)
+}
+
+func (b *Board) openConsole(ctx context.Context, path string) error {
+	port, err := serialcon.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	b.Phases = serialcon.NewPhases(start, b.shell)
+	b.Session = serialcon.NewSession(port, serialcon.Options{Name: path, Log: b.cfg.Log, Raw: b.cfg.Raw, Phases: b.Phases})
+	if b.cfg.Console != nil {
+		b.detach = b.Session.Attach(b.cfg.Console)
+	}
+	return nil
+}
+
+// attach opens the console of a board that runs already.
+func (b *Board) attach(ctx context.Context) error {
+	st, err := lab.LoadState(b.cfg.State)
+	if err != nil {
+		return err
+	}
+	if err := b.openConsole(ctx, st.Console); err != nil {
+		return err
+	}
+	b.Session.Send("\r")
+	return nil
+}
+
+// Summary is the boot's phases so far.
+func (b *Board) Summary() serialcon.Summary {
+	if b.Phases == nil {
+		return serialcon.Summary{}
+	}
+	return b.Phases.Summary(time.Now())
+}
+
+// Release leaves the board running when Close is called (bootrig up
+// --keep, or a board that was attached to).
+func (b *Board) Release() { b.released = true }
+
+// Close stops the servers and, unless the board was kept, powers it
+// off. It returns the first error.
+func (b *Board) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var errs []error
+	if b.detach != nil {
+		b.detach()
+	}
+	keep := b.released || b.cfg.Keep || b.cfg.Attach
+	if b.Machine != nil && !keep {
+		errs = append(errs, b.Machine.PowerOff(ctx))
+		errs = append(errs, lab.ClearState(b.cfg.State))
+	}
+	if b.Session != nil {
+		errs = append(errs, b.Session.Close())
+	}
+	if b.Servers != nil {
+		errs = append(errs, b.Servers.Stop(ctx))
+	}
+	return errors.Join(errs...)
+}
