@@ -66,7 +66,7 @@ func (b builder) kernel(ctx context.Context) error {
 	}
 	b.res.ZImage = plan.ImagePath()
 	b.res.UImage = filepath.Join(b.c.Out, "uImage")
-	if err := b.uImage(ctx, plan.ImagePath(), b.res.UImage); err != nil {
+	if err := b.uImage(plan.ImagePath(), b.res.UImage); err != nil {
 		return err
 	}
 	if dtb := plan.DTBPath(); dtb != "" {
@@ -169,13 +169,13 @@ func (b builder) toolchainID() []string {
 }
 
 // uImage wraps the kernel image unless out is already newer than it.
-func (b builder) uImage(ctx context.Context, image, out string) error {
+func (b builder) uImage(image, out string) error {
 	if upToDate(out, image) {
 		return nil
 	}
 	k := b.c.Board.Kernel
 	name := "Linux " + b.c.Board.Name
-	return writeUImage(ctx, uImageSpec{Type: "kernel", Comp: "none", Load: uint64(k.LoadAddr), Entry: uint64(k.EntryAddr), Name: name}, image, out)
+	return writeUImage(KernelImage(name, uint32(k.LoadAddr), uint32(k.EntryAddr)), image, out)
 }
 
 // upToDate reports whether out exists and is not older than in.

@@ -2,7 +2,6 @@ package crossbuild
 
 import (
 	"compress/gzip"
-	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -192,7 +191,7 @@ type Initramfs struct {
 }
 
 // WriteFile writes the initramfs to out, through a temporary file.
-func (i Initramfs) WriteFile(ctx context.Context, out string) error {
+func (i Initramfs) WriteFile(out string) error {
 	tmp := out + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -209,5 +208,5 @@ func (i Initramfs) WriteFile(ctx context.Context, out string) error {
 	if !i.UImage {
 		return os.Rename(tmp, out)
 	}
-	return writeUImage(ctx, uImageSpec{Type: "ramdisk", Comp: "none", Name: "initramfs"}, tmp, out)
+	return writeUImage(RamdiskImage("initramfs"), tmp, out)
 }

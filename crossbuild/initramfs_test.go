@@ -3,7 +3,6 @@ package crossbuild
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -122,7 +121,7 @@ func normalize(s string) string {
 func TestInitramfsUImage(t *testing.T) {
 	dir := testTree(t)
 	out := filepath.Join(t.TempDir(), "initramfs.uImage")
-	if err := (Initramfs{Dir: dir, Table: DeviceTable("ttyAMA0"), UImage: true}).WriteFile(context.Background(), out); err != nil {
+	if err := (Initramfs{Dir: dir, Table: DeviceTable("ttyAMA0"), UImage: true}).WriteFile(out); err != nil {
 		t.Fatal(err)
 	}
 	b, err := exec.Command("mkimage", "-l", out).CombinedOutput()

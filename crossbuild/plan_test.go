@@ -127,7 +127,7 @@ func TestIsObjectLine(t *testing.T) {
 	for line, want := range map[string]bool{
 		"  CC      kernel/fork.o\n":             true,
 		"  AS      arch/arm/kernel/entry-v7m.o": true,
-		"  HOSTCC  scripts/kconfig/conf.o":     true,
+		"  HOSTCC  scripts/kconfig/conf.o":      true,
 		"  LD      vmlinux\n":                   false,
 		"  CC      kernel/fork.s":               false,
 		"CC kernel/fork.o":                      false,

@@ -1,34 +1,36 @@
 package crossbuild
 
 import (
-	"context"
 	"fmt"
-	"os/exec"
-	"strings"
+	"time"
+
+	"github.com/bootrig/bootrig/uboot"
 )
 
-// mkimageEpoch pins the header timestamp so that the same payload gives
-// the same uImage.
-const mkimageEpoch = "1767225600" // 2026-01-01T00:00:00Z
+// ImageTime is the header timestamp of the uImages bootrig writes: pinned,
+// so that the same payload gives the same image (SOURCE_DATE_EPOCH style).
+var ImageTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// uImageSpec is what goes into a legacy uImage header.
-type uImageSpec struct {
-	Type        string // "kernel", "ramdisk"
-	Comp        string // "none", "gzip"
-	Load, Entry uint64
-	Name        string
+// KernelImage is the uImage header for a kernel loaded and entered at
+// the given addresses.
+func KernelImage(name string, load, entry uint32) uboot.Header {
+	return uboot.Header{Name: name, Time: ImageTime, Load: load, Entry: entry,
+		OS: uboot.OSLinux, Arch: uboot.ArchARM, Type: uboot.TypeKernel, Comp: uboot.CompNone}
 }
 
-// TEMPORARY (until uboot.WriteImage lands): writeUImage runs
-// /usr/bin/mkimage. Replace with the uboot package's Go writer.
-func writeUImage(ctx context.Context, spec uImageSpec, payload, out string) error {
-	args := []string{"mkimage", "-A", "arm", "-O", "linux", "-T", spec.Type, "-C", spec.Comp,
-		"-a", fmt.Sprintf("0x%x", spec.Load), "-e", fmt.Sprintf("0x%x", spec.Entry),
-		"-n", spec.Name, "-d", payload, out}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = mergeEnv(cmd.Environ(), []string{"SOURCE_DATE_EPOCH=" + mkimageEpoch})
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("uImage %s: %s: %w: %s", out, strings.Join(args, " "), err, strings.TrimSpace(string(b)))
+// RamdiskImage is the uImage header for a gzip'd initramfs for
+// 'bootm KERNEL INITRD': compression none, as the kernel (not U-Boot)
+// unpacks the gzip.
+func RamdiskImage(name string) uboot.Header {
+	return uboot.Header{Name: name, Time: ImageTime,
+		OS: uboot.OSLinux, Arch: uboot.ArchARM, Type: uboot.TypeRamdisk, Comp: uboot.CompNone}
+}
+
+// writeUImage wraps payload in a legacy U-Boot image at out (written
+// beside it and renamed over it).
+func writeUImage(h uboot.Header, payload, out string) error {
+	if _, err := uboot.WriteFile(out, h, payload); err != nil {
+		return fmt.Errorf("uImage %s: %w", out, err)
 	}
 	return nil
 }

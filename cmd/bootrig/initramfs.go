@@ -38,7 +38,7 @@ func initramfsCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return crossbuild.Initramfs{Dir: dir, Table: table, UImage: c.Bool("uimage")}.WriteFile(c.Context, out)
+			return crossbuild.Initramfs{Dir: dir, Table: table, UImage: c.Bool("uimage")}.WriteFile(out)
 		},
 	}
 }
