@@ -1,0 +1,481 @@
+package nfsroot
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	nfs "github.com/willscott/go-nfs"
+	"golang.org/x/sys/unix"
+)
+
+// lockedBuffer collects a server's log.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// harness is a server on a loopback port over an export.
+type harness struct {
+	t    *testing.T
+	dir  string
+	x    *Export
+	srv  *Server
+	addr string
+	logs *lockedBuffer
+	done chan error
+}
+
+func openExport(t *testing.T, dir string, opt ExportOptions) *Export {
+	t.Helper()
+	x, err := OpenExport(dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// start serves dir (opening its export) until the test ends.
+func start(t *testing.T, dir string, srv *Server) *harness {
+	t.Helper()
+	if srv == nil {
+		srv = &Server{}
+	}
+	if srv.Export == nil {
+		srv.Export = openExport(t, dir, ExportOptions{})
+	}
+	h := &harness{t: t, dir: dir, x: srv.Export, srv: srv, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	srv.Log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addr = l.Addr().String()
+	go func() { h.done <- srv.Serve(l) }()
+	t.Cleanup(func() { h.stop() })
+	return h
+}
+
+// stop shuts the server down and closes its export (idempotent).
+func (h *harness) stop() {
+	if h.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.srv.Shutdown(ctx); err != nil {
+		h.t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-h.done; err != ErrServerClosed {
+		h.t.Errorf("Serve returned %v, want ErrServerClosed", err)
+	}
+	if err := h.x.Close(); err != nil {
+		h.t.Errorf("Export.Close: %v", err)
+	}
+	h.srv = nil
+}
+
+// client speaks raw ONC RPC over one TCP connection.
+type client struct {
+	t   *testing.T
+	c   net.Conn
+	br  *bufio.Reader
+	xid uint32
+	uid uint32
+	gid uint32
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &client{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// rawCall sends one call and returns the whole reply record.
+func (c *client) rawCall(prog, vers, proc uint32, args []byte) []byte {
+	c.t.Helper()
+	c.xid++
+	e := &encoder{}
+	e.uint32(c.xid)
+	e.uint32(rpcCall)
+	e.uint32(2)
+	e.uint32(prog)
+	e.uint32(vers)
+	e.uint32(proc)
+	cr := &encoder{}
+	cr.uint32(0)
+	cr.string("test")
+	cr.uint32(c.uid)
+	cr.uint32(c.gid)
+	cr.uint32(0)
+	e.uint32(authUnix)
+	e.opaque(cr.b)
+	e.uint32(authNone)
+	e.uint32(0)
+	e.b = append(e.b, args...)
+	if err := c.send(e.b); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+	c.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	rec, err := readRecord(c.br, nil)
+	if err != nil {
+		c.t.Fatalf("reading reply to %d.%d: %v", prog, proc, err)
+	}
+	if got := binary.BigEndian.Uint32(rec); got != c.xid {
+		c.t.Fatalf("reply xid %d, want %d", got, c.xid)
+	}
+	return rec
+}
+
+func (c *client) send(msg []byte) error {
+	out := binary.BigEndian.AppendUint32(nil, 0x80000000|uint32(len(msg)))
+	_, err := c.c.Write(append(out, msg...))
+	return err
+}
+
+// call makes a call that must be accepted with SUCCESS and returns a
+// decoder over the results.
+func (c *client) call(prog, proc uint32, args []byte) *decoder {
+	c.t.Helper()
+	rec := c.rawCall(prog, 3, proc, args)
+	d := &decoder{b: rec[8:]}
+	if st := d.uint32(); st != msgAccepted {
+		c.t.Fatalf("call %d.%d: reply_stat %d", prog, proc, st)
+	}
+	d.uint32()
+	d.opaque(400)
+	if st := d.uint32(); st != acceptSuccess {
+		c.t.Fatalf("call %d.%d: accept_stat %d", prog, proc, st)
+	}
+	return d
+}
+
+func args(fn func(e *encoder)) []byte {
+	e := &encoder{}
+	fn(e)
+	return e.b
+}
+
+func (c *client) mount(path string) []byte {
+	c.t.Helper()
+	d := c.call(ProgMount, uint32(nfs.MountProcMount), args(func(e *encoder) { e.string(path) }))
+	if st := d.uint32(); st != 0 {
+		c.t.Fatalf("MNT %s: status %d", path, st)
+	}
+	return d.opaque(64)
+}
+
+// attr3 is a decoded fattr3.
+type attr3 struct {
+	typ, mode, nlink, uid, gid uint32
+	size                       uint64
+	major, minor               uint32
+	fileid                     uint64
+}
+
+func (d *decoder) attr3() attr3 {
+	var a attr3
+	a.typ, a.mode, a.nlink, a.uid, a.gid = d.uint32(), d.uint32(), d.uint32(), d.uint32(), d.uint32()
+	a.size = d.uint64()
+	d.uint64()
+	a.major, a.minor = d.uint32(), d.uint32()
+	d.uint64()
+	a.fileid = d.uint64()
+	for range 6 {
+		d.uint32()
+	}
+	return a
+}
+
+func (d *decoder) postOpAttr() *attr3 {
+	if !d.bool() {
+		return nil
+	}
+	a := d.attr3()
+	return &a
+}
+
+func (d *decoder) skipWcc() {
+	if d.bool() {
+		d.uint64()
+		for range 4 {
+			d.uint32()
+		}
+	}
+	d.postOpAttr()
+}
+
+func (c *client) getattr(h []byte) (nfs.NFSStatus, attr3) {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureGetAttr), args(func(e *encoder) { e.opaque(h) }))
+	st := nfs.NFSStatus(d.uint32())
+	if st != nfs.NFSStatusOk {
+		return st, attr3{}
+	}
+	return st, d.attr3()
+}
+
+func (c *client) lookup(dir []byte, name string) (nfs.NFSStatus, []byte) {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureLookup), args(func(e *encoder) { e.opaque(dir); e.string(name) }))
+	st := nfs.NFSStatus(d.uint32())
+	if st != nfs.NFSStatusOk {
+		return st, nil
+	}
+	return st, d.opaque(64)
+}
+
+// mustLookup walks a slash-separated path from dir.
+func (c *client) mustLookup(dir []byte, names ...string) []byte {
+	c.t.Helper()
+	h := dir
+	for _, n := range names {
+		st, nh := c.lookup(h, n)
+		if st != nfs.NFSStatusOk {
+			c.t.Fatalf("LOOKUP %q: %v", n, st)
+		}
+		h = nh
+	}
+	return h
+}
+
+// created decodes a CREATE/MKDIR/SYMLINK/MKNOD result.
+func created(d *decoder) (nfs.NFSStatus, []byte) {
+	st := nfs.NFSStatus(d.uint32())
+	if st != nfs.NFSStatusOk {
+		return st, nil
+	}
+	var h []byte
+	if d.bool() {
+		h = d.opaque(64)
+	}
+	return st, h
+}
+
+func sattrNone(e *encoder) {
+	for range 4 {
+		e.bool(false)
+	}
+	e.uint32(timeDont)
+	e.uint32(timeDont)
+}
+
+func sattrMode(mode uint32) func(e *encoder) {
+	return func(e *encoder) {
+		e.bool(true)
+		e.uint32(mode)
+		for range 3 {
+			e.bool(false)
+		}
+		e.uint32(timeDont)
+		e.uint32(timeDont)
+	}
+}
+
+func (c *client) create(dir []byte, name string, how uint32, sa func(*encoder)) (nfs.NFSStatus, []byte) {
+	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureCreate), args(func(e *encoder) {
+		e.opaque(dir)
+		e.string(name)
+		e.uint32(how)
+		if how == createExclusive {
+			e.fixed([]byte("verifier"))
+		} else {
+			sa(e)
+		}
+	})))
+}
+
+func (c *client) mkdir(dir []byte, name string) (nfs.NFSStatus, []byte) {
+	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureMkDir), args(func(e *encoder) {
+		e.opaque(dir)
+		e.string(name)
+		sattrNone(e)
+	})))
+}
+
+func (c *client) symlink(dir []byte, name, target string) (nfs.NFSStatus, []byte) {
+	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureSymlink), args(func(e *encoder) {
+		e.opaque(dir)
+		e.string(name)
+		sattrNone(e)
+		e.string(target)
+	})))
+}
+
+func (c *client) mknod(dir []byte, name string, typ nfs.FileType, mode, major, minor uint32) (nfs.NFSStatus, []byte) {
+	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureMkNod), args(func(e *encoder) {
+		e.opaque(dir)
+		e.string(name)
+		e.uint32(uint32(typ))
+		sattrMode(mode)(e)
+		if typ == nfs.FileTypeCharacter || typ == nfs.FileTypeBlock {
+			e.uint32(major)
+			e.uint32(minor)
+		}
+	})))
+}
+
+func (c *client) write(h []byte, off uint64, data []byte, stable uint32) nfs.NFSStatus {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureWrite), args(func(e *encoder) {
+		e.opaque(h)
+		e.uint64(off)
+		e.uint32(uint32(len(data)))
+		e.uint32(stable)
+		e.opaque(data)
+	}))
+	return nfs.NFSStatus(d.uint32())
+}
+
+func (c *client) read(h []byte, off uint64, count uint32) (nfs.NFSStatus, []byte) {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureRead), args(func(e *encoder) {
+		e.opaque(h)
+		e.uint64(off)
+		e.uint32(count)
+	}))
+	st := nfs.NFSStatus(d.uint32())
+	d.postOpAttr()
+	if st != nfs.NFSStatusOk {
+		return st, nil
+	}
+	d.uint32()
+	d.bool()
+	return st, d.opaque(maxIO)
+}
+
+func (c *client) setattr(h []byte, sa func(*encoder)) nfs.NFSStatus {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureSetAttr), args(func(e *encoder) {
+		e.opaque(h)
+		sa(e)
+		e.bool(false)
+	}))
+	return nfs.NFSStatus(d.uint32())
+}
+
+func (c *client) dirop(proc nfs.NFSProcedure, dir []byte, name string) nfs.NFSStatus {
+	d := c.call(ProgNFS, uint32(proc), args(func(e *encoder) { e.opaque(dir); e.string(name) }))
+	return nfs.NFSStatus(d.uint32())
+}
+
+func (c *client) rename(fdir []byte, fname string, tdir []byte, tname string) nfs.NFSStatus {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureRename), args(func(e *encoder) {
+		e.opaque(fdir)
+		e.string(fname)
+		e.opaque(tdir)
+		e.string(tname)
+	}))
+	return nfs.NFSStatus(d.uint32())
+}
+
+func (c *client) link(file, dir []byte, name string) nfs.NFSStatus {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureLink), args(func(e *encoder) {
+		e.opaque(file)
+		e.opaque(dir)
+		e.string(name)
+	}))
+	return nfs.NFSStatus(d.uint32())
+}
+
+func (c *client) readlink(h []byte) (nfs.NFSStatus, string) {
+	d := c.call(ProgNFS, uint32(nfs.NFSProcedureReadlink), args(func(e *encoder) { e.opaque(h) }))
+	st := nfs.NFSStatus(d.uint32())
+	d.postOpAttr()
+	if st != nfs.NFSStatusOk {
+		return st, ""
+	}
+	return st, d.string(4096)
+}
+
+// dirEntry is one READDIRPLUS entry.
+type dirEntry struct {
+	name   string
+	cookie uint64
+	attr   *attr3
+	handle []byte
+}
+
+// readdirplus lists a whole directory with READDIRPLUS, count bytes per
+// call; it returns the status of the first failing call.
+func (c *client) readdirplus(dir []byte, dircount, maxcount uint32) (nfs.NFSStatus, []dirEntry) {
+	var out []dirEntry
+	var cookie uint64
+	verf := make([]byte, 8)
+	for {
+		d := c.call(ProgNFS, uint32(nfs.NFSProcedureReadDirPlus), args(func(e *encoder) {
+			e.opaque(dir)
+			e.uint64(cookie)
+			e.fixed(verf)
+			e.uint32(dircount)
+			e.uint32(maxcount)
+		}))
+		st := nfs.NFSStatus(d.uint32())
+		d.postOpAttr()
+		if st != nfs.NFSStatusOk {
+			return st, out
+		}
+		verf = append([]byte(nil), d.fixed(8)...)
+		for d.bool() {
+			var de dirEntry
+			d.uint64()
+			de.name = d.string(255)
+			de.cookie = d.uint64()
+			de.attr = d.postOpAttr()
+			if d.bool() {
+				de.handle = d.opaque(64)
+			}
+			cookie = de.cookie
+			out = append(out, de)
+		}
+		if d.err != nil {
+			c.t.Fatalf("READDIRPLUS reply: %v", d.err)
+		}
+		if d.bool() {
+			return st, out
+		}
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func hostIno(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+var _ = io.EOF
+var _ = fmt.Sprint
