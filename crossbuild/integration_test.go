@@ -1,0 +1,152 @@
+package crossbuild
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/uboot"
+)
+
+// testCache is the cache bootrig itself uses ($BOOTRIG_CACHE, else
+// ~/.cache/bootrig), so a machine builds the kernel and busybox once and
+// later runs (and 'bootrig up') reuse them.
+func testCache(t *testing.T) string {
+	if d := os.Getenv("BOOTRIG_CACHE"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(d, "bootrig")
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx := context.Background()
+	if dl, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-10*time.Second))
+		t.Cleanup(cancel)
+	}
+	return ctx
+}
+
+// TestBuildQEMUArm really builds busybox and the qemu-arm kernel (the
+// first time on a machine: about 4 minutes on 2 cores) and checks what
+// came out; then builds again and checks that nothing was compiled.
+func TestBuildQEMUArm(t *testing.T) {
+	p, err := boards.Lookup("qemu-arm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var progress bytes.Buffer
+	cfg := Config{Board: p, Cache: testCache(t), Out: out, Progress: &progress}
+	res, err := Build(testContext(t), cfg)
+	t.Logf("first build (%s, compiled %v):\n%s", res.Elapsed, res.Compiled, progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Toolchain.Target == "" || !strings.HasPrefix(res.Toolchain.Target, "arm") {
+		t.Errorf("toolchain %+v", res.Toolchain)
+	}
+	checkBusybox(t, res.Busybox)
+	checkUImage(t, res.UImage, res.ZImage, uint32(p.Kernel.LoadAddr))
+	config, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(res.ZImage)))), ".config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad, err := CheckConfig(config, []byte(p.Kernel.Fragment), "qemu-arm kernel.fragment"); err != nil || len(bad) > 0 {
+		t.Errorf("kernel .config does not hold the fragment: %v %v", bad, err)
+	}
+	checkRootFS(t, res, "ttyAMA0")
+
+	progress.Reset()
+	again, err := Build(testContext(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("no-op build: %s", again.Elapsed)
+	if len(again.Compiled) != 0 || !strings.Contains(progress.String(), "kernel: up to date") {
+		t.Errorf("second build compiled %v:\n%s", again.Compiled, progress.String())
+	}
+}
+
+// checkBusybox: an ARM, statically linked ELF, as file(1) and debug/elf see it.
+func checkBusybox(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("file", "-b", path).Output()
+	if err != nil {
+		t.Fatalf("file %s: %v", path, err)
+	}
+	desc := string(out)
+	for _, want := range []string{"ELF 32-bit LSB executable", "ARM", "statically linked"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("file says %q, want %q", strings.TrimSpace(desc), want)
+		}
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			t.Error("busybox has an ELF interpreter: not static")
+		}
+	}
+}
+
+// checkUImage: uboot.Verify and mkimage -l accept it, and its payload is
+// the zImage.
+func checkUImage(t *testing.T, path, zImage string, load uint32) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := uboot.Verify(f); err != nil {
+		t.Errorf("uboot.Verify(%s): %v", path, err)
+	}
+	out, err := exec.Command("mkimage", "-l", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mkimage -l %s: %v\n%s", path, err, out)
+	}
+	if !strings.Contains(string(out), "ARM Linux Kernel Image") || !strings.Contains(string(out), fmt.Sprintf("Load Address: %08x", load)) {
+		t.Errorf("mkimage -l:\n%s", out)
+	}
+	img, _ := os.ReadFile(path)
+	z, _ := os.ReadFile(zImage)
+	if len(img) != len(z)+uboot.HeaderSize || !bytes.Equal(img[uboot.HeaderSize:], z) {
+		t.Error("uImage payload is not the zImage")
+	}
+}
+
+func checkRootFS(t *testing.T, res Result, console string) {
+	t.Helper()
+	inittab, err := os.ReadFile(filepath.Join(res.RootFS, "etc", "inittab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(inittab), console+"::respawn:-/bin/sh") {
+		t.Errorf("inittab:\n%s", inittab)
+	}
+	for _, p := range []string{"bin/busybox", "bin/sh", "sbin/init", "sbin/mdev", "etc/init.d/rcS", "etc/fstab"} {
+		if _, err := os.Stat(filepath.Join(res.RootFS, p)); err != nil {
+			t.Error(err)
+		}
+	}
+	if b, err := os.ReadFile(res.DevTable); err != nil || !strings.Contains(string(b), "/dev/"+console) {
+		t.Errorf("device table %s: %v\n%s", res.DevTable, err, b)
+	}
+}
