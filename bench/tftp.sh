@@ -1,0 +1,70 @@
+#!/bin/bash
+# TFTP download speed: bootrig's server against tftpd-hpa (the anchor,
+# ../shared/anchors/README.md), same client (curl), same run, same private
+# network namespace. Prints the median of $RUNS downloads of a 32 MiB
+# file per block size and the ratio (>1: bootrig is faster).
+#
+# Needs root (unshare -n), tftpd-hpa (/usr/sbin/in.tftpd), curl, iproute2.
+# Usage: bench/tftp.sh            (from the repository root)
+#        SIZE_MIB=8 RUNS=5 bench/tftp.sh
+#        BOOTRIG=/path/to/bootrig bench/tftp.sh   (a prebuilt binary)
+set -euo pipefail
+
+SIZE_MIB=${SIZE_MIB:-32}
+RUNS=${RUNS:-3}
+BLKSIZES=${BLKSIZES:-"512 1468 8192"}
+
+if [ "${1:-}" != "--in-netns" ]; then
+	work=$(mktemp -d /tmp/bench-tftp.XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+	if [ -n "${BOOTRIG:-}" ]; then cp "$BOOTRIG" "$work/bootrig"; else go build -o "$work/bootrig" ./cmd/bootrig; fi
+	mkdir -p "$work/root"
+	head -c $((SIZE_MIB << 20)) /dev/urandom >"$work/root/file.bin"
+	exec unshare -n -- env WORK="$work" SIZE_MIB="$SIZE_MIB" RUNS="$RUNS" BLKSIZES="$BLKSIZES" \
+		bash "$0" --in-netns
+fi
+
+# Inside the namespace: lo, and one non-loopback address so that
+# tftpd-hpa's getaddrinfo(AI_ADDRCONFIG) finds something.
+ip link set lo up
+ip tuntap add tap9 mode tap
+ip addr add 192.168.77.1/24 dev tap9
+ip link set tap9 up
+
+/usr/sbin/in.tftpd -L -u root -s "$WORK/root" -a 127.0.0.1:69 &
+anchor=$!
+BOOTRIG_CACHE="$WORK/cache" "$WORK/bootrig" serve --no-nfs --listen 127.0.0.1 \
+	--tftp-port 6969 --tftp-root "$WORK/root" >/dev/null 2>"$WORK/bootrig.log" &
+ours=$!
+trap 'kill $anchor $ours 2>/dev/null; wait 2>/dev/null' EXIT
+
+# Wait until both answer.
+for port in 69 6969; do
+	for _ in $(seq 100); do
+		curl -s -o /dev/null --max-time 1 "tftp://127.0.0.1:$port/file.bin" && break
+	done
+done
+
+# fetch PORT BLKSIZE: seconds for one download, after checking it.
+fetch() {
+	local t
+	t=$(curl -s --tftp-blksize "$2" -o "$WORK/out.bin" -w '%{time_total}' "tftp://127.0.0.1:$1/file.bin")
+	cmp -s "$WORK/out.bin" "$WORK/root/file.bin" || { echo "port $1 blksize $2: download differs" >&2; exit 1; }
+	echo "$t"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf '%s MiB over loopback, curl, median of %s\n' "$SIZE_MIB" "$RUNS"
+printf '%-8s %14s %14s %22s\n' blksize tftpd-hpa/s bootrig/s 'speed ratio (b/anchor)'
+for bs in $BLKSIZES; do
+	a=() b=()
+	for _ in $(seq "$RUNS"); do # interleaved, so both see the same machine load
+		a+=("$(fetch 69 "$bs")")
+		b+=("$(fetch 6969 "$bs")")
+	done
+	ta=$(printf '%s\n' "${a[@]}" | median)
+	tb=$(printf '%s\n' "${b[@]}" | median)
+	printf '%-8s %14.3f %14.3f %22.2f\n' "$bs" "$ta" "$tb" "$(echo "$ta / $tb" | bc -l)"
+done
+grep -c 'msg="tftp: transfer"' "$WORK/bootrig.log" | sed 's/^/bootrig transfers logged: /'
