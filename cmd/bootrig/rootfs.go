@@ -1,7 +1,34 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+)
 
 func rootfsCommand() *cli.Command {
-	return notYet("rootfs", "show where the board's root filesystem lives", "bootrig up")
+	return &cli.Command{
+		Name:  "rootfs",
+		Usage: "show where the board's root filesystem lives",
+		Subcommands: []*cli.Command{{
+			Name:  "path",
+			Usage: "print the directory the board mounts over NFS: edit files there, the board sees them within 2 s",
+			UsageText: "bootrig rootfs path [--board NAME]\n\n" +
+				"Example: put a script on the running board:\n" +
+				"   cp hello.sh \"$(bootrig rootfs path)/root/\"",
+			Flags: boardFlags(),
+			Action: func(c *cli.Context) error {
+				if c.Args().Present() {
+					return usagef("rootfs path", "takes no arguments (got %q)", c.Args().First())
+				}
+				p, err := board(c)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.App.Writer, filepath.Join(outDir(p.Name), "rootfs"))
+				return nil
+			},
+		}},
+	}
 }

@@ -1,7 +1,187 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/bootrig/bootrig/boards"
+	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab/up"
+)
 
 func upCommand() *cli.Command {
-	return notYet("up", "build, serve, power on, boot and log the board in one command", "bootrig up")
+	flags := append(boardFlags(), labFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "run", Usage: "run `CMD` in the board's shell, print its output and exit with its status"},
+		&cli.BoolFlag{Name: "attach", Usage: "join the board a 'bootrig up --keep' left running: restart the servers, open its console"},
+		&cli.BoolFlag{Name: "keep", Usage: "leave the emulated board running when bootrig exits (join it with --attach)"},
+		&cli.BoolFlag{Name: "no-build", Usage: "boot what was built, even if stale"},
+		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off"},
+		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE` (default: STATE/boot.log)"},
+		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE` (default: STATE/boot.raw)"},
+		&cli.DurationFlag{Name: "timeout", Value: 90 * time.Second, Usage: "power-on to shell prompt `LIMIT`"},
+	)
+	return &cli.Command{
+		Name:  "up",
+		Usage: "build, serve, power on, boot and log the board in one command",
+		UsageText: "bootrig up [--board NAME] [--run CMD] [--keep | --attach]\n\n" +
+			"The emulated board (qemu-arm) runs in a private network namespace bootrig makes itself:\n" +
+			"   bootrig up --run 'cat /proc/cmdline; uname -a'",
+		Flags:  flags,
+		Action: runUp,
+	}
+}
+
+// stateDir is where a board's lab keeps its flash bank, logs and record.
+func stateDir(board string) string { return filepath.Join(cacheDir(), board, "state") }
+
+func runUp(c *cli.Context) error {
+	p, err := board(c)
+	if err != nil {
+		return err
+	}
+	if c.Bool("attach") && c.Bool("keep") {
+		return usagef("up", "--attach joins a kept board; it takes no --keep")
+	}
+	if p.QEMU == nil {
+		return fmt.Errorf("board %s is not emulated; bootrig up drives only qemu-arm for now: use bootrig serve and bootrig console", p.Name)
+	}
+	if !emulab.Inside() {
+		return enterLab(c, p)
+	}
+	return upInLab(c, p)
+}
+
+// enterLab runs this command again inside the lab's namespace: a new one,
+// or with --attach the running board's.
+func enterLab(c *cli.Context, p *boards.Profile) error {
+	stdio := emulab.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
+	var code int
+	var err error
+	if c.Bool("attach") {
+		st, lerr := emulab.LoadState(stateDir(p.Name))
+		if lerr != nil {
+			return lerr
+		}
+		code, err = emulab.Join(c.Context, st.QEMUPid, os.Args[1:], stdio)
+	} else {
+		code, err = emulab.Reexec(c.Context, os.Args[1:], stdio)
+	}
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return cli.Exit("", code)
+	}
+	return nil
+}
+
+func upInLab(c *cli.Context, p *boards.Profile) error {
+	l, err := lab(c, p)
+	if err != nil {
+		return err
+	}
+	lan, err := emulab.LANFor(l)
+	if err != nil {
+		return err
+	}
+	if err := lan.Setup(); err != nil {
+		return err
+	}
+	state := stateDir(p.Name)
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		return err
+	}
+	logs, err := openLogs(c, state)
+	if err != nil {
+		return err
+	}
+	defer logs.close()
+	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	in, interactive := c.App.Reader.(*os.File)
+	interactive = interactive && c.String("run") == "" && term.IsTerminal(int(in.Fd()))
+	cfg := up.Config{
+		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
+		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
+		BootTimeout: c.Duration("timeout"), Log: logs.log, Raw: logs.raw, Notes: stderr, Logger: logger(c),
+	}
+	if interactive || c.Bool("verbose") {
+		cfg.Console = stderr
+	}
+	ctx := c.Context
+	b, err := up.Start(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%w (console log: %s)", err, logs.logPath)
+	}
+	defer b.Close(context.WithoutCancel(ctx))
+	printSummary(stderr, b, logs.logPath)
+	switch {
+	case c.String("run") != "":
+		return runOnBoard(ctx, b, c.String("run"), stdout)
+	case interactive:
+		return b.Interact(ctx, in, stdout, false)
+	}
+	fmt.Fprintf(stderr, "board %s is up; Ctrl-C stops it\n", p.Name)
+	<-ctx.Done()
+	return nil
+}
+
+func runOnBoard(ctx context.Context, b *up.Board, cmd string, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	out, code, err := b.Run(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	io.WriteString(stdout, out)
+	if code != 0 {
+		return cli.Exit("", code)
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, b *up.Board, logPath string) {
+	for _, st := range b.Steps {
+		fmt.Fprintf(w, "%-30s %10s\n", "bootrig: "+st.Name, st.Took.Round(time.Millisecond))
+	}
+	fmt.Fprint(w, b.Summary())
+	fmt.Fprintf(w, "console log: %s\n", logPath)
+}
+
+// upLogs are the console logs up writes.
+type upLogs struct {
+	log, raw *os.File
+	logPath  string
+}
+
+func openLogs(c *cli.Context, state string) (*upLogs, error) {
+	l := &upLogs{logPath: c.String("log")}
+	if l.logPath == "" {
+		l.logPath = filepath.Join(state, "boot.log")
+	}
+	rawPath := c.String("raw")
+	if rawPath == "" {
+		rawPath = filepath.Join(state, "boot.raw")
+	}
+	var err error
+	if l.log, err = os.Create(l.logPath); err != nil {
+		return nil, fmt.Errorf("--log: %w", err)
+	}
+	if l.raw, err = os.Create(rawPath); err != nil {
+		l.log.Close()
+		return nil, fmt.Errorf("--raw: %w", err)
+	}
+	return l, nil
+}
+
+func (l *upLogs) close() {
+	l.log.Close()
+	l.raw.Close()
 }

@@ -67,8 +67,9 @@ func (b *Board) waitShell(ctx context.Context) error {
 			mountBy = time.Time{} // NFS calls started meanwhile: keep waiting
 		case err != nil:
 			return b.bootError(err)
-		case m == 0:
+		case m == 0 && b.kernelUp():
 			return nil
+		case m == 0: // U-Boot's output can end in "# " too
 		case m == 1:
 			mountBy = time.Now().Add(b.cfg.MountWait)
 		case m == 2:
@@ -123,4 +124,11 @@ func (b *Board) bootError(err error) error {
 		}
 	}
 	return fmt.Errorf("boot: no shell prompt (last phase: %q): %w", s.Last(), err)
+}
+
+// kernelUp reports whether Linux has started, after which a shell
+// prompt on the console is the board's.
+func (b *Board) kernelUp() bool {
+	s := b.Summary()
+	return s.Reached(serialcon.PhaseLinux) || s.Reached(serialcon.PhaseInit)
 }

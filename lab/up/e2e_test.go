@@ -76,7 +76,10 @@ func config(t *testing.T) up.Config {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Logf("%s", bytes.TrimRight(p, "\n")); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", bytes.TrimRight(p, "\n"))
+	return len(p), nil
+}
 
 func start(t *testing.T, c up.Config) *up.Board {
 	t.Helper()
@@ -102,7 +105,7 @@ func TestBootToShell(t *testing.T) {
 	var log bytes.Buffer
 	c.Log = &log
 	b := start(t, c)
-	t.Logf("host steps %v\n%s", b.Steps, b.Summary())
+	t.Logf("host steps %v\n%s\n%s", b.Steps, b.Summary(), log.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, code, err := b.Run(ctx, "cat /proc/cmdline; uname -a; ls /; false")
