@@ -1,0 +1,353 @@
+package portmap
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+)
+
+var testTable = []Mapping{
+	{100003, 3, TCP, 2049},
+	{100005, 1, UDP, 20048},
+	{100005, 3, UDP, 20048},
+	{100005, 3, TCP, 20048},
+}
+
+// callMsg builds an RPC call with AUTH_SYS credentials (as the kernel
+// and rpcinfo send them) and the given argument words.
+func callMsg(xid, rpcvers, prog, vers, proc uint32, args ...[]byte) []byte {
+	e := &encoder{}
+	for _, v := range []uint32{xid, msgCall, rpcvers, prog, vers, proc} {
+		e.uint32(v)
+	}
+	e.uint32(1) // AUTH_SYS
+	cred := &encoder{}
+	cred.uint32(0)
+	cred.string("board")
+	cred.uint32(0)
+	cred.uint32(0)
+	cred.uint32(0)
+	e.string(string(cred.b))
+	e.uint32(0) // verifier AUTH_NONE
+	e.uint32(0)
+	for _, a := range args {
+		e.b = append(e.b, a...)
+	}
+	return e.b
+}
+
+func words(v ...uint32) []byte {
+	e := &encoder{}
+	for _, x := range v {
+		e.uint32(x)
+	}
+	return e.b
+}
+
+func rpcbArgs(prog, vers uint32, netid string) []byte {
+	e := &encoder{}
+	e.uint32(prog)
+	e.uint32(vers)
+	e.string(netid)
+	e.string("")
+	e.string("")
+	return e.b
+}
+
+// parsedReply is a decoded reply: accepted with a status and result,
+// or denied.
+type parsedReply struct {
+	xid    uint32
+	denied bool
+	stat   uint32
+	result []byte
+}
+
+func parseReply(t testing.TB, b []byte) parsedReply {
+	t.Helper()
+	d := decoder{b: b}
+	r := parsedReply{xid: d.uint32()}
+	if d.uint32() != msgReply {
+		t.Fatalf("not a reply: % x", b)
+	}
+	switch d.uint32() {
+	case replyAccepted:
+		d.uint32()
+		d.opaque(maxAuthBytes)
+		r.stat = d.uint32()
+	case replyDenied:
+		r.denied = true
+		r.stat = d.uint32()
+	default:
+		t.Fatalf("reply_stat neither accepted nor denied: % x", b)
+	}
+	if d.err != nil {
+		t.Fatalf("reply % x: %v", b, d.err)
+	}
+	r.result = d.b
+	return r
+}
+
+type testServer struct {
+	srv        *Server
+	tcp, udp   string
+	errs       chan error
+	shutdownOK bool
+}
+
+func start(t *testing.T) *testServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{
+		srv: &Server{Mappings: testTable, Now: func() time.Time { return time.Unix(1700000000, 0) }},
+		tcp: l.Addr().String(), udp: pc.LocalAddr().String(), errs: make(chan error, 2),
+	}
+	go func() { ts.errs <- ts.srv.Serve(l) }()
+	go func() { ts.errs <- ts.srv.ServeUDP(pc) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ts.srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		for range 2 {
+			if err := <-ts.errs; !errors.Is(err, ErrServerClosed) {
+				t.Errorf("Serve returned %v, want ErrServerClosed", err)
+			}
+		}
+	})
+	return ts
+}
+
+// overTCP sends msg as one record (or as fragments of at most frag
+// bytes) and reads the reply record.
+func overTCP(t *testing.T, addr string, msg []byte, frag int) []byte {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if frag == 0 {
+		frag = len(msg)
+	}
+	var out []byte
+	for i := 0; i < len(msg) || i == 0; i += frag {
+		part := msg[i:min(i+frag, len(msg))]
+		h := uint32(len(part))
+		if i+frag >= len(msg) {
+			h |= 1 << 31
+		}
+		out = binary.BigEndian.AppendUint32(out, h)
+		out = append(out, part...)
+	}
+	if _, err := c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := readRecord(c)
+	if err != nil {
+		t.Fatalf("reading the reply: %v", err)
+	}
+	return rec
+}
+
+func overUDP(t *testing.T, addr string, msg []byte) []byte {
+	t.Helper()
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("reading the reply: %v", err)
+	}
+	return buf[:n]
+}
+
+func TestCalls(t *testing.T) {
+	ts := start(t)
+	_, tcpPort, _ := net.SplitHostPort(ts.tcp)
+	var tp uint16
+	fmt.Sscan(tcpPort, &tp)
+	cases := []struct {
+		name   string
+		msg    []byte
+		denied bool
+		stat   uint32
+		result []byte // nil: not checked
+	}{
+		{"v2 null", callMsg(1, 2, Program, 2, procNull), false, success, []byte{}},
+		{"v3 null", callMsg(2, 2, Program, 3, procNull), false, success, []byte{}},
+		{"v4 null", callMsg(3, 2, Program, 4, procNull), false, success, []byte{}},
+		{"v2 getport nfs", callMsg(4, 2, Program, 2, procGetport, words(100003, 3, 6, 0)), false, success, words(2049)},
+		{"v2 getport mountd udp", callMsg(5, 2, Program, 2, procGetport, words(100005, 3, 17, 0)), false, success, words(20048)},
+		{"v2 getport wrong version", callMsg(6, 2, Program, 2, procGetport, words(100003, 4, 6, 0)), false, success, words(0)},
+		{"v2 getport unknown", callMsg(7, 2, Program, 2, procGetport, words(100021, 1, 6, 0)), false, success, words(0)},
+		{"v2 getport itself", callMsg(8, 2, Program, 2, procGetport, words(Program, 2, 6, 0)), false, success, words(uint32(tp))},
+		{"v2 set", callMsg(9, 2, Program, 2, procSet, words(100003, 3, 6, 1)), false, success, words(0)},
+		{"v2 getport short args", callMsg(10, 2, Program, 2, procGetport, words(100003)), false, garbageArgs, []byte{}},
+		{"v3 getaddr nfs", callMsg(11, 2, Program, 3, procGetport, rpcbArgs(100003, 3, "tcp")), false, success, xdrString("127.0.0.1.8.1")},
+		{"v4 getaddr other version", callMsg(12, 2, Program, 4, procGetport, rpcbArgs(100005, 2, "udp")), false, success, xdrString("127.0.0.1.78.80")},
+		{"v3 getaddr exact only", callMsg(13, 2, Program, 3, procGetport, rpcbArgs(100005, 2, "udp")), false, success, xdrString("")},
+		{"v4 getversaddr", callMsg(14, 2, Program, 4, procVersAdd, rpcbArgs(100005, 3, "tcp")), false, success, xdrString("127.0.0.1.78.80")},
+		{"v3 getaddr bad netid", callMsg(15, 2, Program, 3, procGetport, rpcbArgs(100003, 3, "rdma")), false, success, xdrString("")},
+		{"v3 gettime", callMsg(16, 2, Program, 3, procGettime), false, success, words(1700000000)},
+		{"v2 callit", callMsg(17, 2, Program, 2, 5), false, procUnavail, []byte{}},
+		{"v2 proc 99", callMsg(18, 2, Program, 2, 99), false, procUnavail, []byte{}},
+		{"v3 proc 9", callMsg(19, 2, Program, 3, procVersAdd), false, procUnavail, []byte{}},
+		{"other program", callMsg(20, 2, 100003, 3, 0), false, progUnavail, []byte{}},
+		{"version 5", callMsg(21, 2, Program, 5, 0), false, progMismatch, words(2, 4)},
+		{"version 1", callMsg(22, 2, Program, 1, 0), false, progMismatch, words(2, 4)},
+		{"rpc version 3", callMsg(23, 3, Program, 2, 0), true, rpcMismatch, words(2, 2)},
+		{"truncated header", callMsg(24, 2, Program, 2, 0)[:30], false, garbageArgs, []byte{}},
+	}
+	for _, c := range cases {
+		for _, tr := range []string{"tcp", "udp"} {
+			t.Run(c.name+"/"+tr, func(t *testing.T) {
+				var b []byte
+				if tr == "tcp" {
+					b = overTCP(t, ts.tcp, c.msg, 0)
+				} else {
+					b = overUDP(t, ts.udp, c.msg)
+				}
+				r := parseReply(t, b)
+				if r.xid != binary.BigEndian.Uint32(c.msg) || r.denied != c.denied || r.stat != c.stat {
+					t.Fatalf("reply xid %d denied %v stat %d; want xid %d denied %v stat %d",
+						r.xid, r.denied, r.stat, binary.BigEndian.Uint32(c.msg), c.denied, c.stat)
+				}
+				if c.result != nil && !slices.Equal(r.result, c.result) {
+					t.Errorf("result % x, want % x", r.result, c.result)
+				}
+			})
+		}
+	}
+}
+
+func xdrString(s string) []byte {
+	e := &encoder{}
+	e.string(s)
+	return e.b
+}
+
+// TestDump decodes both DUMP formats.
+func TestDump(t *testing.T) {
+	ts := start(t)
+	d := decoder{b: parseReply(t, overTCP(t, ts.tcp, callMsg(1, 2, Program, 2, procDump), 7)).result}
+	var got []Mapping
+	for d.uint32() == 1 {
+		m := Mapping{Prog: d.uint32(), Vers: d.uint32(), Prot: Protocol(d.uint32())}
+		m.Port = uint16(d.uint32())
+		got = append(got, m)
+	}
+	if d.err != nil || len(d.b) != 0 {
+		t.Fatalf("v2 DUMP: %v, %d bytes left", d.err, len(d.b))
+	}
+	// The portmapper's own 6 entries, then the table.
+	if len(got) != 6+len(testTable) || !slices.Equal(got[6:], testTable) || got[0].Prog != Program {
+		t.Errorf("v2 DUMP = %v", got)
+	}
+	d = decoder{b: parseReply(t, overUDP(t, ts.udp, callMsg(2, 2, Program, 4, procDump))).result}
+	var lines []string
+	for d.uint32() == 1 {
+		prog, vers := d.uint32(), d.uint32()
+		lines = append(lines, fmt.Sprintf("%d %d %s %s %s", prog, vers, d.string(64), d.string(64), d.string(64)))
+	}
+	if d.err != nil || len(lines) != 10 || lines[6] != "100003 3 tcp 127.0.0.1.8.1 superuser" {
+		t.Errorf("v4 DUMP (%v): %q", d.err, lines)
+	}
+}
+
+// TestGarbage: junk gets no reply (nobody to answer) or a well-formed
+// one, and the server keeps answering.
+func TestGarbage(t *testing.T) {
+	ts := start(t)
+	for _, junk := range [][]byte{{}, {1, 2, 3}, words(7, msgReply, 0), words(8)} {
+		c, err := net.Dial("udp", ts.udp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(junk)
+		c.Close()
+	}
+	// An oversized TCP record closes the connection.
+	c, err := net.Dial("tcp", ts.tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write(words(1<<31 | MaxRecord + 1))
+	if n, err := c.Read(make([]byte, 4)); err != io.EOF {
+		t.Errorf("oversized record: read %d, %v; want EOF", n, err)
+	}
+	c.Close()
+	r := parseReply(t, overUDP(t, ts.udp, callMsg(99, 2, Program, 2, procNull)))
+	if r.xid != 99 || r.stat != success {
+		t.Errorf("after garbage: %+v", r)
+	}
+}
+
+// FuzzReply: no input panics, and every reply is a well-formed reply
+// to the call's xid.
+func FuzzReply(f *testing.F) {
+	f.Add(callMsg(1, 2, Program, 2, procGetport, words(100003, 3, 6, 0)))
+	f.Add(callMsg(2, 2, Program, 4, procGetport, rpcbArgs(100003, 3, "tcp")))
+	f.Add(callMsg(3, 2, Program, 3, procDump))
+	f.Add(callMsg(4, 3, 1, 2, 3))
+	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out := reply(b, transport{prot: UDP}, testTable, time.Now)
+		if out == nil {
+			if _, err := decodeCall(b); err != errNotCall {
+				t.Fatalf("no reply to a call (decode: %v)", err)
+			}
+			return
+		}
+		if r := parseReply(t, out); r.xid != binary.BigEndian.Uint32(b) {
+			t.Fatalf("reply xid %d to call %d", r.xid, binary.BigEndian.Uint32(b))
+		}
+	})
+}
+
+func FuzzReadRecord(f *testing.F) {
+	f.Add(append(words(1<<31|4), 1, 2, 3, 4))
+	f.Add(append(words(2, 1<<31|2), 1, 2, 3, 4))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec, err := readRecord(bytesReader(b))
+		if err == nil && len(rec) > MaxRecord {
+			t.Fatalf("record of %d bytes", len(rec))
+		}
+	})
+}
+
+func bytesReader(b []byte) io.Reader { return &sliceReader{b} }
+
+type sliceReader struct{ b []byte }
+
+func (r *sliceReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
