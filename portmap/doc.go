@@ -6,7 +6,7 @@
 // Start from Server: set Mappings, then Serve a TCP listener and
 // ServeUDP a UDP socket (or ListenAndServe both), and Shutdown. It
 // answers NULL, GETPORT and DUMP (version 2), GETADDR, DUMP and
-// GETTIME (versions 3 and 4) and GETVERSADDR (version 4); SET and UNSET
+// GETTIME (versions 3 and 4), GETVERSADDR and GETADDRLIST (version 4); SET and UNSET
 // reply false, since the table is fixed; anything else gets a
 // well-formed PROC_UNAVAIL, PROG_UNAVAIL or PROG_MISMATCH reply.
 package portmap

@@ -12,6 +12,7 @@ const Program = 100000
 // Protocol is an IP protocol number, as version 2 carries it.
 type Protocol uint32
 
+// The transports a Mapping names.
 const (
 	TCP Protocol = 6
 	UDP Protocol = 17
@@ -42,8 +43,9 @@ const (
 	procUnset   = 2
 	procGetport = 3 // v2; GETADDR in v3 and v4
 	procDump    = 4
-	procGettime = 6 // v3, v4
-	procVersAdd = 9 // v4 GETVERSADDR
+	procGettime = 6  // v3, v4
+	procVersAdd = 9  // v4 GETVERSADDR
+	procAddrLst = 11 // v4 GETADDRLIST
 )
 
 // transport is where a call arrived: its protocol and the local
@@ -199,6 +201,25 @@ func v34(c call, t transport, table []Mapping, now func() time.Time) []byte {
 		}
 		e.bool(false)
 		return e.b
+	case c.vers == 4 && c.proc == procAddrLst:
+		r, err := decodeRPCB(c.args)
+		if err != nil {
+			return acceptedReply(c.xid, garbageArgs).b
+		}
+		e := acceptedReply(c.xid, success)
+		for _, m := range table {
+			if m.Prog != r.prog || m.Vers != r.vers {
+				continue
+			}
+			e.bool(true)
+			e.string(uaddr(t.local, m.Port))
+			e.string(netid(m.Prot, t.local))
+			e.uint32(semantics(m.Prot))
+			e.string(family(t.local))
+			e.string(m.Prot.String())
+		}
+		e.bool(false)
+		return e.b
 	case c.proc == procGettime:
 		e := acceptedReply(c.xid, success)
 		e.uint32(uint32(now().Unix()))
@@ -235,4 +256,20 @@ func uaddr(ip netip.Addr, port uint16) string {
 		ip = netip.IPv4Unspecified()
 	}
 	return fmt.Sprintf("%s.%d.%d", ip.Unmap(), port>>8, port&0xff)
+}
+
+// semantics is a transport's netconfig semantics: NC_TPI_COTS_ORD for
+// TCP, NC_TPI_CLTS for UDP.
+func semantics(p Protocol) uint32 {
+	if p == TCP {
+		return 3
+	}
+	return 1
+}
+
+func family(local netip.Addr) string {
+	if local.Is6() && !local.Is4In6() {
+		return "inet6"
+	}
+	return "inet"
 }
