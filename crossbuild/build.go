@@ -43,7 +43,7 @@ func ParseTarget(s string) (Target, error) {
 type Config struct {
 	Board  *boards.Profile
 	Target Target
-	Cache  string // ~/.cache/bootrig: sources in Cache/src, build trees in Cache/<board>
+	Cache  string // default DefaultCache(): sources in Cache/src, build trees in Cache/<board>
 	Out    string // default Cache/<board>/out
 
 	CrossCompile string   // prefix; default: the profile's list, first found on PATH
@@ -80,6 +80,18 @@ type Sizes struct {
 	RootFS  int64 `json:"rootfs,omitempty"` // regular files, symlinks counted as their own size
 }
 
+// DefaultCache is bootrig's cache: $BOOTRIG_CACHE, else ~/.cache/bootrig.
+func DefaultCache() string {
+	if d := os.Getenv("BOOTRIG_CACHE"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "bootrig")
+}
+
 // BoardDir is the board's build directory in the cache.
 func BoardDir(cache, board string) string { return filepath.Join(cache, board) }
 
@@ -92,6 +104,9 @@ func DefaultOut(cache, board string) string { return filepath.Join(cache, board,
 // with a lock in the cache, so concurrent callers wait for each other.
 func Build(ctx context.Context, c Config) (Result, error) {
 	start := time.Now()
+	if c.Board == nil {
+		return Result{}, errors.New("build: no board profile in the config")
+	}
 	c = c.withDefaults()
 	bdir := BoardDir(c.Cache, c.Board.Name)
 	if err := os.MkdirAll(c.Out, 0o755); err != nil {
@@ -127,6 +142,9 @@ func Build(ctx context.Context, c Config) (Result, error) {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Cache == "" {
+		c.Cache = DefaultCache()
+	}
 	if c.Out == "" {
 		c.Out = DefaultOut(c.Cache, c.Board.Name)
 	}

@@ -1,4 +1,24 @@
 // Package crossbuild turns sources into what a board boots: it finds the
 // cross toolchain, builds busybox and the kernel out of tree and
 // incrementally, and assembles the root filesystem and initramfs.
+//
+// Start with [Build]: given a board profile it builds what is stale and
+// returns a [Result] with the uImage (for TFTP) and the rootfs directory
+// and its device table (for the NFS server). Sources come from the
+// machine only: Debian's linux-source tarball and 'apt-get source
+// busybox', unpacked once into the cache (~/.cache/bootrig/src). Each
+// board has its build trees in ~/.cache/bootrig/BOARD (kernel-build,
+// busybox-build, build.log) and its results in ~/.cache/bootrig/BOARD/out.
+//
+// External commands are planned by pure functions ([KernelPlan],
+// [BusyboxPlan], [Make.Step]) and run by a [Runner] with an explicit argv
+// and environment, never a shell. Configurations are the profile's
+// defconfig with its fragment merged over it ([MergeConfig], as the
+// kernel's merge_config.sh does), resolved by olddefconfig and checked
+// ([CheckConfig]): a fragment value that did not stick is an error
+// naming it. A stamp of every input lets a build with nothing changed
+// skip make altogether.
+//
+// [WriteInitramfs] packs a directory and a device table into a gzip'd
+// cpio newc archive (package [github.com/bootrig/bootrig/crossbuild/cpio]).
 package crossbuild

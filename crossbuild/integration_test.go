@@ -16,20 +16,6 @@ import (
 	"github.com/bootrig/bootrig/uboot"
 )
 
-// testCache is the cache bootrig itself uses ($BOOTRIG_CACHE, else
-// ~/.cache/bootrig), so a machine builds the kernel and busybox once and
-// later runs (and 'bootrig up') reuse them.
-func testCache(t *testing.T) string {
-	if d := os.Getenv("BOOTRIG_CACHE"); d != "" {
-		return d
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(d, "bootrig")
-}
-
 func testContext(t *testing.T) context.Context {
 	ctx := context.Background()
 	if dl, ok := t.Deadline(); ok {
@@ -40,7 +26,8 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestBuildQEMUArm really builds busybox and the qemu-arm kernel (the
+// TestBuildQEMUArm really builds busybox and the qemu-arm kernel in
+// bootrig's own cache (DefaultCache: what 'bootrig up' reuses; the
 // first time on a machine: about 4 minutes on 2 cores) and checks what
 // came out; then builds again and checks that nothing was compiled.
 func TestBuildQEMUArm(t *testing.T) {
@@ -50,7 +37,7 @@ func TestBuildQEMUArm(t *testing.T) {
 	}
 	out := t.TempDir()
 	var progress bytes.Buffer
-	cfg := Config{Board: p, Cache: testCache(t), Out: out, Progress: &progress}
+	cfg := Config{Board: p, Out: out, Progress: &progress}
 	res, err := Build(testContext(t), cfg)
 	t.Logf("first build (%s, compiled %v):\n%s", res.Elapsed, res.Compiled, progress.String())
 	if err != nil {

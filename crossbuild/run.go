@@ -2,7 +2,6 @@ package crossbuild
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -161,13 +160,4 @@ func (p *progress) finish() {
 	if p.drawn {
 		fmt.Fprint(p.out, "\r\033[K")
 	}
-}
-
-// lastLines returns up to n final lines of b.
-func lastLines(b []byte, n int) []string {
-	lines := strings.SplitAfter(string(bytes.TrimRight(b, "\n")), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
 }

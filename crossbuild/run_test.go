@@ -1,0 +1,135 @@
+package crossbuild
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunnerFailureShowsTail(t *testing.T) {
+	var log, out bytes.Buffer
+	r := &Runner{Log: &log, LogPath: "/x/build.log", Out: &out, Tail: 40}
+	step := Step{Phase: "kernel: compile", Args: []string{"sh", "-c", `i=1; while [ $i -le 50 ]; do echo "line $i"; i=$((i+1)); done; echo oops >&2; exit 3`},
+		Env: []string{"X=1"}, Dir: t.TempDir()}
+	_, err := r.Run(context.Background(), step)
+	if !errors.Is(err, ErrStep) || !strings.Contains(err.Error(), "kernel: compile") || !strings.Contains(err.Error(), "/x/build.log") {
+		t.Fatalf("error %v: want ErrStep naming the phase and the log", err)
+	}
+	shown := out.String()
+	if !strings.Contains(shown, "line 12\n") || strings.Contains(shown, "line 11\n") || !strings.Contains(shown, "oops\n") {
+		t.Errorf("shown tail:\n%s", shown)
+	}
+	if !strings.Contains(log.String(), "line 1\n") || !strings.Contains(log.String(), "line 50\n") {
+		t.Errorf("log lacks the full output:\n%s", log.String())
+	}
+}
+
+func TestRunnerCountsObjects(t *testing.T) {
+	var log, out bytes.Buffer
+	r := &Runner{Log: &log, LogPath: "log", Out: &out, Bar: true, Tail: 40}
+	step := Step{Phase: "busybox: compile", Objects: 4, Dir: t.TempDir(), Env: []string{"GREETING=hi"},
+		Args: []string{"sh", "-c", `printf '  CC      a.o\n  CC      b.o\n  LD      x\n  AS      c.o\n'; [ "$GREETING" = hi ] && [ "$(cat)" = "" ]`}}
+	n, err := r.Run(context.Background(), step)
+	if err != nil || n != 3 {
+		t.Fatalf("Run = %d, %v; want 3 objects", n, err)
+	}
+	if !strings.Contains(out.String(), "[") || !strings.Contains(out.String(), "3/~4") || !strings.Contains(out.String(), "busybox: compile: 3 objects") {
+		t.Errorf("progress output %q", out.String())
+	}
+}
+
+func TestRunnerAnswersDefaults(t *testing.T) {
+	var log bytes.Buffer
+	r := &Runner{Log: &log, Out: &bytes.Buffer{}}
+	step := Step{Phase: "oldconfig", Answer: true, Args: []string{"sh", "-c", `read a; read b; echo "got [$a][$b]"`}}
+	if _, err := r.Run(context.Background(), step); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "got [][]") {
+		t.Errorf("log %q", log.String())
+	}
+}
+
+func TestFindToolchain(t *testing.T) {
+	_, err := FindToolchain(context.Background(), []string{"nonexistent-bootrig-", "also-not-"})
+	if !errors.Is(err, ErrNoToolchain) || !strings.Contains(err.Error(), "gcc-arm-linux-gnueabi") || !strings.Contains(err.Error(), "also-not-gcc") {
+		t.Errorf("error %v", err)
+	}
+	tc, err := FindToolchain(context.Background(), []string{"nonexistent-bootrig-", "arm-linux-gnueabi-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.Prefix != "arm-linux-gnueabi-" || tc.Target != "arm-linux-gnueabi" || tc.Version == "" {
+		t.Errorf("toolchain %+v", tc)
+	}
+}
+
+func TestResolveSource(t *testing.T) {
+	ctx := context.Background()
+	r := &Runner{Log: &bytes.Buffer{}, Out: &bytes.Buffer{}}
+	tree := filepath.Join(t.TempDir(), "thing-1.0")
+	os.MkdirAll(filepath.Join(tree, "sub"), 0o755)
+	os.WriteFile(filepath.Join(tree, "Makefile"), []byte("all:\n"), 0o644)
+	tarball := filepath.Join(t.TempDir(), "thing-1.0.tar.gz")
+	if out, err := exec.Command("tar", "-czf", tarball, "-C", filepath.Dir(tree), "thing-1.0").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	cache := t.TempDir()
+	s, err := ResolveSource(ctx, r, tarball, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Dir != filepath.Join(cache, "thing-1.0") {
+		t.Errorf("unpacked to %s", s.Dir)
+	}
+	os.WriteFile(filepath.Join(s.Dir, "marker"), nil, 0o644)
+	again, err := ResolveSource(ctx, r, tarball, cache)
+	if err != nil || again != s {
+		t.Fatalf("second resolve %+v, %v", again, err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir, "marker")); err != nil {
+		t.Error("the tarball was unpacked again")
+	}
+
+	d, err := ResolveSource(ctx, r, tree, cache)
+	if err != nil || d.Dir != tree {
+		t.Fatalf("dir source %+v, %v", d, err)
+	}
+	os.WriteFile(filepath.Join(tree, "sub", "new.c"), nil, 0o644)
+	if d2, _ := ResolveSource(ctx, r, tree, cache); d2.ID == d.ID {
+		t.Error("a new file in a source directory did not change its ID")
+	}
+	if _, err := ResolveSource(ctx, r, filepath.Join(tree, "sub"), cache); !errors.Is(err, ErrSource) {
+		t.Errorf("directory without a Makefile: %v", err)
+	}
+}
+
+func TestStamp(t *testing.T) {
+	k := KernelPlanFor(KernelInputs{Src: "/s", Build: t.TempDir(), Arch: "arm", CrossCompile: "arm-linux-gnueabi-", Jobs: 2, Defconfig: "tinyconfig", Image: "zImage"})
+	c := component{name: "kernel", build: k.Build, configure: k.Configure(), resolve: k.Resolve(), compile: k.Compile(),
+		fragment: []byte("CONFIG_A=y\n"), inputs: []string{"tar:x"}, outputs: []string{filepath.Join(k.Build, "zImage")}}
+	k.Jobs = 8
+	more := c
+	more.compile = k.Compile()
+	if c.stamp() != more.stamp() {
+		t.Error("-j changed the stamp")
+	}
+	changed := c
+	changed.fragment = []byte("CONFIG_A=n\n")
+	if c.stamp() == changed.stamp() {
+		t.Error("a new fragment did not change the stamp")
+	}
+	os.WriteFile(filepath.Join(k.Build, stampFile), []byte(c.stamp()+"\n"), 0o644)
+	if c.upToDate() {
+		t.Error("up to date without its output")
+	}
+	os.WriteFile(filepath.Join(k.Build, "zImage"), nil, 0o644)
+	if !c.upToDate() || changed.upToDate() {
+		t.Errorf("upToDate: same %v, changed %v", c.upToDate(), changed.upToDate())
+	}
+}
