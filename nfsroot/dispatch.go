@@ -79,6 +79,7 @@ func (s *Server) handle(rec []byte, addr net.Addr) (reply []byte) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
+			s.panics.Add(1)
 			s.log().Error("nfs: panic serving call", "prog", c.prog, "proc", c.proc, "panic", p, "stack", string(debug.Stack()))
 			reply = accepted(c.xid, acceptSystemErr)
 		}
@@ -101,6 +102,9 @@ func (s *Server) handle(rec []byte, addr net.Addr) (reply []byte) {
 	}
 	if c.proc >= uint32(len(procs)) {
 		return accepted(c.xid, acceptProcUnavail)
+	}
+	if s.debug {
+		s.log().Debug("nfs: call", "client", addr.String(), "prog", c.prog, "proc", c.proc, "xid", c.xid)
 	}
 	e := replyHeader(c.xid, acceptSuccess)
 	r := &request{call: c, s: s, x: s.Export, addr: addr}

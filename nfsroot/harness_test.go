@@ -458,7 +458,7 @@ func (c *client) readdirplus(dir []byte, dircount, maxcount uint32) (nfs.NFSStat
 	}
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
+func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

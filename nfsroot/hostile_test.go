@@ -103,17 +103,17 @@ func TestHostileCorpus(t *testing.T) {
 		}
 	}
 	links := map[string]string{
-		"abs":              outside,
-		"rel":              "../outside",
-		"sub/deep":         "../../outside",
-		"secretlink":       "../outside/secret",
-		"abssecret":        filepath.Join(outside, "secret"),
-		"etc":              "/etc",
-		"inside":           "sub",
-		"racelink":         "../outside",
-		"sub/dotdot":       "..",
-		"sub/abs-d":        filepath.Join(outside, "d"),
-		"sub/loop":         "loop",
+		"abs":             outside,
+		"rel":             "../outside",
+		"sub/deep":        "../../outside",
+		"secretlink":      "../outside/secret",
+		"abssecret":       filepath.Join(outside, "secret"),
+		"etc":             "/etc",
+		"inside":          "sub",
+		"racelink":        "../outside",
+		"sub/dotdot":      "..",
+		"sub/abs-d":       filepath.Join(outside, "d"),
+		"sub/loop":        "loop",
 		"sub/deep-nested": "deep/d",
 	}
 	for name, target := range links {

@@ -42,6 +42,8 @@ type Server struct {
 	idle      chan struct{} // closed when active drops to 0 after Shutdown
 	mounts    map[mountEntry]struct{}
 	refused   atomic.Uint64
+	panics    atomic.Uint64 // calls that panicked (answered SYSTEM_ERR)
+	debug     bool          // log every call
 }
 
 type mountEntry struct{ host, dir string }
@@ -55,6 +57,7 @@ func (s *Server) init() {
 		s.packets = map[net.PacketConn]struct{}{}
 		s.conns = map[net.Conn]struct{}{}
 		s.mounts = map[mountEntry]struct{}{}
+		s.debug = s.log().Enabled(context.Background(), slog.LevelDebug)
 	})
 }
 
