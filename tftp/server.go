@@ -61,6 +61,8 @@ type Server struct {
 	seq      atomic.Uint64
 	progress sync.Mutex
 	served   chan struct{} // closed when the request loop is done
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when the last transfer is done
 }
 
 // ListenAndServe listens on the UDP address addr (see Listen) and serves.
@@ -149,8 +151,8 @@ func (s *Server) isClosed() bool {
 }
 
 // Shutdown stops accepting requests and waits for the transfers in
-// progress to end. When ctx ends first it aborts them and returns
-// ctx.Err().
+// progress to end. When ctx ends first it aborts them (each stops at its
+// next block) and returns ctx.Err() without waiting further.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
@@ -161,22 +163,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.conn.Close()
 	<-s.served
-	done := make(chan struct{})
-	go func() {
-		s.inner.Shutdown()
-		close(done)
-	}()
-	var err error
+	s.stopOnce.Do(func() {
+		s.stopped = make(chan struct{})
+		go func() {
+			s.inner.Shutdown()
+			s.closePending()
+			s.root.Close()
+			close(s.stopped)
+		}()
+	})
 	select {
-	case <-done:
+	case <-s.stopped:
+		return nil
 	case <-ctx.Done():
-		err = ctx.Err()
 		s.abortAll()
-		<-done
+		return ctx.Err()
 	}
-	s.closePending()
-	s.root.Close()
-	return err
 }
 
 // abortAll closes the files of the transfers in progress, which makes
