@@ -26,6 +26,7 @@ func upCommand() *cli.Command {
 		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off"},
 		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE` (default: STATE/boot.log)"},
 		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE` (default: STATE/boot.raw)"},
+		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
 		&cli.DurationFlag{Name: "timeout", Value: 90 * time.Second, Usage: "power-on to shell prompt `LIMIT`"},
 	)
 	return &cli.Command{
@@ -40,7 +41,12 @@ func upCommand() *cli.Command {
 }
 
 // stateDir is where a board's lab keeps its flash bank, logs and record.
-func stateDir(board string) string { return filepath.Join(cacheDir(), board, "state") }
+func stateDir(c *cli.Context, board string) string {
+	if d := c.String("state"); d != "" {
+		return d
+	}
+	return filepath.Join(cacheDir(), board, "state")
+}
 
 func runUp(c *cli.Context) error {
 	p, err := board(c)
@@ -66,7 +72,7 @@ func enterLab(c *cli.Context, p *boards.Profile) error {
 	var code int
 	var err error
 	if c.Bool("attach") {
-		st, lerr := emulab.LoadState(stateDir(p.Name))
+		st, lerr := emulab.LoadState(stateDir(c, p.Name))
 		if lerr != nil {
 			return lerr
 		}
@@ -95,7 +101,7 @@ func upInLab(c *cli.Context, p *boards.Profile) error {
 	if err := lan.Setup(); err != nil {
 		return err
 	}
-	state := stateDir(p.Name)
+	state := stateDir(c, p.Name)
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return err
 	}

@@ -5,13 +5,19 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/lab/up"
+	"github.com/bootrig/bootrig/serialcon"
 )
+
+// The end-to-end tests boot the qemu-arm board from the build cache
+// (~/.cache/bootrig, or $BOOTRIG_CACHE; a cold cache builds first, a few
+// minutes), each in a lab namespace of its own.
 
 // inLab runs the calling test again in a new lab namespace and reports
 // false; in that namespace it reports true, and the test goes on there.
@@ -20,10 +26,10 @@ func inLab(t *testing.T) bool {
 	if lab.Inside() {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	code, err := lab.Reexec(ctx, []string{"-test.run=^" + t.Name() + "$", "-test.v", "-test.timeout=5m"},
+	code, err := lab.Reexec(ctx, []string{"-test.run=^" + t.Name() + "$", "-test.v", "-test.timeout=15m"},
 		lab.Stdio{Stdout: &out, Stderr: &out})
 	if err != nil {
 		t.Fatal(err)
@@ -47,19 +53,16 @@ func cacheDir(t *testing.T) string {
 }
 
 // config is a bring-up of qemu-arm from the build cache, with its state
-// in a fresh directory.
+// in a fresh directory, on the LAN of this lab namespace.
 func config(t *testing.T) up.Config {
 	t.Helper()
 	p, err := boards.Lookup("qemu-arm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp := *p
-	// TODO(portmap): drop once package portmap answers the kernel.
-	cp.NFS.Options += ",port=2049,mountport=2049,mountproto=tcp"
 	cache := cacheDir(t)
 	out := filepath.Join(cache, "qemu-arm", "out")
-	l, err := cp.Lab(boards.Lab{Export: filepath.Join(out, "rootfs")})
+	l, err := p.Lab(boards.Lab{Export: filepath.Join(out, "rootfs")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +73,8 @@ func config(t *testing.T) up.Config {
 	if err := lan.Setup(); err != nil {
 		t.Fatal(err)
 	}
-	return up.Config{Board: &cp, Lab: l, Cache: cache, Out: out, State: t.TempDir(), Build: true,
-		Notes: testWriter{t}}
+	return up.Config{Board: p, Lab: l, Cache: cache, Out: out, State: t.TempDir(), Build: true,
+		Notes: testWriter{t}, BootTimeout: 5 * time.Minute}
 }
 
 type testWriter struct{ t *testing.T }
@@ -83,7 +86,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func start(t *testing.T, c up.Config) *up.Board {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	b, err := up.Start(ctx, c)
 	if err != nil {
@@ -94,26 +97,115 @@ func start(t *testing.T, c up.Config) *up.Board {
 			t.Error(err)
 		}
 	})
+	t.Logf("bootrig steps %v\n%s", b.Steps, b.Summary())
 	return b
 }
 
+func run(t *testing.T, b *up.Board, cmd string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, code, err := b.Run(ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, code
+}
+
+// TestBootToShell: power on with the environment flashed, no key
+// pressed; every phase in order; the kernel got exactly the flashed
+// command line; a command's output and status; and bootrig's capture of
+// the console is byte-identical to QEMU's own log of the serial line.
 func TestBootToShell(t *testing.T) {
 	if !inLab(t) {
 		return
 	}
 	c := config(t)
-	var log bytes.Buffer
-	c.Log = &log
+	var raw, log bytes.Buffer
+	c.Raw, c.Log = &raw, &log
 	b := start(t, c)
-	t.Logf("host steps %v\n%s\n%s", b.Steps, b.Summary(), log.String())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, code, err := b.Run(ctx, "cat /proc/cmdline; uname -a; ls /; false")
+
+	s := b.Summary()
+	want := []serialcon.Phase{serialcon.PhaseUBoot, serialcon.PhaseAutoboot, serialcon.PhaseTFTP, serialcon.PhaseStart,
+		serialcon.PhaseLinux, serialcon.PhaseRoot, serialcon.PhaseFreeing, serialcon.PhaseInit, serialcon.PhaseShell}
+	var got []serialcon.Phase
+	for _, st := range s.Steps {
+		got = append(got, st.Phase)
+	}
+	if !equalPhases(got, want) {
+		t.Errorf("phases %v, want %v", got, want)
+	}
+	if ts := s.Transfers(); len(ts) != 1 || ts[0].File != "uImage" || ts[0].Bytes == 0 {
+		t.Errorf("TFTP transfers %+v, want one of uImage", ts)
+	}
+	if err := s.Err(); err != nil {
+		t.Errorf("boot failures: %v", err)
+	}
+	for _, line := range []string{"Loading Environment from Flash... OK", "Hit any key to stop autoboot:  0"} {
+		if !strings.Contains(log.String(), line) {
+			t.Errorf("console log lacks %q", line)
+		}
+	}
+
+	out, code := run(t, b, "cat /proc/cmdline; uname -m; false")
+	if want := c.Board.Bootargs(c.Lab) + "\narmv7l\n"; out != want || code != 1 {
+		t.Errorf("run: exit %d, output %q; want exit 1, %q", code, out, want)
+	}
+	out, code = run(t, b, `printf 'no newline'; sh -c 'exit 7'`)
+	if out != "no newline" || code != 7 {
+		t.Errorf("run: exit %d, output %q; want 7, %q", code, out, "no newline")
+	}
+
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	qemuLog, err := os.ReadFile(filepath.Join(c.State, lab.SerialLogFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("exit %d output:\n%s", code, out)
-	if code != 1 {
-		t.Errorf("exit status %d, want 1", code)
+	if !bytes.Equal(raw.Bytes(), qemuLog) {
+		t.Errorf("bootrig captured %d bytes, QEMU logged %d: not identical (first difference at %d)",
+			raw.Len(), len(qemuLog), firstDiff(raw.Bytes(), qemuLog))
+	}
+}
+
+func equalPhases(a, b []serialcon.Phase) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestTypedEnv: with an erased environment bank, bootrig stops U-Boot's
+// countdown, types the environment at the prompt and boots.
+func TestTypedEnv(t *testing.T) {
+	if !inLab(t) {
+		return
+	}
+	c := config(t)
+	c.TypeEnv = true
+	var log bytes.Buffer
+	c.Log = &log
+	b := start(t, c)
+	if !strings.Contains(log.String(), "using default environment") {
+		t.Errorf("U-Boot did not start from its default environment (erased bank)")
+	}
+	out, _ := run(t, b, "cat /proc/cmdline")
+	if want := c.Board.Bootargs(c.Lab) + "\n"; out != want {
+		t.Errorf("kernel command line %q, want %q", out, want)
 	}
 }

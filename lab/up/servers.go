@@ -12,6 +12,7 @@ import (
 
 	"github.com/bootrig/bootrig/devtable"
 	"github.com/bootrig/bootrig/nfsroot"
+	"github.com/bootrig/bootrig/portmap"
 	"github.com/bootrig/bootrig/tftp"
 )
 
@@ -150,7 +151,7 @@ func (r *running) stop(ctx context.Context) error {
 		errs = append(errs, r.stops[i](ctx))
 	}
 	for _, ch := range r.served {
-		if err := <-ch; !errors.Is(err, tftp.ErrServerClosed) && !errors.Is(err, nfsroot.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := <-ch; !closed(err) {
 			errs = append(errs, err)
 		}
 	}
@@ -158,4 +159,14 @@ func (r *running) stop(ctx context.Context) error {
 		errs = append(errs, r.export.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// closed reports whether a Serve's error only says it was shut down.
+func closed(err error) bool {
+	for _, c := range []error{tftp.ErrServerClosed, nfsroot.ErrServerClosed, portmap.ErrServerClosed, net.ErrClosed} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
 }

@@ -41,6 +41,9 @@ type Config struct {
 	Keep bool
 	// BootTimeout bounds power-on to shell prompt (default 90 s).
 	BootTimeout time.Duration
+	// Allow lists the NFS and TFTP clients served (default: the board's
+	// address).
+	Allow []netip.Prefix
 	// MountWait is how long, after the kernel has configured its
 	// network, the first NFS call may take before bootrig gives up on
 	// the mount and says why (default 15 s).
@@ -118,6 +121,9 @@ func (c Config) withDefaults() Config {
 	if c.MountWait == 0 {
 		c.MountWait = 15 * time.Second
 	}
+	if c.Allow == nil {
+		c.Allow = []netip.Prefix{netip.PrefixFrom(c.Lab.BoardIP, 32)}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -148,7 +154,7 @@ func (b *Board) serve(ctx context.Context) error {
 	}
 	b.Servers = &Servers{
 		IP: c.Lab.ServerIP, TFTPRoot: c.Out, RootFS: c.Lab.Export, Devices: table,
-		Allow: []netip.Prefix{netip.PrefixFrom(c.Lab.BoardIP, 32)}, Log: c.Logger,
+		Allow: c.Allow, Log: c.Logger,
 	}
 	return b.Servers.Start()
 }
@@ -255,6 +261,12 @@ func (b *Board) Close(ctx context.Context) error {
 	if b.Machine != nil && !keep {
 		errs = append(errs, b.Machine.PowerOff(ctx))
 		errs = append(errs, lab.ClearState(b.cfg.State))
+		if b.Session != nil {
+			select { // the console reads what is left, up to the hangup
+			case <-b.Session.Done():
+			case <-ctx.Done():
+			}
+		}
 	}
 	if b.Session != nil {
 		errs = append(errs, b.Session.Close())
