@@ -14,6 +14,7 @@ import (
 
 	"github.com/bootrig/bootrig/devtable"
 	"github.com/bootrig/bootrig/nfsroot"
+	"github.com/bootrig/bootrig/portmap"
 )
 
 // nfsFlags are serve's NFS and portmapper flags.
@@ -176,8 +177,32 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 	return cleanup, nil
 }
 
+// nfsMappings is the portmapper table for an NFS server on port:
+// NFSv3 and MOUNT v3, over TCP and UDP.
+func nfsMappings(port int) []portmap.Mapping {
+	var out []portmap.Mapping
+	for _, prog := range []uint32{nfsroot.ProgNFS, nfsroot.ProgMount} {
+		for _, prot := range []portmap.Protocol{portmap.TCP, portmap.UDP} {
+			out = append(out, portmap.Mapping{Prog: prog, Vers: 3, Prot: prot, Port: uint16(port)})
+		}
+	}
+	return out
+}
+
 // startPortmap answers portmapper queries for NFS and MOUNT on addr.
-// It waits for package portmap (owned by the TFTP engineer).
 func startPortmap(cfg nfsConfig, addr string, env *serveEnv) (func(context.Context) error, error) {
-	return nil, fmt.Errorf("portmapper on %s: not available yet (package portmap); run with --portmap=false", addr)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("portmapper: listen on TCP %s: %w (rpcbind running? stop it, or --portmap=false / --portmap-port)", addr, err)
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("portmapper: listen on UDP %s: %w (rpcbind running? stop it, or --portmap=false / --portmap-port)", addr, err)
+	}
+	srv := &portmap.Server{Mappings: nfsMappings(cfg.nfsPort), Logger: env.Log}
+	go srv.Serve(l)
+	go srv.ServeUDP(pc)
+	env.Log.Info("portmapper answering for NFS and MOUNT", "addr", l.Addr().String(), "nfs-port", cfg.nfsPort)
+	return srv.Shutdown, nil
 }
