@@ -18,10 +18,15 @@ func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "cross-build the kernel, busybox and the root filesystem",
-		ArgsUsage: "[kernel|busybox|rootfs|all]",
-		Description: "Builds out of tree in ~/.cache/bootrig/BOARD from offline sources (Debian's linux-source\n" +
-			"and busybox source packages by default) and writes the uImage and rootfs/ to --out.\n" +
-			"A second build with nothing changed runs no make.",
+		UsageText: "bootrig build [kernel|busybox|rootfs|all] [--board NAME] [--out DIR] [--overlay DIR]... [--json]\n\n" +
+			"Builds out of tree in ~/.cache/bootrig/BOARD from offline sources (Debian's linux-source\n" +
+			"and busybox source packages by default) and writes the uImage and rootfs/ to --out\n" +
+			"(default ~/.cache/bootrig/BOARD/out). A second build with nothing changed runs no make.\n\n" +
+			"Example: build everything for the emulated board, then only the mini2440 kernel:\n" +
+			"   bootrig build\n" +
+			"   bootrig build kernel --board mini2440\n" +
+			"Example: add your files to the root filesystem:\n" +
+			"   bootrig build rootfs --overlay ./my-overlay",
 		Flags: append(boardFlags(),
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` (default: ~/.cache/bootrig/BOARD/out)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},

@@ -14,10 +14,12 @@ func initramfsCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "initramfs",
 		Usage:     "pack a directory into a gzip'd cpio newc initramfs",
-		ArgsUsage: "DIR OUT.cpio.gz",
-		Description: "Device nodes come from a device table (gen_init_cpio syntax): --devtable FILE, else\n" +
+		UsageText: "bootrig initramfs DIR OUT.cpio.gz [--devtable FILE] [--uimage] [--board NAME]\n\n" +
+			"Device nodes come from a device table (gen_init_cpio syntax): --devtable FILE, else\n" +
 			"DIR.devtable beside DIR when it exists (bootrig build writes rootfs.devtable), else\n" +
-			"the default table for the board's console. No root privileges are needed.",
+			"the default table for the board's console. No root privileges are needed.\n\n" +
+			"Example: the built root filesystem as a ramdisk for 'bootm ${kernel_addr_r} ${ramdisk_addr_r}':\n" +
+			"   bootrig initramfs ~/.cache/bootrig/qemu-arm/out/rootfs initrd.uImage --uimage",
 		Flags: append(boardFlags(),
 			&cli.StringFlag{Name: "devtable", Usage: "device table `FILE` (gen_init_cpio syntax)"},
 			&cli.BoolFlag{Name: "uimage", Usage: "write a U-Boot ramdisk image (for 'bootm KERNEL INITRD') instead of the bare .cpio.gz"},
