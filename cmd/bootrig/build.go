@@ -16,8 +16,8 @@ import (
 
 func buildCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "build",
-		Usage:     "cross-build the kernel, busybox and the root filesystem",
+		Name:  "build",
+		Usage: "cross-build the kernel, busybox and the root filesystem",
 		UsageText: "bootrig build [kernel|busybox|rootfs|all] [--board NAME] [--out DIR] [--overlay DIR]... [--json]\n\n" +
 			"Builds out of tree in ~/.cache/bootrig/BOARD from offline sources (Debian's linux-source\n" +
 			"and busybox source packages by default) and writes the uImage and rootfs/ to --out\n" +

@@ -12,8 +12,8 @@ import (
 
 func initramfsCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "initramfs",
-		Usage:     "pack a directory into a gzip'd cpio newc initramfs",
+		Name:  "initramfs",
+		Usage: "pack a directory into a gzip'd cpio newc initramfs",
 		UsageText: "bootrig initramfs DIR OUT.cpio.gz [--devtable FILE] [--uimage] [--board NAME]\n\n" +
 			"Device nodes come from a device table (gen_init_cpio syntax): --devtable FILE, else\n" +
 			"DIR.devtable beside DIR when it exists (bootrig build writes rootfs.devtable), else\n" +
