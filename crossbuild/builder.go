@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/bootrig/bootrig/uboot"
 )
 
 // builder runs one Build: it turns the profile and config into plans
@@ -168,14 +170,32 @@ func (b builder) toolchainID() []string {
 	return []string{t.Prefix, t.GCC, t.Version, t.Target}
 }
 
-// uImage wraps the kernel image unless out is already newer than it.
+// uImage wraps the kernel image unless out already is that image: newer
+// than it, with the same header fields.
 func (b builder) uImage(image, out string) error {
-	if upToDate(out, image) {
+	k := b.c.Board.Kernel
+	h := KernelImage("Linux "+b.c.Board.Name, uint32(k.LoadAddr), uint32(k.EntryAddr))
+	if upToDate(out, image) && sameHeader(out, h, image) {
 		return nil
 	}
-	k := b.c.Board.Kernel
-	name := "Linux " + b.c.Board.Name
-	return writeUImage(KernelImage(name, uint32(k.LoadAddr), uint32(k.EntryAddr)), image, out)
+	return writeUImage(h, image, out)
+}
+
+// sameHeader reports whether the uImage at path has h's fields and
+// payload's size.
+func sameHeader(path string, h uboot.Header, payload string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	got, err := uboot.ReadHeader(f)
+	fi, serr := os.Stat(payload)
+	if err != nil || serr != nil {
+		return false
+	}
+	return got.Name == h.Name && got.Load == h.Load && got.Entry == h.Entry && got.Type == h.Type &&
+		got.Arch == h.Arch && got.Comp == h.Comp && int64(got.Size) == fi.Size()
 }
 
 // upToDate reports whether out exists and is not older than in.

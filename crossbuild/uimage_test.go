@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bootrig/bootrig/boards"
 )
 
 // TestKernelUImageMatchesMkimage: the Go-written kernel uImage is
@@ -39,5 +41,33 @@ func TestKernelUImageMatchesMkimage(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("mkimage -l lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestUImageFollowsProfile: a new load address in the profile rewrites
+// the uImage even though the kernel did not change.
+func TestUImageFollowsProfile(t *testing.T) {
+	dir := t.TempDir()
+	zImage, out := filepath.Join(dir, "zImage"), filepath.Join(dir, "uImage")
+	os.WriteFile(zImage, []byte("kernel"), 0o644)
+	p := boards.Profile{Name: "b", Kernel: boards.Kernel{LoadAddr: 0x30008000, EntryAddr: 0x30008000}}
+	b := builder{c: Config{Board: &p}}
+	if err := b.uImage(zImage, out); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(out)
+	if err := b.uImage(zImage, out); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.Stat(out); !os.SameFile(before, again) {
+		t.Error("an up-to-date uImage was rewritten")
+	}
+	p.Kernel.LoadAddr, p.Kernel.EntryAddr = 0x40008000, 0x40008000
+	if err := b.uImage(zImage, out); err != nil {
+		t.Fatal(err)
+	}
+	listing, _ := exec.Command("mkimage", "-l", out).CombinedOutput()
+	if !strings.Contains(string(listing), "Load Address: 40008000") {
+		t.Errorf("uImage not rewritten for the new load address:\n%s", listing)
 	}
 }
