@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"runtime/debug"
+	"time"
 
 	nfs "github.com/willscott/go-nfs"
 	"golang.org/x/sys/unix"
@@ -103,11 +104,13 @@ func (s *Server) handle(rec []byte, addr net.Addr) (reply []byte) {
 	if c.proc >= uint32(len(procs)) {
 		return accepted(c.xid, acceptProcUnavail)
 	}
-	if s.debug {
-		s.log().Debug("nfs: call", "client", addr.String(), "prog", c.prog, "proc", c.proc, "xid", c.xid)
-	}
 	e := replyHeader(c.xid, acceptSuccess)
 	r := &request{call: c, s: s, x: s.Export, addr: addr}
+	if s.debug {
+		defer func(t0 time.Time) {
+			s.log().Debug("nfs: call", "client", addr.String(), "prog", c.prog, "proc", c.proc, "xid", c.xid, "args", len(rec), "reply", len(reply), "took", time.Since(t0))
+		}(time.Now())
+	}
 	if err := procs[c.proc](r, e); err != nil {
 		if errors.Is(err, errGarbage) {
 			return accepted(c.xid, acceptGarbageArgs)
