@@ -179,13 +179,13 @@ func lock(ctx context.Context, path string, progress io.Writer) (func(), error) 
 			return nil, fmt.Errorf("build lock %s: %w", path, err)
 		}
 		if !said {
-			fmt.Fprintf(progress, "waiting for another build of this board to finish (lock %s)\n", path)
+			fmt.Fprintf(progress, "waiting for another bootrig build to release %s\n", path)
 		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("waiting for another build of this board (lock %s): %w", path, ctx.Err())
+			return nil, fmt.Errorf("waiting for another bootrig build to release %s: %w", path, ctx.Err())
 		}
 	}
 }

@@ -47,7 +47,11 @@ func (b builder) kernel(ctx context.Context) error {
 			return err
 		}
 	}
-	src, err := ResolveSource(ctx, b.r, spec, filepath.Join(b.c.Cache, "src"))
+	var src Source
+	err := b.withSources(ctx, func(dir string) (err error) {
+		src, err = ResolveSource(ctx, b.r, spec, dir)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("kernel source: %w", err)
 	}
@@ -78,7 +82,19 @@ func (b builder) kernel(ctx context.Context) error {
 	return nil
 }
 
-// KernelPlan is the kernel plan for a board.
+// withSources runs f with the shared source cache (Cache/src) locked:
+// builds of different boards share it and must not unpack at once.
+func (b builder) withSources(ctx context.Context, f func(dir string) error) error {
+	dir := filepath.Join(b.c.Cache, "src")
+	unlock, err := lock(ctx, filepath.Join(dir, ".lock"), b.c.Progress)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f(dir)
+}
+
+// KernelPlanFor is the kernel plan for a board.
 func KernelPlanFor(p KernelInputs) KernelPlan {
 	return KernelPlan{
 		Make:      Make{Src: p.Src, Build: p.Build, Arch: p.Arch, CrossCompile: p.CrossCompile, Jobs: p.Jobs},
@@ -109,12 +125,14 @@ func BusyboxPlanFor(src, build, arch, crossCompile string, jobs int) BusyboxPlan
 
 func (b builder) busybox(ctx context.Context) error {
 	var src Source
-	var err error
-	if b.c.BusyboxSrc != "" {
-		src, err = ResolveSource(ctx, b.r, b.c.BusyboxSrc, filepath.Join(b.c.Cache, "src"))
-	} else {
-		src, err = DebianSource(ctx, b.r, "busybox", filepath.Join(b.c.Cache, "src", "busybox-apt"))
-	}
+	err := b.withSources(ctx, func(dir string) (err error) {
+		if b.c.BusyboxSrc != "" {
+			src, err = ResolveSource(ctx, b.r, b.c.BusyboxSrc, dir)
+		} else {
+			src, err = DebianSource(ctx, b.r, "busybox", filepath.Join(dir, "busybox-apt"))
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("busybox source: %w", err)
 	}
