@@ -133,3 +133,31 @@ func TestStamp(t *testing.T) {
 		t.Errorf("upToDate: same %v, changed %v", c.upToDate(), changed.upToDate())
 	}
 }
+
+func TestLockSerializes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b", ".lock")
+	var said bytes.Buffer
+	unlock, err := lock(context.Background(), path, &said)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() {
+		_, err := lock(ctx, path, &bytes.Buffer{})
+		got <- err
+	}()
+	cancel()
+	if err := <-got; !errors.Is(err, context.Canceled) {
+		t.Errorf("second lock while held: %v, want context.Canceled", err)
+	}
+	unlock()
+	unlock2, err := lock(context.Background(), path, &said)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+	if said.Len() != 0 {
+		t.Errorf("uncontended locks printed %q", said.String())
+	}
+}
