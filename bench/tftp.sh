@@ -11,7 +11,7 @@
 set -euo pipefail
 
 SIZE_MIB=${SIZE_MIB:-32}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 BLKSIZES=${BLKSIZES:-"512 1468 8192"}
 
 if [ "${1:-}" != "--in-netns" ]; then
@@ -20,6 +20,7 @@ if [ "${1:-}" != "--in-netns" ]; then
 	if [ -n "${BOOTRIG:-}" ]; then cp "$BOOTRIG" "$work/bootrig"; else go build -o "$work/bootrig" ./cmd/bootrig; fi
 	mkdir -p "$work/root"
 	head -c $((SIZE_MIB << 20)) /dev/urandom >"$work/root/file.bin"
+	echo ready >"$work/root/ready.txt"
 	exec unshare -n -- env WORK="$work" SIZE_MIB="$SIZE_MIB" RUNS="$RUNS" BLKSIZES="$BLKSIZES" \
 		bash "$0" --in-netns
 fi
@@ -41,7 +42,7 @@ trap 'kill $anchor $ours 2>/dev/null; wait 2>/dev/null' EXIT
 # Wait until both answer.
 for port in 69 6969; do
 	for _ in $(seq 100); do
-		curl -s -o /dev/null --max-time 1 "tftp://127.0.0.1:$port/file.bin" && break
+		curl -s -o /dev/null --max-time 1 "tftp://127.0.0.1:$port/ready.txt" && break
 	done
 done
 
@@ -67,4 +68,5 @@ for bs in $BLKSIZES; do
 	tb=$(printf '%s\n' "${b[@]}" | median)
 	printf '%-8s %14.3f %14.3f %22.2f\n' "$bs" "$ta" "$tb" "$(echo "$ta / $tb" | bc -l)"
 done
-grep -c 'msg="tftp: transfer"' "$WORK/bootrig.log" | sed 's/^/bootrig transfers logged: /'
+grep 'file=file.bin' "$WORK/bootrig.log" | grep -o 'retransmits=[0-9]*' | sort | uniq -c |
+	sed 's/^/bootrig transfers by retransmissions: /'
