@@ -72,6 +72,12 @@ anchor_noop=$(since "$t")
 
 echo "board $BOARD, $JOBS CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -z "${NOCOLD:-}" ]; then
+	mine=$CACHE/$BOARD/kernel-build/arch/arm/boot/zImage
+	theirs=${BOOTRIG_CACHE:-$HOME/.cache/bootrig}/$BOARD/kernel-build/arch/arm/boot/zImage
+	if [ -f "$theirs" ]; then
+		if cmp -s "$mine" "$theirs"; then same=identical; else same=DIFFERENT; fi
+		echo "reproducible: the cold build's zImage and $theirs are $same"
+	fi
 	printf 'cold  bootrig %7.1f s   make by hand %7.1f s   ratio %s\n' "$bootrig_cold" "$anchor_cold" "$(ratio "$bootrig_cold" "$anchor_cold")"
 fi
 printf 'no-op bootrig %7.2f s   make by hand %7.2f s   ratio %s\n' "$bootrig_noop" "$anchor_noop" "$(ratio "$bootrig_noop" "$anchor_noop")"

@@ -117,7 +117,7 @@ func Build(ctx context.Context, c Config) (Result, error) {
 		return Result{}, err
 	}
 	defer unlock()
-	res := Result{Log: filepath.Join(bdir, "build.log")}
+	res := Result{Log: filepath.Join(bdir, "build.log"), Compiled: []string{}}
 	logf, err := os.Create(res.Log)
 	if err != nil {
 		return res, fmt.Errorf("build log: %w", err)

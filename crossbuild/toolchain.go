@@ -14,10 +14,10 @@ var ErrNoToolchain = errors.New("no ARM cross compiler found")
 
 // Toolchain is the cross compiler a build uses.
 type Toolchain struct {
-	Prefix  string // CROSS_COMPILE: "arm-linux-gnueabi-"
-	GCC     string // full path of PREFIXgcc
-	Version string // gcc -dumpversion: "12"
-	Target  string // gcc -dumpmachine: "arm-linux-gnueabi"
+	Prefix  string `json:"prefix"`  // CROSS_COMPILE: "arm-linux-gnueabi-"
+	GCC     string `json:"gcc"`     // full path of PREFIXgcc
+	Version string `json:"version"` // gcc -dumpfullversion: "12.2.0"
+	Target  string `json:"target"`  // gcc -dumpmachine: "arm-linux-gnueabi"
 }
 
 func (t Toolchain) String() string {
