@@ -50,7 +50,7 @@ func Verify(r io.Reader) (*Image, error) {
 	if h.multiType() {
 		w = &tw
 	}
-	n, crc, err := copyCRC(w, io.LimitReader(r, int64(h.Size)), 0, -1)
+	n, crc, err := copyCRCBuf(w, io.LimitReader(r, int64(h.Size)), 0, -1, int(min(h.Size, copyBufSize)))
 	if err != nil {
 		return nil, err
 	}

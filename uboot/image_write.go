@@ -19,7 +19,7 @@ var ErrEmpty = errors.New("empty payload")
 
 // copyBufSize is the streaming buffer: the writer's memory does not grow
 // with the payload.
-const copyBufSize = 256 << 10
+const copyBufSize = 1 << 20
 
 // Write writes an image of one payload to w, as mkimage -d FILE does for
 // the kernel, ramdisk, firmware, standalone, filesystem and kernel_noload
@@ -152,7 +152,12 @@ func finish(w io.WriteSeeker, start int64, h *Header) error {
 // copyCRC copies r to w until EOF, updating crc. With want >= 0, fewer
 // than want bytes is an error.
 func copyCRC(w io.Writer, r io.Reader, crc uint32, want int64) (int64, uint32, error) {
-	buf := make([]byte, copyBufSize)
+	return copyCRCBuf(w, r, crc, want, copyBufSize)
+}
+
+// copyCRCBuf is copyCRC with a buffer of bufSize bytes.
+func copyCRCBuf(w io.Writer, r io.Reader, crc uint32, want int64, bufSize int) (int64, uint32, error) {
+	buf := make([]byte, max(bufSize, 1))
 	var n int64
 	for {
 		m, rerr := r.Read(buf)
