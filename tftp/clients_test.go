@@ -67,7 +67,8 @@ func TestDownloadRollover(t *testing.T) {
 	root := t.TempDir()
 	const size = 40 << 20
 	writeRandom(t, filepath.Join(root, "big.bin"), size)
-	h := serve(t, &Server{Root: root})
+	progress := &syncBuffer{}
+	h := serve(t, &Server{Root: root, Progress: progress})
 	out := filepath.Join(t.TempDir(), "out")
 	start := time.Now()
 	if code, msg := run(t, curlArgs(h.addr, "big.bin", 512, out)); code != 0 {
@@ -77,7 +78,13 @@ func TestDownloadRollover(t *testing.T) {
 	if sum(t, out) != sum(t, filepath.Join(root, "big.bin")) {
 		t.Errorf("sha256 of the 40 MiB download differs from the source")
 	}
+	h.shutdown(t)
+	if !regexp.MustCompile(`\rtftp read big\.bin 127\.0\.0\.1:\d+: 100\.0% of 40\.0 MiB, [\d.]+ MiB/s\x1b\[K\n$`).MatchString(progress.String()) {
+		t.Errorf("progress output does not end in a 100%% line: %q", tail(progress.String(), 200))
+	}
 }
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
 
 // TestConcurrentClients runs 8 downloads at once.
 func TestConcurrentClients(t *testing.T) {
@@ -122,7 +129,8 @@ func TestUploadRealClients(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "old"), []byte("old contents"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h := serve(t, &Server{Root: root, Writable: true})
+	progress := &syncBuffer{}
+	h := serve(t, &Server{Root: root, Writable: true, Progress: progress})
 	for _, c := range []struct {
 		name, local, remote string
 		argv                func(local, remote string) []string
@@ -147,6 +155,11 @@ func TestUploadRealClients(t *testing.T) {
 	}
 	if sum(t, filepath.Join(root, "a513")) != sum(t, filepath.Join(src, "513")) {
 		t.Errorf("atftp upload differs")
+	}
+	// curl sends tsize with an upload, so the 3 MiB one shows progress;
+	// the small ones do not.
+	if p := progress.String(); !strings.Contains(p, "\rtftp write c3 127.0.0.1:") || !strings.Contains(p, "100.0% of 3.0 MiB") || strings.Contains(p, "a513") {
+		t.Errorf("progress output: %q", tail(p, 300))
 	}
 	if got := strings.Join(listDir(t, root), " "); got != "a513 c0 c3 old" {
 		t.Errorf("root holds %q, want only the uploads (no temporary files)", got)
