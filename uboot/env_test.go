@@ -1,7 +1,9 @@
 package uboot
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -11,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mkenvimage runs the real mkenvimage on text with layout e.
@@ -198,4 +201,65 @@ func TestEnvErrors(t *testing.T) {
 	if _, err := (EnvImage{Size: 5}).Marshal(nil); !errors.Is(err, ErrEnvTooLarge) {
 		t.Errorf("size 5: %v", err)
 	}
+}
+
+// TestEnvImageLoadsInQEMU flashes an image Marshal made into the second
+// pflash bank of QEMU's virt board and powers Debian's qemu_arm U-Boot on:
+// it must load it ("Loading Environment from Flash... OK") and run the
+// bootcmd from it, which prints a variable only the image holds.
+func TestEnvImageLoadsInQEMU(t *testing.T) {
+	const ubootBin = "/usr/lib/u-boot/qemu_arm/u-boot.bin" // Debian package u-boot-qemu
+	if _, err := os.Stat(ubootBin); err != nil {
+		t.Fatalf("%v (install u-boot-qemu)", err)
+	}
+	qemu := tool(t, "qemu-system-arm")
+	img, err := EnvImage{Size: 0x40000, Pad: ErasedByte}.Marshal(SortedEnv(map[string]string{
+		"bootdelay": "0",
+		"bootcmd":   "printenv marker",
+		"marker":    "from-bootrig-mkenv",
+		"stdin":     "serial", "stdout": "serial", "stderr": "serial",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flash := filepath.Join(t.TempDir(), "env.img")
+	if err := os.WriteFile(flash, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(flash, 64<<20); err != nil { // QEMU wants the whole 64 MiB bank
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, qemu, "-M", "virt", "-bios", ubootBin, "-display", "none", "-nic", "none",
+		"-serial", "stdio", "-monitor", "none", "-drive", "if=pflash,format=raw,unit=1,file="+flash)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cancel()
+	var seen strings.Builder
+	loaded := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		seen.WriteString(line + "\n")
+		if strings.Contains(line, "Loading Environment from Flash... OK") {
+			loaded = true
+		}
+		if strings.Contains(line, "using default environment") {
+			t.Fatalf("U-Boot refused the image:\n%s", seen.String())
+		}
+		if line == "marker=from-bootrig-mkenv" {
+			if !loaded {
+				t.Errorf("marker printed without 'Loading Environment from Flash... OK':\n%s", seen.String())
+			}
+			return
+		}
+	}
+	t.Fatalf("U-Boot did not print the marker from the flashed environment (%v):\n%s", ctx.Err(), seen.String())
 }

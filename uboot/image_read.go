@@ -31,7 +31,10 @@ func ReadHeader(r io.Reader) (Header, error) {
 	if err != nil {
 		return h, fmt.Errorf("uimage: reading the header: %w", err)
 	}
-	return h, h.UnmarshalBinary(b)
+	if err := h.UnmarshalBinary(b); err != nil {
+		return Header{}, err
+	}
+	return h, nil
 }
 
 // Verify reads an image from r and checks it whole: the header as
