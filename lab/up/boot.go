@@ -11,8 +11,11 @@ import (
 	"github.com/bootrig/bootrig/uboot"
 )
 
-// ErrMountFailed is the kernel saying it could not mount its root.
-var ErrMountFailed = errors.New("the kernel could not mount its root filesystem over NFS")
+// Boot failures Start tells apart.
+var (
+	ErrMountFailed = errors.New("the kernel could not mount its root filesystem over NFS")
+	ErrTFTPFailed  = errors.New("U-Boot's TFTP download failed")
+)
 
 // boot gets the board from power-on to its shell prompt.
 func (b *Board) boot(ctx context.Context) error {
@@ -43,6 +46,7 @@ var (
 	reIPConfig  = regexp.MustCompile(`IP-Config: Complete`)
 	reMountFail = regexp.MustCompile(`VFS: Unable to mount root fs via NFS|Kernel panic|No working init found`)
 	reActivate  = regexp.MustCompile(`Please press Enter to activate this console`)
+	reTFTPError = regexp.MustCompile(`TFTP error: '([^'\r\n]*)'|Retry count exceeded|ARP Retry count exceeded`)
 )
 
 // waitShell waits for the shell prompt. Once the kernel has configured
@@ -57,7 +61,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		if !mountBy.IsZero() && b.Servers.Watch.NFSCalls() == 0 {
 			wait, cancel = context.WithDeadline(ctx, mountBy)
 		}
-		m, err := b.expectAny(wait, b.shell, reIPConfig, reMountFail, reActivate)
+		m, err := b.expectAny(wait, b.shell, reIPConfig, reMountFail, reActivate, reTFTPError)
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil && !mountBy.IsZero():
@@ -78,6 +82,8 @@ func (b *Board) waitShell(ctx context.Context) error {
 			if err := b.Session.Send("\r"); err != nil {
 				return err
 			}
+		case m == 4:
+			return fmt.Errorf("%w: U-Boot could not fetch %s from %s:%d (see the server log)", ErrTFTPFailed, b.cfg.Lab.Image, b.cfg.Lab.ServerIP, TFTPPort)
 		}
 	}
 }

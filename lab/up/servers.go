@@ -34,6 +34,7 @@ type Servers struct {
 	RootFS   string           // exported over NFS
 	Devices  []devtable.Entry // seeds /dev and ownership in the export
 	Allow    []netip.Prefix   // clients served; empty: everyone
+	NFSAllow []netip.Prefix   // NFS clients served, when not Allow
 	Log      *slog.Logger     // nil: none
 	// Watch counts the board's RPC calls; Start makes one if nil. It
 	// lives across restarts.
@@ -111,7 +112,11 @@ func (s *Servers) startNFS(r *running) error {
 		l.Close()
 		return fmt.Errorf("NFS server: listen on UDP %s: %w", s.addr(NFSPort), err)
 	}
-	srv := &nfsroot.Server{Export: x, Allow: s.Allow, Log: s.Log}
+	allow := s.Allow
+	if s.NFSAllow != nil {
+		allow = s.NFSAllow
+	}
+	srv := &nfsroot.Server{Export: x, Allow: allow, Log: s.Log}
 	wl, wpc := s.Watch.Listener(l), s.Watch.PacketConn(pc)
 	r.serve(srv.Shutdown, func() error { return srv.Serve(wl) }, func() error { return srv.ServePacket(wpc) })
 	return nil

@@ -24,9 +24,12 @@ import (
 type Config struct {
 	Board *boards.Profile
 	Lab   boards.Lab // network and export, defaults filled (Profile.Lab)
-	Cache string     // ~/.cache/bootrig: sources and build trees
-	Out   string     // build output: uImage (TFTP root) and rootfs/
-	State string     // the board's state dir: flash bank, logs, lab record
+	// RootFS is the directory the NFS server exports (default:
+	// Lab.Export, the path the kernel is told to mount).
+	RootFS string
+	Cache  string // ~/.cache/bootrig: sources and build trees
+	Out    string // build output: uImage (TFTP root) and rootfs/
+	State  string // the board's state dir: flash bank, logs, lab record
 
 	// Build builds what is stale before booting.
 	Build bool
@@ -41,9 +44,9 @@ type Config struct {
 	Keep bool
 	// BootTimeout bounds power-on to shell prompt (default 90 s).
 	BootTimeout time.Duration
-	// Allow lists the NFS and TFTP clients served (default: the board's
-	// address).
-	Allow []netip.Prefix
+	// Allow lists the TFTP and NFS clients served (default: the board's
+	// address); NFSAllow, when set, replaces it for NFS.
+	Allow, NFSAllow []netip.Prefix
 	// MountWait is how long, after the kernel has configured its
 	// network, the first NFS call may take before bootrig gives up on
 	// the mount and says why (default 15 s).
@@ -121,6 +124,9 @@ func (c Config) withDefaults() Config {
 	if c.MountWait == 0 {
 		c.MountWait = 15 * time.Second
 	}
+	if c.RootFS == "" {
+		c.RootFS = c.Lab.Export
+	}
 	if c.Allow == nil {
 		c.Allow = []netip.Prefix{netip.PrefixFrom(c.Lab.BoardIP, 32)}
 	}
@@ -153,8 +159,8 @@ func (b *Board) serve(ctx context.Context) error {
 		return err
 	}
 	b.Servers = &Servers{
-		IP: c.Lab.ServerIP, TFTPRoot: c.Out, RootFS: c.Lab.Export, Devices: table,
-		Allow: c.Allow, Log: c.Logger,
+		IP: c.Lab.ServerIP, TFTPRoot: c.Out, RootFS: c.RootFS, Devices: table,
+		Allow: c.Allow, NFSAllow: c.NFSAllow, Log: c.Logger,
 	}
 	return b.Servers.Start()
 }
