@@ -1,0 +1,308 @@
+package serialcon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Phase is a recognised stage of a boot.
+type Phase string
+
+// Boot phases in the order a network boot passes them.
+const (
+	PhaseUBoot    Phase = "U-Boot"          // the banner
+	PhaseAutoboot Phase = "autoboot"        // the countdown
+	PhaseTFTP     Phase = "tftp"            // one transfer (see Step.Transfer)
+	PhaseStart    Phase = "Starting kernel" // U-Boot hands over
+	PhaseLinux    Phase = "Linux version"   // the kernel's first line
+	PhaseRoot     Phase = "VFS: Mounted root"
+	PhaseFreeing  Phase = "Freeing unused kernel memory"
+	PhaseInit     Phase = "init"  // init started
+	PhaseShell    Phase = "shell" // a shell prompt or login
+)
+
+// Failures recognised on the console. A [Failure] wraps one of them.
+var (
+	ErrStuckInUBoot     = errors.New("stuck in U-Boot: the kernel was never started")
+	ErrNoKernelOutput   = errors.New("nothing after Starting kernel (wrong load address, console= or device tree?)")
+	ErrKernelPanic      = errors.New("kernel panic")
+	ErrNoInit           = errors.New("no working init found (check init= and the root filesystem)")
+	ErrNoConsole        = errors.New("unable to open an initial console (no /dev/console in the root filesystem?)")
+	ErrNFSNotResponding = errors.New("NFS server not responding")
+	ErrBoardReset       = errors.New("board reset: U-Boot banner in the middle of the run")
+)
+
+// Transfer is one TFTP download as U-Boot reports it.
+type Transfer struct {
+	File  string // "uImage"
+	Bytes int64  // from "Bytes transferred = N"
+	Rate  string // "3.5 MiB/s" as printed; "" for old U-Boots that print none
+}
+
+// Failure is a failure seen on the console.
+type Failure struct {
+	Err  error         // one of the Err* sentinels
+	At   time.Duration // since the start
+	Line string        // the line that showed it; "" for a stall
+}
+
+func (f Failure) Error() string {
+	if f.Line == "" {
+		return fmt.Sprintf("at %.3fs: %v", f.At.Seconds(), f.Err)
+	}
+	return fmt.Sprintf("at %.3fs: %v: %q", f.At.Seconds(), f.Err, f.Line)
+}
+
+func (f Failure) Unwrap() error { return f.Err }
+
+// Phases recognises boot phases and failures in console output. It is
+// safe for concurrent use; a [Session] feeds it.
+type Phases struct {
+	mu       sync.Mutex
+	start    time.Time
+	shell    *regexp.Regexp
+	steps    []Step
+	failures []Failure
+	line     []byte
+	lineAt   time.Time
+	tftp     *Transfer
+	banners  int
+}
+
+// Step is a phase reached and how long it lasted.
+type Step struct {
+	Phase    Phase
+	Start    time.Duration // since the start
+	Duration time.Duration // until the next phase or the end
+	Line     string
+	Transfer *Transfer // for PhaseTFTP
+}
+
+// NewPhases tracks a boot that starts at start. shell is the board's shell
+// prompt (recognised after the kernel started); nil for a default `[#$] $`.
+func NewPhases(start time.Time, shell *regexp.Regexp) *Phases {
+	if shell == nil {
+		shell = regexp.MustCompile(`[#$] $`)
+	}
+	return &Phases{start: start, shell: shell}
+}
+
+var (
+	reBanner   = regexp.MustCompile(`^U-Boot (SPL )?\d+\.\d+`)
+	reAutoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
+	reTFTP     = regexp.MustCompile(`TFTP from server \S+; our IP address is`)
+	reFile     = regexp.MustCompile(`^Filename '([^']*)'`)
+	reRate     = regexp.MustCompile(`^\s*([\d.]+ [KMG]?i?B/s)\s*$`)
+	reBytes    = regexp.MustCompile(`Bytes transferred = (\d+)`)
+	reLogin    = regexp.MustCompile(`login: $`)
+	lineRules  = []struct {
+		re    *regexp.Regexp
+		phase Phase
+		err   error
+	}{
+		{re: regexp.MustCompile(`Starting kernel`), phase: PhaseStart},
+		{re: regexp.MustCompile(`Linux version \S+`), phase: PhaseLinux},
+		{re: regexp.MustCompile(`VFS: Mounted root`), phase: PhaseRoot},
+		{re: regexp.MustCompile(`Freeing unused kernel`), phase: PhaseFreeing},
+		{re: regexp.MustCompile(`Run \S+ as init process|init started: BusyBox|Please press Enter to activate`), phase: PhaseInit},
+		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
+		{re: regexp.MustCompile(`No working init found|No init found`), err: ErrNoInit},
+		{re: regexp.MustCompile(`nable to open an initial console`), err: ErrNoConsole},
+		{re: regexp.MustCompile(`nfs: server \S+ not responding`), err: ErrNFSNotResponding},
+	}
+)
+
+// Feed takes console bytes that arrived at t.
+func (p *Phases) Feed(b []byte, t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(b) > 0 {
+		if len(p.line) == 0 {
+			p.lineAt = t
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			p.line = append(p.line, b...)
+			break
+		}
+		p.line = append(p.line, b[:i]...)
+		b = b[i+1:]
+		p.onLine(strings.TrimRight(string(p.line), "\r"), p.lineAt.Sub(p.start))
+		p.line = p.line[:0]
+	}
+	if len(p.line) > 0 && p.reached(PhaseStart, PhaseLinux) && !p.reached(PhaseShell) {
+		l := string(p.line)
+		if p.shell.MatchString(l) || reLogin.MatchString(l) {
+			p.mark(PhaseShell, p.lineAt.Sub(p.start), l)
+		}
+	}
+}
+
+func (p *Phases) onLine(l string, at time.Duration) {
+	switch {
+	case reBanner.MatchString(l):
+		p.banners++
+		if p.banners > 1 {
+			p.failures = append(p.failures, Failure{Err: ErrBoardReset, At: at, Line: l})
+		}
+		p.mark(PhaseUBoot, at, l)
+		return
+	case reAutoboot.MatchString(l):
+		if !p.last(PhaseAutoboot) {
+			p.mark(PhaseAutoboot, at, l)
+		}
+		return
+	case reTFTP.MatchString(l):
+		p.tftp = &Transfer{}
+		p.mark(PhaseTFTP, at, l)
+		p.steps[len(p.steps)-1].Transfer = p.tftp
+		return
+	}
+	if p.tftp != nil {
+		if m := reFile.FindStringSubmatch(l); m != nil {
+			p.tftp.File = m[1]
+		} else if m := reRate.FindStringSubmatch(l); m != nil {
+			p.tftp.Rate = m[1]
+		} else if m := reBytes.FindStringSubmatch(l); m != nil {
+			p.tftp.Bytes, _ = strconv.ParseInt(m[1], 10, 64)
+			p.tftp = nil
+		}
+	}
+	for _, r := range lineRules {
+		if !r.re.MatchString(l) {
+			continue
+		}
+		if r.err != nil {
+			p.failures = append(p.failures, Failure{Err: r.err, At: at, Line: l})
+		} else if !p.reached(r.phase) {
+			p.mark(r.phase, at, l)
+		}
+		return
+	}
+}
+
+func (p *Phases) mark(ph Phase, at time.Duration, line string) {
+	p.steps = append(p.steps, Step{Phase: ph, Start: at, Line: line})
+}
+
+func (p *Phases) reached(phs ...Phase) bool {
+	for _, s := range p.steps {
+		for _, ph := range phs {
+			if s.Phase == ph {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *Phases) last(ph Phase) bool { return len(p.steps) > 0 && p.steps[len(p.steps)-1].Phase == ph }
+
+// Summary is the phases reached up to end, with durations, and the
+// failures seen.
+func (p *Phases) Summary(end time.Time) Summary {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Summary{Elapsed: end.Sub(p.start), Steps: append([]Step(nil), p.steps...), Failures: append([]Failure(nil), p.failures...)}
+	for i := range s.Steps {
+		next := s.Elapsed
+		if i+1 < len(s.Steps) {
+			next = s.Steps[i+1].Start
+		}
+		s.Steps[i].Duration = next - s.Steps[i].Start
+		if t := s.Steps[i].Transfer; t != nil {
+			c := *t
+			s.Steps[i].Transfer = &c
+		}
+	}
+	return s
+}
+
+// Summary is what a boot reached.
+type Summary struct {
+	Elapsed  time.Duration
+	Steps    []Step
+	Failures []Failure
+}
+
+// Reached says whether the boot got to ph.
+func (s Summary) Reached(ph Phase) bool {
+	for _, st := range s.Steps {
+		if st.Phase == ph {
+			return true
+		}
+	}
+	return false
+}
+
+// Last is the last phase reached, "" for none.
+func (s Summary) Last() Phase {
+	if len(s.Steps) == 0 {
+		return ""
+	}
+	return s.Steps[len(s.Steps)-1].Phase
+}
+
+// Transfers are the TFTP downloads seen.
+func (s Summary) Transfers() []Transfer {
+	var ts []Transfer
+	for _, st := range s.Steps {
+		if st.Transfer != nil {
+			ts = append(ts, *st.Transfer)
+		}
+	}
+	return ts
+}
+
+// Err explains a boot that did not reach the shell: the first failure
+// seen, or where it stalled (ErrStuckInUBoot, ErrNoKernelOutput). It is
+// nil once the shell was reached without failures.
+func (s Summary) Err() error {
+	if len(s.Failures) > 0 {
+		return s.Failures[0]
+	}
+	if s.Reached(PhaseShell) {
+		return nil
+	}
+	at := s.Elapsed
+	switch s.Last() {
+	case PhaseStart:
+		return Failure{Err: ErrNoKernelOutput, At: at}
+	case PhaseUBoot, PhaseAutoboot, PhaseTFTP:
+		return Failure{Err: ErrStuckInUBoot, At: at}
+	}
+	return nil
+}
+
+// String is a table of phases with their start and duration, then the
+// failures.
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-30s %10s %10s\n", "phase", "at", "took")
+	for _, st := range s.Steps {
+		name := string(st.Phase)
+		if t := st.Transfer; t != nil {
+			name = fmt.Sprintf("tftp %s %d bytes", t.File, t.Bytes)
+			if t.Rate != "" {
+				name += " at " + t.Rate
+			}
+		}
+		fmt.Fprintf(&b, "%-30s %9.3fs %9.3fs\n", name, st.Start.Seconds(), st.Duration.Seconds())
+	}
+	fmt.Fprintf(&b, "%-30s %9.3fs\n", "total", s.Elapsed.Seconds())
+	if err := s.Err(); err != nil {
+		fmt.Fprintf(&b, "failed: %v\n", err)
+	}
+	for i, f := range s.Failures {
+		if i > 0 {
+			fmt.Fprintf(&b, "also: %v\n", f)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,232 @@
+package serialcon
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// Telnet and RFC 2217 (COM-PORT-OPTION) codes.
+const (
+	tIAC  = 255
+	tDONT = 254
+	tDO   = 253
+	tWONT = 252
+	tWILL = 251
+	tSB   = 250
+	tSE   = 240
+
+	optBinary   = 0
+	optSGA      = 3
+	optComPort  = 44
+	cpSetBaud   = 1
+	cpSetData   = 2
+	cpSetParity = 3
+	cpSetStop   = 4
+	cpSetCtl    = 5
+	ctlBreakOn  = 5
+	ctlBreakOff = 6
+	cpServerOff = 100 // server replies to command c with c+100
+)
+
+// rfc2217 is a Telnet connection to a port server speaking RFC 2217.
+// Data bytes 0xff are doubled on the wire both ways; options other than
+// binary, suppress-go-ahead and COM-PORT-OPTION are refused.
+type rfc2217 struct {
+	conn net.Conn
+	addr string
+	r    *bufio.Reader
+	wmu  sync.Mutex // one writer on the wire: data and negotiation replies
+
+	mu   sync.Mutex
+	acks map[byte][]byte // last server reply per COM-PORT command
+}
+
+func dialRFC2217(ctx context.Context, sp Spec) (*rfc2217, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", sp.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("console rfc2217://%s: %w (is ser2net listening there with telnet(rfc2217)?)", sp.Addr, err)
+	}
+	t := &rfc2217{conn: c, addr: sp.Addr, r: bufio.NewReader(c), acks: map[byte][]byte{}}
+	parity := map[byte]byte{'N': 1, 'O': 2, 'E': 3, 'M': 4, 'S': 5}[sp.Parity]
+	stop := byte(1)
+	if sp.StopBits == 2 {
+		stop = 2
+	}
+	var neg []byte
+	for _, o := range [][]byte{
+		{tIAC, tWILL, optComPort}, {tIAC, tWILL, optBinary}, {tIAC, tDO, optBinary},
+		{tIAC, tWILL, optSGA}, {tIAC, tDO, optSGA},
+		sub(cpSetBaud, binary.BigEndian.AppendUint32(nil, uint32(sp.Baud))...),
+		sub(cpSetData, byte(sp.DataBits)), sub(cpSetParity, parity), sub(cpSetStop, stop),
+	} {
+		neg = append(neg, o...)
+	}
+	if err := t.writeRaw(neg); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// sub is a COM-PORT-OPTION subnegotiation with IAC in the value doubled.
+func sub(cmd byte, val ...byte) []byte {
+	b := []byte{tIAC, tSB, optComPort, cmd}
+	for _, v := range val {
+		b = append(b, v)
+		if v == tIAC {
+			b = append(b, tIAC)
+		}
+	}
+	return append(b, tIAC, tSE)
+}
+
+func (t *rfc2217) writeRaw(b []byte) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if _, err := t.conn.Write(b); err != nil {
+		return fmt.Errorf("console rfc2217://%s: %w", t.addr, err)
+	}
+	return nil
+}
+
+// Write sends data with 0xff escaped.
+func (t *rfc2217) Write(p []byte) (int, error) {
+	b := make([]byte, 0, len(p)+8)
+	for _, c := range p {
+		b = append(b, c)
+		if c == tIAC {
+			b = append(b, tIAC)
+		}
+	}
+	if err := t.writeRaw(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Read returns data bytes, handling Telnet commands in between.
+func (t *rfc2217) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if n > 0 && t.r.Buffered() == 0 {
+			break
+		}
+		c, err := t.r.ReadByte()
+		if err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		if c != tIAC {
+			p[n] = c
+			n++
+			continue
+		}
+		data, isData, err := t.command()
+		if err != nil {
+			return n, err
+		}
+		if isData {
+			p[n] = data
+			n++
+		}
+	}
+	return n, nil
+}
+
+// command handles what follows an IAC; an escaped 0xff is data.
+func (t *rfc2217) command() (byte, bool, error) {
+	c, err := t.r.ReadByte()
+	if err != nil {
+		return 0, false, err
+	}
+	switch c {
+	case tIAC:
+		return tIAC, true, nil
+	case tDO, tDONT, tWILL, tWONT:
+		opt, err := t.r.ReadByte()
+		if err != nil {
+			return 0, false, err
+		}
+		return 0, false, t.negotiate(c, opt)
+	case tSB:
+		return 0, false, t.subnegotiation()
+	}
+	return 0, false, nil // NOP, GA and friends
+}
+
+// negotiate answers the server: we offered binary, SGA and COM-PORT; any
+// other option the server asks for is refused.
+func (t *rfc2217) negotiate(verb, opt byte) error {
+	known := opt == optBinary || opt == optSGA || opt == optComPort
+	switch {
+	case known:
+		return nil // the answer to our own offer, or agreement with it
+	case verb == tDO:
+		return t.writeRaw([]byte{tIAC, tWONT, opt})
+	case verb == tWILL:
+		return t.writeRaw([]byte{tIAC, tDONT, opt})
+	}
+	return nil
+}
+
+func (t *rfc2217) subnegotiation() error {
+	var b []byte
+	for {
+		c, err := t.r.ReadByte()
+		if err != nil {
+			return err
+		}
+		if c == tIAC {
+			c2, err := t.r.ReadByte()
+			if err != nil {
+				return err
+			}
+			if c2 == tSE {
+				break
+			}
+			c = c2 // IAC IAC is a literal 0xff
+		}
+		b = append(b, c)
+	}
+	if len(b) >= 2 && b[0] == optComPort && b[1] >= cpServerOff {
+		t.mu.Lock()
+		t.acks[b[1]-cpServerOff] = b[2:]
+		t.mu.Unlock()
+	}
+	return nil
+}
+
+// SetBaud asks the port server to change the line speed.
+func (t *rfc2217) SetBaud(baud int) error {
+	return t.writeRaw(sub(cpSetBaud, binary.BigEndian.AppendUint32(nil, uint32(baud))...))
+}
+
+// Baud is the speed the server last confirmed, 0 before any reply.
+func (t *rfc2217) Baud() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if b := t.acks[cpSetBaud]; len(b) == 4 {
+		return int(binary.BigEndian.Uint32(b))
+	}
+	return 0
+}
+
+// Break holds a break condition on the remote line for d.
+func (t *rfc2217) Break(d time.Duration) error {
+	if err := t.writeRaw(sub(cpSetCtl, ctlBreakOn)); err != nil {
+		return err
+	}
+	time.Sleep(d)
+	return t.writeRaw(sub(cpSetCtl, ctlBreakOff))
+}
+
+// Close closes the connection.
+func (t *rfc2217) Close() error { return t.conn.Close() }

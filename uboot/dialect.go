@@ -1,0 +1,73 @@
+package uboot
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/bootrig/bootrig/boards"
+)
+
+// Dialect is how one board's U-Boot behaves on its console: what the
+// [Driver] needs to know to reach its prompt and type into it.
+type Dialect struct {
+	// Prompt matches U-Boot's prompt at the end of the output ("=> $").
+	Prompt *regexp.Regexp
+	// Autoboot matches the countdown; it is matched per line (multi-line
+	// mode), so "^ ?[0-9] ?$" catches old U-Boots that print a bare number.
+	Autoboot     *regexp.Regexp
+	InterruptKey string // sent to stop autoboot; " " when empty
+	Bootdelay    int    // seconds the countdown lasts
+	CBSize       int    // CONFIG_SYS_CBSIZE: a command line holds CBSize-2 characters
+	MaxArgs      int    // CONFIG_SYS_MAXARGS: words a command takes (16 when 0)
+	FIFO         int    // typing chunk: input FIFO bytes (16 when 0)
+	CharDelay    time.Duration
+	Hush         bool           // hush shell: quotes keep blanks, "${x}" expands
+	Shell        *regexp.Regexp // a Linux shell prompt: Linux is running, not U-Boot
+}
+
+// DialectFromProfile is the dialect a board profile describes.
+func DialectFromProfile(p *boards.Profile) Dialect {
+	d := Dialect{
+		Prompt:       p.UBoot.Prompt.Regexp,
+		InterruptKey: p.UBoot.InterruptKey,
+		Bootdelay:    p.UBoot.Bootdelay,
+		CBSize:       p.UBoot.CBSize,
+		FIFO:         p.UBoot.FIFO,
+		CharDelay:    p.UBoot.CharDelay,
+		Hush:         p.UBoot.Hush,
+		Shell:        p.Linux.ShellPrompt.Regexp,
+	}
+	if p.UBoot.Autoboot.Regexp != nil {
+		d.Autoboot = regexp.MustCompile("(?m)" + p.UBoot.Autoboot.String())
+	}
+	return d.withDefaults()
+}
+
+// withDefaults fills what a dialect left zero.
+func (d Dialect) withDefaults() Dialect {
+	if d.Prompt == nil {
+		d.Prompt = regexp.MustCompile(`=> $`)
+	}
+	if d.Autoboot == nil {
+		d.Autoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
+	}
+	if d.InterruptKey == "" {
+		d.InterruptKey = " "
+	}
+	if d.CBSize == 0 {
+		d.CBSize = 256
+	}
+	if d.MaxArgs == 0 {
+		d.MaxArgs = 16
+	}
+	if d.FIFO == 0 {
+		d.FIFO = 16
+	}
+	if d.Shell == nil {
+		d.Shell = regexp.MustCompile(`[#$] $`)
+	}
+	return d
+}
+
+// MaxLine is the longest command line the board's buffer holds.
+func (d Dialect) MaxLine() int { return d.CBSize - 2 }

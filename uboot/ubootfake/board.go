@@ -1,0 +1,436 @@
+package ubootfake
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Board is a fake board. Its Read, Write and Close make it a console port.
+type Board struct {
+	d      Dialect
+	second time.Duration
+
+	mu           sync.Mutex
+	cond         *sync.Cond
+	in           []byte // arrived, not yet taken by the CPU
+	out          []byte // printed, not yet read
+	closed       bool
+	lastIn       time.Time
+	received     int
+	dropped      int
+	resetPending bool
+	noise        *rand.Rand
+	resets       int
+	env          map[string]string
+	saved        map[string]string // nil: nothing saved (bad CRC at power-on)
+	typed        []string          // lines executed
+	quit         chan struct{}
+	wg           sync.WaitGroup
+}
+
+// Option changes a board.
+type Option func(*Board)
+
+// WithSecond sets how long a countdown second lasts (default 100ms, so
+// tests do not wait real seconds).
+func WithSecond(d time.Duration) Option { return func(b *Board) { b.second = d } }
+
+// WithSaved gives the board a saved environment, as if saveenv ran before.
+func WithSaved(env map[string]string) Option {
+	return func(b *Board) { b.saved = maps.Clone(env) }
+}
+
+// New powers a board on.
+func New(d Dialect, opts ...Option) *Board {
+	b := &Board{d: d, second: 100 * time.Millisecond, quit: make(chan struct{}), noise: rand.New(rand.NewPCG(2217, 115200))}
+	b.cond = sync.NewCond(&b.mu)
+	for _, o := range opts {
+		o(b)
+	}
+	b.wg.Add(1)
+	go b.run()
+	return b
+}
+
+// Write is bytes arriving at the board's UART.
+func (b *Board) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, os.ErrClosed
+	}
+	for _, c := range p {
+		now := time.Now()
+		gap := now.Sub(b.lastIn)
+		b.lastIn = now
+		b.received++
+		switch {
+		case b.d.MinGap > 0 && gap < b.d.MinGap,
+			b.d.FIFO > 0 && len(b.in) >= b.d.FIFO,
+			b.d.LossOneIn > 0 && b.noise.IntN(b.d.LossOneIn) == 0:
+			b.dropped++
+			continue
+		}
+		b.in = append(b.in, c)
+		if b.d.ResetEvery > 0 && b.received%b.d.ResetEvery == 0 {
+			b.resets++
+			b.in, b.resetPending = b.in[:0], true
+		}
+	}
+	b.cond.Broadcast()
+	return len(p), nil
+}
+
+// Read is what the board printed.
+func (b *Board) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(b.out) == 0 && !b.closed {
+		b.cond.Wait()
+	}
+	if len(b.out) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, b.out)
+	b.out = b.out[n:]
+	return n, nil
+}
+
+// Close powers the board off.
+func (b *Board) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.quit)
+	b.cond.Broadcast()
+	b.mu.Unlock()
+	b.wg.Wait()
+	return nil
+}
+
+// Env is the environment in RAM.
+func (b *Board) Env() map[string]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.env)
+}
+
+// Saved is the environment in flash; nil before any saveenv.
+func (b *Board) Saved() map[string]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.saved)
+}
+
+// Stats are the line's counters: bytes received, lost, and resets.
+func (b *Board) Stats() (received, dropped, resets int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.received, b.dropped, b.resets
+}
+
+// Lines are the command lines the board executed.
+func (b *Board) Lines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.typed...)
+}
+
+func (b *Board) print(s string) {
+	b.mu.Lock()
+	b.out = append(b.out, s...)
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+func (b *Board) printf(format string, a ...any) { b.print(fmt.Sprintf(format, a...)) }
+
+var (
+	errOff   = errors.New("powered off")
+	errReset = errors.New("reset")
+)
+
+// getc takes the next input byte, waiting at most d (forever if d < 0).
+// ok is false on timeout.
+func (b *Board) getc(d time.Duration) (c byte, ok bool, err error) {
+	var timer *time.Timer
+	if d >= 0 {
+		timer = time.AfterFunc(d, func() {
+			b.mu.Lock()
+			b.cond.Broadcast()
+			b.mu.Unlock()
+		})
+		defer timer.Stop()
+	}
+	deadline := time.Now().Add(d)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(b.in) == 0 && !b.closed && !b.resetPending && (d < 0 || time.Now().Before(deadline)) {
+		b.cond.Wait()
+	}
+	switch {
+	case b.closed:
+		return 0, false, errOff
+	case b.resetPending:
+		b.resetPending = false
+		return 0, false, errReset
+	case len(b.in) == 0:
+		return 0, false, nil
+	}
+	c = b.in[0]
+	b.in = b.in[1:]
+	return c, true, nil
+}
+
+func (b *Board) run() {
+	defer b.wg.Done()
+	for {
+		err := b.powerOn()
+		if errors.Is(err, errOff) {
+			return
+		}
+	}
+}
+
+// powerOn runs from reset until the next reset or power-off.
+func (b *Board) powerOn() error {
+	b.print("\r\n\r\n" + b.d.Banner + "\r\n\r\nDRAM:  64 MiB\r\n")
+	b.mu.Lock()
+	if b.saved == nil {
+		b.env = maps.Clone(b.d.Defaults)
+		b.mu.Unlock()
+		b.print("*** Warning - bad CRC, using default environment\r\n\r\n")
+	} else {
+		b.env = maps.Clone(b.saved)
+		b.mu.Unlock()
+	}
+	b.print("In:    serial\r\nOut:   serial\r\nErr:   serial\r\n")
+	stopped, err := b.countdown()
+	if err != nil {
+		return err
+	}
+	if !stopped {
+		if err := b.boot(); err != nil {
+			return err
+		}
+	}
+	return b.cli()
+}
+
+// countdown is U-Boot's abortboot: a key already waiting, or one pressed
+// within bootdelay seconds, stops it.
+func (b *Board) countdown() (bool, error) {
+	n := b.d.Bootdelay
+	if b.d.OldCountdown {
+		b.printf("\r\n%2d ", n)
+	} else {
+		b.printf("Hit any key to stop autoboot: %2d ", n)
+	}
+	for ; n > 0; n-- {
+		_, ok, err := b.getc(b.second)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			b.print("\b\b\b 0 \r\n")
+			return true, nil
+		}
+		b.printf("\b\b\b%2d ", n-1)
+	}
+	b.print("\r\n")
+	return false, nil
+}
+
+// cli reads and runs command lines until a reset.
+func (b *Board) cli() error {
+	for {
+		b.print(b.d.Prompt)
+		line, err := b.readline(b.d.Prompt)
+		switch {
+		case errors.Is(err, errInterrupt):
+			if b.d.Editing {
+				b.print("<INTERRUPT>\r\n")
+			} else {
+				b.print("\r\n")
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		b.mu.Lock()
+		b.typed = append(b.typed, line)
+		b.mu.Unlock()
+		if err := b.runLine(line); err != nil {
+			return err
+		}
+	}
+}
+
+var errInterrupt = errors.New("^C")
+
+// readline edits one line like U-Boot's: echo, backspace, ^U, ^C, the
+// buffer limit.
+func (b *Board) readline(prompt string) (string, error) {
+	var line []byte
+	limit := b.d.CBSize - 2
+	for {
+		c, _, err := b.getc(-1)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case c == '\r' || c == '\n':
+			b.print("\r\n")
+			return string(line), nil
+		case c == 0x03:
+			return "", errInterrupt
+		case c == 0x15:
+			b.print(strings.Repeat("\b \b", len(line)))
+			line = line[:0]
+		case c == 0x08 || c == 0x7f:
+			if len(line) > 0 {
+				line = line[:len(line)-1]
+				b.print("\b \b")
+			}
+		case c == '\t':
+			b.print("\a")
+		case c < 0x20 || c >= 0x7f:
+		case len(line) >= limit && b.d.Truncate:
+			b.print(string(c))
+		case len(line) >= limit:
+			b.print("\a")
+		default:
+			line = append(line, c)
+			b.print(string(c))
+		}
+	}
+}
+
+// runLine parses and runs a line.
+func (b *Board) runLine(line string) error {
+	var cmds [][]string
+	if b.d.Hush {
+		cmds = b.parseHush(line)
+	} else {
+		cmds = b.parseSimple(line)
+	}
+	for _, args := range cmds {
+		if len(args) == 0 {
+			continue
+		}
+		if err := b.command(args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Board) command(args []string) error {
+	if len(args) > b.d.MaxArgs {
+		b.printf("** Too many args (max. %d) **\r\n", b.d.MaxArgs)
+		args = args[:b.d.MaxArgs]
+	}
+	switch args[0] {
+	case "setenv":
+		if len(args) < 2 {
+			b.print("setenv - set environment variables\r\n\r\nUsage:\r\nsetenv name value ...\r\n")
+			return nil
+		}
+		b.mu.Lock()
+		if len(args) == 2 {
+			delete(b.env, args[1])
+		} else {
+			b.env[args[1]] = strings.Join(args[2:], " ")
+		}
+		b.mu.Unlock()
+	case "printenv":
+		b.printenv(args[1:])
+	case "echo":
+		b.print(strings.Join(args[1:], " ") + "\r\n")
+	case "saveenv":
+		if b.d.SaveMessage == "" {
+			b.print("Saving Environment to Flash... Flash buffer write timeout at address 4000000\r\nFAILED\r\n")
+			return nil
+		}
+		b.mu.Lock()
+		b.saved = maps.Clone(b.env)
+		b.mu.Unlock()
+		b.print(b.d.SaveMessage + "\r\n")
+	case "reset":
+		b.print("resetting ...\r\n")
+		return errReset
+	case "boot", "bootm":
+		return b.boot()
+	case "run":
+		b.mu.Lock()
+		cmd := b.env["bootcmd"]
+		b.mu.Unlock()
+		if len(args) == 2 && args[1] == "bootcmd" && strings.Contains(cmd, "bootm") {
+			return b.boot()
+		}
+		b.print("## Error: \"" + strings.Join(args[1:], " ") + "\" not defined\r\n")
+	default:
+		b.printf("Unknown command '%s' - try 'help'\r\n", args[0])
+	}
+	return nil
+}
+
+func (b *Board) printenv(names []string) {
+	b.mu.Lock()
+	env := maps.Clone(b.env)
+	b.mu.Unlock()
+	if len(names) == 0 {
+		keys := make([]string, 0, len(env))
+		size := 0
+		for k, v := range env {
+			keys = append(keys, k)
+			size += len(k) + len(v) + 2
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.print(k + "=" + env[k] + "\r\n")
+		}
+		b.printf("\r\nEnvironment size: %d/262140 bytes\r\n", size)
+		return
+	}
+	for _, n := range names {
+		if v, ok := env[n]; ok {
+			b.print(n + "=" + v + "\r\n")
+		} else {
+			b.printf("## Error: \"%s\" not defined\r\n", n)
+		}
+	}
+}
+
+// boot pretends to boot Linux and then is its shell until a reset.
+func (b *Board) boot() error {
+	b.print("## Booting kernel from Legacy Image at 40400000 ...\r\n   Verifying Checksum ... OK\r\n\r\nStarting kernel ...\r\n\r\n")
+	b.print("[    0.000000] Booting Linux on physical CPU 0x0\r\n[    0.000000] Linux version 6.1.0 (bootrig@host) #1 SMP\r\n")
+	b.print("[    1.000000] VFS: Mounted root (nfs filesystem) on device 0:14.\r\n[    1.100000] Freeing unused kernel image (initmem) memory: 1024K\r\n")
+	b.print("[    1.200000] Run /sbin/init as init process\r\n\r\nPlease press Enter to activate this console. \r\n/ # ")
+	for {
+		c, _, err := b.getc(-1)
+		if err != nil {
+			return err
+		}
+		switch c {
+		case '\r', '\n':
+			b.print("\r\n/ # ")
+		case 0x03:
+			b.print("^C\r\n/ # ")
+		default:
+			b.print(string(c))
+		}
+	}
+}
