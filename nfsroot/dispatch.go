@@ -17,6 +17,10 @@ const (
 	ProgMount   = 100005
 )
 
+// dtpref is the READDIR(PLUS) reply size the server prefers (FSINFO):
+// large, so that a big directory lists in few round trips.
+const dtpref = 256 << 10
+
 // maxIO is the largest READ or WRITE the server offers (FSINFO rtmax,
 // wtmax).
 const maxIO = 1 << 20

@@ -186,7 +186,7 @@ func FuzzReadRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		br := bufio.NewReader(bytes.NewReader(b))
 		for {
-			rec, err := readRecord(br, nil)
+			rec, err := readRecord(br)
 			if err != nil {
 				return
 			}

@@ -39,7 +39,7 @@ func (l *lockedBuffer) String() string {
 
 // harness is a server on a loopback port over an export.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	x    *Export
 	srv  *Server
@@ -48,7 +48,7 @@ type harness struct {
 	done chan error
 }
 
-func openExport(t *testing.T, dir string, opt ExportOptions) *Export {
+func openExport(t testing.TB, dir string, opt ExportOptions) *Export {
 	t.Helper()
 	x, err := OpenExport(dir, opt)
 	if err != nil {
@@ -58,7 +58,7 @@ func openExport(t *testing.T, dir string, opt ExportOptions) *Export {
 }
 
 // start serves dir (opening its export) until the test ends.
-func start(t *testing.T, dir string, srv *Server) *harness {
+func start(t testing.TB, dir string, srv *Server) *harness {
 	t.Helper()
 	if srv == nil {
 		srv = &Server{}
@@ -99,7 +99,7 @@ func (h *harness) stop() {
 
 // client speaks raw ONC RPC over one TCP connection.
 type client struct {
-	t   *testing.T
+	t   testing.TB
 	c   net.Conn
 	br  *bufio.Reader
 	xid uint32
@@ -107,7 +107,7 @@ type client struct {
 	gid uint32
 }
 
-func dial(t *testing.T, addr string) *client {
+func dial(t testing.TB, addr string) *client {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -143,7 +143,7 @@ func (c *client) rawCall(prog, vers, proc uint32, args []byte) []byte {
 		c.t.Fatalf("send: %v", err)
 	}
 	c.c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	rec, err := readRecord(c.br, nil)
+	rec, err := readRecord(c.br)
 	if err != nil {
 		c.t.Fatalf("reading reply to %d.%d: %v", prog, proc, err)
 	}
@@ -468,7 +468,7 @@ func writeFile(t testing.TB, path string, data []byte) {
 	}
 }
 
-func hostIno(t *testing.T, path string) uint64 {
+func hostIno(t testing.TB, path string) uint64 {
 	t.Helper()
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {

@@ -293,7 +293,8 @@ func (x *Export) chown(n *node, st *unix.Statx_t, sa sattr) error {
 	})
 }
 
-// updateMeta changes st's overlay record and makes it durable.
+// updateMeta changes st's overlay record. It reaches the disk with the
+// next COMMIT or FILE_SYNC write, or within metaSyncInterval.
 func (x *Export) updateMeta(st *unix.Statx_t, fn func(*meta)) error {
 	k, bt := keyOf(st), btimeOf(st)
 	err := x.st.db.Update(func(tx *bolt.Tx) error {
@@ -307,5 +308,6 @@ func (x *Export) updateMeta(st *unix.Statx_t, fn func(*meta)) error {
 	if err != nil {
 		return errors.Join(unix.EIO, err)
 	}
-	return x.st.db.Sync()
+	x.st.dirty.Store(true)
+	return nil
 }

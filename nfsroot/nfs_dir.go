@@ -317,32 +317,40 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		e.postOp(&da)
 		return nil
 	}
-	// One transaction records every entry's place, one reads the overlay.
-	err = r.x.st.db.Update(func(tx *bolt.Tx) error {
-		for _, p := range out {
-			if p.ok && p.n.key != r.x.rootKey {
+	// One read transaction gets the overlay and finds the entries whose
+	// place is not recorded yet; one write transaction records them.
+	attrs := make([]attr, len(out))
+	var stale []int
+	r.x.st.db.View(func(tx *bolt.Tx) error {
+		for i, p := range out {
+			if !p.ok {
+				continue
+			}
+			m, ok := getMeta(tx, p.n.key, p.n.btime)
+			attrs[i] = r.x.makeAttr(&p.st, m, ok)
+			if old, ok := getNode(tx, p.n.key); p.n.key != r.x.rootKey && (!ok || old != (nodeRec{p.n.btime, dn.key, p.d.name})) {
+				stale = append(stale, i)
+			}
+		}
+		return nil
+	})
+	if len(stale) > 0 {
+		err = r.x.st.db.Update(func(tx *bolt.Tx) error {
+			for _, i := range stale {
+				p := out[i]
 				if err := putNode(tx, p.n.key, nodeRec{btime: p.n.btime, parent: dn.key, name: p.d.name}); err != nil {
 					return err
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			e.uint32(uint32(nfs.NFSStatusServerFault))
+			e.postOp(&da)
+			return nil
 		}
-		return nil
-	})
-	if err != nil {
-		e.uint32(uint32(nfs.NFSStatusServerFault))
-		e.postOp(&da)
-		return nil
 	}
-	attrs := make([]attr, len(out))
-	r.x.st.db.View(func(tx *bolt.Tx) error {
-		for i, p := range out {
-			if p.ok {
-				m, ok := getMeta(tx, keyOf(&p.st), btimeOf(&p.st))
-				attrs[i] = r.x.makeAttr(&p.st, m, ok)
-			}
-		}
-		return nil
-	})
+	e.reserve(size + 1024)
 	e.uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&da)
 	e.fixed(cookieVerf(&dst))

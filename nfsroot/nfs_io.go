@@ -1,6 +1,7 @@
 package nfsroot
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 
@@ -22,38 +23,53 @@ func nfsRead(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	n, err := r.x.resolve(h)
-	if err != nil {
+	fail := func(err error) error {
 		e.uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
+	}
+	n, err := r.x.resolve(h)
+	if err != nil {
+		return fail(err)
 	}
 	f, err := r.x.files.open(r.x, n, false)
 	if err != nil {
-		e.uint32(uint32(status(err)))
-		e.postOp(nil)
-		return nil
+		return fail(err)
 	}
 	defer r.x.files.release(f)
+	st, err := fstatx(f.f)
+	if err != nil {
+		return fail(err)
+	}
 	count = min(count, maxIO)
-	buf := make([]byte, count)
-	got, err := f.f.ReadAt(buf, int64(off))
-	if err != nil && !errors.Is(err, io.EOF) {
-		e.uint32(uint32(status(err)))
-		e.postOp(nil)
-		return nil
-	}
-	st, serr := fstatx(f.f)
+	a := r.x.attrOf(&st)
+	e.reserve(int(count) + 256)
+	head := len(e.b)
 	e.uint32(uint32(nfs.NFSStatusOk))
-	if serr == nil {
-		a := r.x.attrOf(&st)
-		e.postOp(&a)
-	} else {
-		e.postOp(nil)
+	e.postOp(&a)
+	// count, eof and the data's length are patched in after the read,
+	// which goes straight into the reply.
+	at := len(e.b)
+	e.uint32(0)
+	e.uint32(0)
+	e.uint32(0)
+	start := len(e.b)
+	e.b = e.b[:start+int(count)]
+	got, err := f.f.ReadAt(e.b[start:], int64(off))
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.b = e.b[:head]
+		return fail(err)
 	}
-	e.uint32(uint32(got))
-	e.bool(errors.Is(err, io.EOF) || (serr == nil && off+uint64(got) >= st.Size))
-	e.opaque(buf[:got])
+	e.b = e.b[:start+got]
+	for i := got; i%4 != 0; i++ {
+		e.b = append(e.b, 0)
+	}
+	eof := errors.Is(err, io.EOF) || off+uint64(got) >= st.Size
+	binary.BigEndian.PutUint32(e.b[at:], uint32(got))
+	if eof {
+		binary.BigEndian.PutUint32(e.b[at+4:], 1)
+	}
+	binary.BigEndian.PutUint32(e.b[at+8:], uint32(got))
 	return nil
 }
 
@@ -90,9 +106,15 @@ func nfsWrite(r *request, e *encoder) error {
 	if _, err := f.f.WriteAt(data, int64(off)); err != nil {
 		return fail(err)
 	}
+	if r.s.debug {
+		r.s.log().Debug("nfs: write", "stable", stable, "count", len(data))
+	}
 	committed := uint32(unstable)
 	if stable != unstable {
 		if err := f.f.Sync(); err != nil {
+			return fail(err)
+		}
+		if err := r.x.st.sync(); err != nil {
 			return fail(err)
 		}
 		committed = fileSync
@@ -133,6 +155,9 @@ func nfsCommit(r *request, e *encoder) error {
 	}
 	defer r.x.files.release(f)
 	if err := f.f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := r.x.st.sync(); err != nil {
 		return fail(err)
 	}
 	st, err := fstatx(f.f)
@@ -266,7 +291,7 @@ func nfsFsinfo(r *request, e *encoder) error {
 	e.uint32(maxIO)   // wtmax
 	e.uint32(maxIO)   // wtpref
 	e.uint32(4096)    // wtmult
-	e.uint32(1 << 16) // dtpref
+	e.uint32(dtpref)  // dtpref
 	e.uint64(1<<63 - 1)
 	e.uint32(0) // time_delta: 1 ns
 	e.uint32(1)

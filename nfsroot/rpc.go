@@ -2,6 +2,7 @@ package nfsroot
 
 import (
 	"bufio"
+	"sync"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -43,35 +44,77 @@ var (
 	errNotCall        = errors.New("nfsroot: RPC message is not a call")
 )
 
+// bigBuf is the size of the pooled buffers that carry large records
+// (WRITE calls) and large replies (READ, READDIRPLUS).
+const bigBuf = maxRecord
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, bigBuf); return &b }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+// putBuf returns a buffer from getBuf (others are left to the GC).
+func putBuf(b []byte) {
+	if cap(b) == bigBuf {
+		b = b[:0]
+		bufPool.Put(&b)
+	}
+}
+
 // readRecord reads one record-marked RPC message (RFC 5531 section 11),
-// joining its fragments, into buf (reused when large enough).
-func readRecord(r *bufio.Reader, buf []byte) ([]byte, error) {
-	buf = buf[:0]
+// joining its fragments. Large records go into pooled buffers (putBuf
+// when done).
+func readRecord(r *bufio.Reader) ([]byte, error) {
+	var buf []byte
 	for {
 		var hdr [4]byte
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if len(buf) > 0 && err == io.EOF {
+			if buf != nil && err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
+			putBuf(buf)
 			return nil, err
 		}
 		h := binary.BigEndian.Uint32(hdr[:])
 		n := int(h & 0x7fffffff)
 		if len(buf)+n > maxRecord {
+			putBuf(buf)
 			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(buf)+n, maxRecord)
 		}
+		switch {
+		case buf == nil && h&0x80000000 != 0 && n <= 64<<10:
+			buf = make([]byte, 0, n) // the common small call
+		case buf == nil || cap(buf) < len(buf)+n:
+			nb := getBuf()
+			buf = append(nb, buf...)
+		}
 		start := len(buf)
-		buf = append(buf, make([]byte, n)...)
+		buf = buf[:start+n]
 		if _, err := io.ReadFull(r, buf[start:]); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
+			putBuf(buf)
 			return nil, err
 		}
 		if h&0x80000000 != 0 {
 			return buf, nil
 		}
 	}
+}
+
+// reserve makes room for n more bytes, moving a large reply into a
+// pooled buffer.
+func (e *encoder) reserve(n int) {
+	if cap(e.b)-len(e.b) >= n {
+		return
+	}
+	var nb []byte
+	if len(e.b)+n <= bigBuf {
+		nb = getBuf()
+	} else {
+		nb = make([]byte, 0, len(e.b)+n)
+	}
+	e.b = append(nb, e.b...)
 }
 
 // cred is the caller's identity from AUTH_UNIX (AUTH_NONE maps to

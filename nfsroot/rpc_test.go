@@ -45,7 +45,7 @@ func TestRPCReplies(t *testing.T) {
 			if err := c.send(tc.msg); err != nil {
 				t.Fatal(err)
 			}
-			rec, err := readRecord(c.br, nil)
+			rec, err := readRecord(c.br)
 			if err != nil {
 				t.Fatal(err)
 			}

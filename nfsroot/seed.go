@@ -28,7 +28,8 @@ func (x *Export) Seed(entries []devtable.Entry) error {
 			return fmt.Errorf("device table %s: %w", where, err)
 		}
 	}
-	return x.st.db.Sync()
+	x.st.dirty.Store(true)
+	return x.st.sync()
 }
 
 func (x *Export) seedOne(ent devtable.Entry) error {

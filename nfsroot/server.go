@@ -136,6 +136,11 @@ func (s *Server) Serve(l net.Listener) error {
 			c.Close()
 			return ErrServerClosed
 		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			// Room for a whole 1 MiB WRITE or READ in flight.
+			tc.SetReadBuffer(4 << 20)
+			tc.SetWriteBuffer(4 << 20)
+		}
 		go s.serveConn(c)
 	}
 }
@@ -178,7 +183,7 @@ func (s *Server) serveConn(c net.Conn) {
 	defer wg.Wait()
 	br := bufio.NewReaderSize(c, 64<<10)
 	for {
-		rec, err := readRecord(br, nil)
+		rec, err := readRecord(br)
 		if err != nil {
 			if !errors.Is(err, net.ErrClosed) && err.Error() != "EOF" {
 				s.log().Debug("nfs: connection closed", "client", c.RemoteAddr().String(), "err", err)
@@ -193,16 +198,18 @@ func (s *Server) serveConn(c net.Conn) {
 		go func() {
 			defer func() { <-sem; wg.Done(); s.end() }()
 			reply := s.handle(rec, c.RemoteAddr())
+			putBuf(rec)
 			if reply == nil {
 				return
 			}
-			out := make([]byte, 4, 4+len(reply))
-			binary.BigEndian.PutUint32(out, 0x80000000|uint32(len(reply)))
-			out = append(out, reply...)
+			defer putBuf(reply)
+			var mark [4]byte
+			binary.BigEndian.PutUint32(mark[:], 0x80000000|uint32(len(reply)))
+			out := net.Buffers{mark[:], reply}
 			wmu.Lock()
 			defer wmu.Unlock()
 			c.SetWriteDeadline(time.Now().Add(time.Minute))
-			if _, err := c.Write(out); err != nil {
+			if _, err := out.WriteTo(c); err != nil {
 				c.Close()
 			}
 		}()

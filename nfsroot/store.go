@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,7 +42,43 @@ var (
 // ErrStoreBusy is returned when another process holds the metadata store.
 var ErrStoreBusy = errors.New("nfsroot: metadata store is in use by another process")
 
-type store struct{ db *bolt.DB }
+type store struct {
+	db    *bolt.DB
+	dirty atomic.Bool // metadata changed since the last sync
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+// metaSyncInterval bounds how long a metadata change (chown, chmod,
+// mknod) can stay only in the page cache: that survives a crash of
+// bootrig, not of the host.
+const metaSyncInterval = time.Second
+
+// sync makes metadata changes durable (fdatasync of the store).
+func (s *store) sync() error {
+	if !s.dirty.Swap(false) {
+		return nil
+	}
+	if err := s.db.Sync(); err != nil {
+		s.dirty.Store(true)
+		return err
+	}
+	return nil
+}
+
+func (s *store) syncLoop() {
+	defer close(s.done)
+	t := time.NewTicker(metaSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sync()
+		}
+	}
+}
 
 func openStore(path string) (*store, error) {
 	// NoSync: index updates only need to survive a crash of bootrig (the
@@ -65,10 +102,21 @@ func openStore(path string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("init metadata store %s: %w", path, err)
 	}
-	return &store{db: db}, nil
+	s := &store{db: db, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.syncLoop()
+	return s, nil
 }
 
-func (s *store) close() error { return s.db.Close() }
+func (s *store) close() error {
+	close(s.stop)
+	<-s.done
+	s.dirty.Store(true)
+	err := s.sync()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // nodeRec is a nodes record.
 type nodeRec struct {
