@@ -285,13 +285,13 @@ func nfsFsinfo(r *request, e *encoder) error {
 	if !ok {
 		return err
 	}
-	e.uint32(maxIO)   // rtmax
-	e.uint32(maxIO)   // rtpref
-	e.uint32(4096)    // rtmult
-	e.uint32(maxIO)   // wtmax
-	e.uint32(maxIO)   // wtpref
-	e.uint32(4096)    // wtmult
-	e.uint32(dtpref)  // dtpref
+	e.uint32(maxIO)  // rtmax
+	e.uint32(maxIO)  // rtpref
+	e.uint32(4096)   // rtmult
+	e.uint32(maxIO)  // wtmax
+	e.uint32(maxIO)  // wtpref
+	e.uint32(4096)   // wtmult
+	e.uint32(dtpref) // dtpref
 	e.uint64(1<<63 - 1)
 	e.uint32(0) // time_delta: 1 ns
 	e.uint32(1)

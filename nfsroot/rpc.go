@@ -2,11 +2,11 @@ package nfsroot
 
 import (
 	"bufio"
-	"sync"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ONC RPC (RFC 5531) constants.
