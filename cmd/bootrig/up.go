@@ -26,6 +26,7 @@ func upCommand() *cli.Command {
 		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off"},
 		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE` (default: STATE/boot.log)"},
 		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE` (default: STATE/boot.raw)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not show the boot on stderr (the logs keep it)"},
 		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
 		&cli.DurationFlag{Name: "timeout", Value: 90 * time.Second, Usage: "power-on to shell prompt `LIMIT`"},
 	)
@@ -118,7 +119,7 @@ func upInLab(c *cli.Context, p *boards.Profile) error {
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
 		BootTimeout: c.Duration("timeout"), Log: logs.log, Raw: logs.raw, Notes: stderr, Logger: logger(c),
 	}
-	if interactive || c.Bool("verbose") {
+	if !c.Bool("quiet") {
 		cfg.Console = stderr
 	}
 	ctx := c.Context
@@ -127,12 +128,13 @@ func upInLab(c *cli.Context, p *boards.Profile) error {
 		return fmt.Errorf("%w (console log: %s)", err, logs.logPath)
 	}
 	defer b.Close(context.WithoutCancel(ctx))
+	b.HideConsole()
 	printSummary(stderr, b, logs.logPath)
 	switch {
 	case c.String("run") != "":
 		return runOnBoard(ctx, b, c.String("run"), stdout)
 	case interactive:
-		return b.Interact(ctx, in, stdout, false)
+		return b.Interact(ctx, in, stdout, true)
 	}
 	fmt.Fprintf(stderr, "board %s is up; Ctrl-C stops it\n", p.Name)
 	<-ctx.Done()
@@ -154,6 +156,7 @@ func runOnBoard(ctx context.Context, b *up.Board, cmd string, stdout io.Writer) 
 }
 
 func printSummary(w io.Writer, b *up.Board, logPath string) {
+	fmt.Fprintln(w)
 	for _, st := range b.Steps {
 		fmt.Fprintf(w, "%-30s %10s\n", "bootrig: "+st.Name, st.Took.Round(time.Millisecond))
 	}
@@ -176,11 +179,16 @@ func openLogs(c *cli.Context, state string) (*upLogs, error) {
 	if rawPath == "" {
 		rawPath = filepath.Join(state, "boot.raw")
 	}
+	// Joining a running board continues its logs.
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if c.Bool("attach") {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
 	var err error
-	if l.log, err = os.Create(l.logPath); err != nil {
+	if l.log, err = os.OpenFile(l.logPath, flags, 0o644); err != nil {
 		return nil, fmt.Errorf("--log: %w", err)
 	}
-	if l.raw, err = os.Create(rawPath); err != nil {
+	if l.raw, err = os.OpenFile(rawPath, flags, 0o644); err != nil {
 		l.log.Close()
 		return nil, fmt.Errorf("--raw: %w", err)
 	}

@@ -242,6 +242,14 @@ func (b *Board) attach(ctx context.Context) error {
 	return nil
 }
 
+// HideConsole stops showing the console on Config.Console.
+func (b *Board) HideConsole() {
+	if b.detach != nil {
+		b.detach()
+		b.detach = nil
+	}
+}
+
 // Summary is the boot's phases so far.
 func (b *Board) Summary() serialcon.Summary {
 	if b.Phases == nil {
@@ -260,9 +268,7 @@ func (b *Board) Close(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var errs []error
-	if b.detach != nil {
-		b.detach()
-	}
+	b.HideConsole()
 	keep := b.released || b.cfg.Keep || b.cfg.Attach
 	if b.Machine != nil && !keep {
 		errs = append(errs, b.Machine.PowerOff(ctx))

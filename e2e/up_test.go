@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bootrig/bootrig/lab"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// bootrig builds the command once per test run.
+func bootrig(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bootrig-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "bootrig")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/bootrig/bootrig/cmd/bootrig").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v", buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// result is one run of the command.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runBootrig(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bootrig(t), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	t.Logf("bootrig %s: exit %d\nstderr:\n%s", strings.Join(args, " "), r.code, r.stderr)
+	return r
+}
+
+// TestUpRun: `bootrig up --run` boots the board in a lab namespace of
+// its own, prints the command's output alone on stdout and exits with its
+// status.
+func TestUpRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the emulated board")
+	}
+	state := t.TempDir()
+	r := runBootrig(t, "up", "--state", state, "--run", `echo hello from $(uname -m); sh -c "exit 7"`)
+	if r.code != 7 || r.stdout != "hello from armv7l\n" {
+		t.Errorf("exit %d, stdout %q; want 7, %q", r.code, r.stdout, "hello from armv7l\n")
+	}
+	for _, want := range []string{"Starting kernel", "shell", "console log: " + filepath.Join(state, "boot.log")} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if _, err := lab.LoadState(state); !errors.Is(err, lab.ErrNotRunning) {
+		t.Errorf("after up --run the board still runs: %v", err)
+	}
+}
+
+// TestUpKeepAttach: `bootrig up --keep` leaves the board running;
+// `bootrig up --attach` joins its namespace, serves it again and runs a
+// command on the same board (same boot id).
+func TestUpKeepAttach(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the emulated board")
+	}
+	state := t.TempDir()
+	t.Cleanup(func() {
+		if st, err := lab.LoadState(state); err == nil {
+			syscall.Kill(st.QEMUPid, syscall.SIGKILL)
+		}
+	})
+	r := runBootrig(t, "up", "--quiet", "--keep", "--state", state, "--run", "cat /proc/sys/kernel/random/boot_id")
+	if r.code != 0 || len(strings.TrimSpace(r.stdout)) != 36 {
+		t.Fatalf("up --keep: exit %d, stdout %q", r.code, r.stdout)
+	}
+	st, err := lab.LoadState(state)
+	if err != nil {
+		t.Fatalf("after up --keep: %v", err)
+	}
+	// The board reads a file over NFS, so the servers must be back.
+	r2 := runBootrig(t, "up", "--quiet", "--attach", "--state", state, "--run", "cat /proc/sys/kernel/random/boot_id; cat /etc/hostname")
+	if r2.code != 0 || r2.stdout != r.stdout+"qemu-arm\n" {
+		t.Errorf("up --attach: exit %d, stdout %q, want %q", r2.code, r2.stdout, r.stdout+"qemu-arm\n")
+	}
+	if syscall.Kill(st.QEMUPid, 0) != nil {
+		t.Errorf("QEMU (pid %d) exited after up --attach", st.QEMUPid)
+	}
+}
