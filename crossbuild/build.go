@@ -66,7 +66,7 @@ type Result struct {
 	Busybox   string        `json:"busybox,omitempty"`
 	RootFS    string        `json:"rootfs,omitempty"`
 	DevTable  string        `json:"devtable,omitempty"` // gen_init_cpio table for the NFS server
-	Log       string        `json:"log"`                // the full make log
+	Log       string        `json:"log"`                // the full log of the last build that ran a command
 	Compiled  []string      `json:"compiled"`           // parts make ran for ("kernel", "busybox")
 	Sizes     Sizes         `json:"sizes"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
@@ -78,6 +78,31 @@ type Sizes struct {
 	UImage  int64 `json:"uimage,omitempty"`
 	Busybox int64 `json:"busybox,omitempty"`
 	RootFS  int64 `json:"rootfs,omitempty"` // regular files, symlinks counted as their own size
+}
+
+// lazyFile creates (truncates) its file at the first write: a build
+// that runs nothing leaves the previous build's log in place.
+type lazyFile struct {
+	path string
+	f    *os.File
+	err  error
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if l.f == nil && l.err == nil {
+		l.f, l.err = os.Create(l.path)
+	}
+	if l.err != nil {
+		return 0, fmt.Errorf("build log: %w", l.err)
+	}
+	return l.f.Write(p)
+}
+
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
 }
 
 // DefaultCache is bootrig's cache: $BOOTRIG_CACHE, else ~/.cache/bootrig.
@@ -118,10 +143,7 @@ func Build(ctx context.Context, c Config) (Result, error) {
 	}
 	defer unlock()
 	res := Result{Log: filepath.Join(bdir, "build.log"), Compiled: []string{}}
-	logf, err := os.Create(res.Log)
-	if err != nil {
-		return res, fmt.Errorf("build log: %w", err)
-	}
+	logf := &lazyFile{path: res.Log}
 	defer logf.Close()
 	r := &Runner{Log: logf, LogPath: res.Log, Out: c.Progress, Bar: c.Bar, Tail: 40}
 	prefixes := c.Board.CrossCompile

@@ -47,8 +47,22 @@ func (c component) stamp() string {
 		}
 		fmt.Fprintf(h, "%q %q %q\n", args, s.Env, s.Dir)
 	}
-	fmt.Fprintf(h, "%q\n%q\n", c.fragment, c.inputs)
+	fmt.Fprintf(h, "%q\n%q\n", normalFragment(c.fragment), c.inputs)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// normalFragment is the fragment's settings without comments or blank
+// lines, so editing a comment does not rebuild.
+func normalFragment(frag []byte) string {
+	ss, err := ParseConfig(frag, "fragment")
+	if err != nil {
+		return string(frag)
+	}
+	var b strings.Builder
+	for _, s := range lastWins(ss) {
+		b.WriteString(s.String() + "\n")
+	}
+	return b.String()
 }
 
 // upToDate reports whether the last successful build had the same

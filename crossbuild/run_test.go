@@ -119,6 +119,11 @@ func TestStamp(t *testing.T) {
 	if c.stamp() != more.stamp() {
 		t.Error("-j changed the stamp")
 	}
+	commented := c
+	commented.fragment = []byte("# why A\n\nCONFIG_A=y\n")
+	if c.stamp() != commented.stamp() {
+		t.Error("a comment in the fragment changed the stamp")
+	}
 	changed := c
 	changed.fragment = []byte("CONFIG_A=n\n")
 	if c.stamp() == changed.stamp() {
