@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -49,12 +50,12 @@ type Server struct {
 func (s *Server) ListenAndServe(addr string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("portmap: %w", err)
+		return listenError(addr, err)
 	}
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		l.Close()
-		return fmt.Errorf("portmap: %w", err)
+		return listenError(addr, err)
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- s.Serve(l) }()
@@ -64,6 +65,19 @@ func (s *Server) ListenAndServe(addr string) error {
 	pc.Close()
 	<-errc
 	return err
+}
+
+// listenError says what to do about a port that is taken or privileged.
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("portmap: %s is taken, most likely by the system's rpcbind "+
+			"(stop it: systemctl stop rpcbind.socket rpcbind): %w", addr, err)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("portmap: %s needs privileges: run as root or "+
+			"`sudo setcap cap_net_bind_service=+ep $(which bootrig)`: %w", addr, err)
+	}
+	return fmt.Errorf("portmap: %w", err)
 }
 
 // track registers a listener or connection Shutdown must close; false

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -350,4 +352,16 @@ func (r *sliceReader) Read(p []byte) (int, error) {
 	n := copy(p, r.b)
 	r.b = r.b[n:]
 	return n, nil
+}
+
+func TestListenAndServeTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	err = (&Server{}).ListenAndServe(l.Addr().String())
+	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), "rpcbind") {
+		t.Errorf("ListenAndServe on a taken port: %v", err)
+	}
 }
