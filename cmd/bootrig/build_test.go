@@ -71,7 +71,7 @@ func TestInitramfsCommand(t *testing.T) {
 		t.Errorf("mkimage -l: %v\n%s", err, b)
 	}
 	gz := filepath.Join(t.TempDir(), "initrd.cpio.gz")
-	if _, stderr, code := runBootrig(t, "initramfs", dir, gz); code != 0 {
+	if _, stderr, code := runBootrig(t, "initramfs", dir+"/", gz); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	cmd := exec.Command("sh", "-c", "gzip -dc < \"$0\" | cpio -itv --quiet", gz)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -49,9 +50,9 @@ func initramfsCommand() *cli.Command {
 // or the board's default one.
 func initramfsTable(c *cli.Context, dir string) ([]devtable.Entry, error) {
 	name := c.String("devtable")
-	if name == "" {
-		if _, err := os.Stat(dir + ".devtable"); err == nil {
-			name = dir + ".devtable"
+	if beside := filepath.Clean(dir) + ".devtable"; name == "" {
+		if _, err := os.Stat(beside); err == nil {
+			name = beside
 		}
 	}
 	if name == "" {
