@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -457,5 +458,58 @@ func TestParseNames(t *testing.T) {
 	}
 	if a, _ := ParseArch("ppc"); a.Name() != "powerpc" || a.String() != "PowerPC" {
 		t.Errorf("ppc: Name %q String %q", a.Name(), a.String())
+	}
+}
+
+// failAfter is a WriteSeeker whose writes fail past n bytes.
+type failAfter struct {
+	seekDiscard
+	n int64
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.off+int64(len(p)) > f.n {
+		return 0, errDiskFull
+	}
+	return f.seekDiscard.Write(p)
+}
+
+// errReader fails after giving n bytes.
+type errReader struct{ n int64 }
+
+var errRead = errors.New("read error")
+
+func (r *errReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, errRead
+	}
+	m := min(int64(len(p)), r.n)
+	r.n -= m
+	return int(m), nil
+}
+
+// TestWriteIOErrors: a failing disk or payload stops the streaming copy
+// with the cause wrapped, whichever half fails.
+func TestWriteIOErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		w    *failAfter
+		r    io.Reader
+		want error
+	}{
+		{"disk full early", &failAfter{n: 100}, &io64{n: 8 << 20}, errDiskFull},
+		{"disk full late", &failAfter{n: 5 << 20}, &io64{n: 8 << 20}, errDiskFull},
+		{"payload read error", &failAfter{n: 1 << 40}, &errReader{n: 3<<20 + 5}, errRead},
+	} {
+		_, err := Write(c.w, Header{Type: TypeKernel}, c.r)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		_, err = WriteMulti(c.w, Header{Type: TypeMulti}, []Part{{Size: 8 << 20, R: c.r}})
+		if err == nil {
+			t.Errorf("%s: WriteMulti: no error", c.name)
+		}
 	}
 }

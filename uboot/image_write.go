@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -150,12 +151,71 @@ func finish(w io.WriteSeeker, start int64, h *Header) error {
 }
 
 // copyCRC copies r to w until EOF, updating crc. With want >= 0, fewer
-// than want bytes is an error.
+// than want bytes is an error. Reading and hashing one buffer overlaps
+// with writing the one before, so a wrap runs at the pace of the slower
+// of CRC32 and the disk rather than their sum. Two buffers of half
+// copyBufSize: memory does not grow with the payload.
 func copyCRC(w io.Writer, r io.Reader, crc uint32, want int64) (int64, uint32, error) {
-	return copyCRCBuf(w, r, crc, want, copyBufSize)
+	free := make(chan []byte, 2)
+	free <- make([]byte, copyBufSize/2)
+	free <- make([]byte, copyBufSize/2)
+	full := make(chan []byte, 1)
+	werr := make(chan error, 1)
+	var failed atomic.Bool
+	go func() {
+		var err error
+		for b := range full {
+			if err == nil {
+				if _, err = w.Write(b); err != nil {
+					failed.Store(true)
+				}
+			}
+			free <- b[:cap(b)]
+		}
+		werr <- err
+	}()
+	n, crc, rerr := readCRC(r, crc, free, full, &failed)
+	close(full)
+	if err := <-werr; err != nil {
+		return n, crc, fmt.Errorf("uimage: writing the payload: %w", err)
+	}
+	if rerr != nil {
+		return n, crc, rerr
+	}
+	if want >= 0 && n != want {
+		return n, crc, fmt.Errorf("uimage: payload gave %d bytes, its size says %d: %w", n, want, io.ErrUnexpectedEOF)
+	}
+	return n, crc, nil
 }
 
-// copyCRCBuf is copyCRC with a buffer of bufSize bytes.
+// readCRC is copyCRC's reading half: it fills free buffers from r, hashes
+// them and hands them to the writer on full, until EOF or the writer fails.
+func readCRC(r io.Reader, crc uint32, free chan []byte, full chan<- []byte, failed *atomic.Bool) (int64, uint32, error) {
+	var n int64
+	for !failed.Load() {
+		buf := <-free
+		m, err := r.Read(buf)
+		if m > 0 {
+			if n += int64(m); n > maxPayload {
+				return n, crc, fmt.Errorf("uimage: %w", ErrTooLarge)
+			}
+			crc = crc32.Update(crc, crc32.IEEETable, buf[:m])
+			full <- buf[:m]
+		} else {
+			free <- buf
+		}
+		if err == io.EOF {
+			return n, crc, nil
+		}
+		if err != nil {
+			return n, crc, fmt.Errorf("uimage: reading the payload: %w", err)
+		}
+	}
+	return n, crc, nil
+}
+
+// copyCRCBuf is a serial copyCRC with one buffer of bufSize bytes, for
+// the reader, whose writer (a table collector or io.Discard) costs nothing.
 func copyCRCBuf(w io.Writer, r io.Reader, crc uint32, want int64, bufSize int) (int64, uint32, error) {
 	buf := make([]byte, max(bufSize, 1))
 	var n int64
