@@ -177,3 +177,34 @@ func TestAssembleStaysInside(t *testing.T) {
 		t.Errorf("host directory got %d entries", len(ents))
 	}
 }
+
+// FuzzParseLinks: whatever busybox.links holds, the applet paths stay
+// relative and inside the root.
+func FuzzParseLinks(f *testing.F) {
+	f.Add([]byte("/bin/ls\n/usr/bin/env\n"))
+	f.Add([]byte("/../x\n//y\n/bin/../../z\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, l := range ParseLinks(b) {
+			if l == "" || strings.HasPrefix(l, "/") || strings.Contains(l, "..") || filepath.Clean(l) != l {
+				t.Fatalf("ParseLinks gave %q", l)
+			}
+		}
+	})
+}
+
+func FuzzParseInittab(f *testing.F) {
+	for _, s := range Skeleton("ttyS0", "h") {
+		f.Add(s.Data)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		es, err := ParseInittab(s)
+		if err != nil {
+			return
+		}
+		for _, e := range es {
+			if !inittabActions[e.Action] || e.Process == "" {
+				t.Fatalf("accepted %+v", e)
+			}
+		}
+	})
+}
