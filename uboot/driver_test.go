@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,21 +38,35 @@ type rig struct {
 	board *ubootfake.Board
 	sess  *serialcon.Session
 	drv   *uboot.Driver
-	raw   *strings.Builder
+	raw   *syncBuf
 }
 
 func newRig(t *testing.T, fd ubootfake.Dialect, opts ...ubootfake.Option) *rig {
 	t.Helper()
 	b := ubootfake.New(fd, opts...)
-	var raw strings.Builder
-	s := serialcon.NewSession(b, serialcon.Options{Name: "fake:" + fd.Name, Raw: &lockedBuilder{b: &raw}})
+	raw := &syncBuf{}
+	s := serialcon.NewSession(b, serialcon.Options{Name: "fake:" + fd.Name, Raw: raw})
 	t.Cleanup(func() { s.Close() })
-	return &rig{board: b, sess: s, drv: uboot.New(s, dialectFor(t, fd)), raw: &raw}
+	return &rig{board: b, sess: s, drv: uboot.New(s, dialectFor(t, fd)), raw: raw}
 }
 
-type lockedBuilder struct{ b *strings.Builder }
+// syncBuf is a log the session's reader writes while the test reads it.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
 
-func (l *lockedBuilder) Write(p []byte) (int, error) { return l.b.Write(p) }
+func (l *syncBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
