@@ -1,6 +1,7 @@
 package nfsroot
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -39,6 +40,24 @@ func BenchmarkWrite1MiB(b *testing.B) {
 	for i := range b.N {
 		if st := c.write(fh, uint64(i%64)<<20, data, unstable); st != nfs.NFSStatusOk {
 			b.Fatal(st)
+		}
+	}
+}
+
+// BenchmarkReaddirplus10k lists a 10,000-entry directory with
+// READDIRPLUS replies of 8 KiB (what libnfs asks for).
+func BenchmarkReaddirplus10k(b *testing.B) {
+	dir := b.TempDir()
+	for i := range 10000 {
+		writeFile(b, filepath.Join(dir, "many", fmt.Sprintf("entry-%05d", i)), nil)
+	}
+	h := start(b, dir, nil)
+	c := dial(b, h.addr)
+	many := c.mustLookup(c.mount("/"), "many")
+	b.ResetTimer()
+	for range b.N {
+		if st, ents := c.readdirplus(many, 8192, 8192); st != nfs.NFSStatusOk || len(ents) != 10002 {
+			b.Fatal(st, len(ents))
 		}
 	}
 }

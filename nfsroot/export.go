@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
@@ -42,6 +43,7 @@ type Export struct {
 	real    bool
 	dirs    listCache
 	files   fileCache
+	known   knownSet
 }
 
 // DefaultStatePath is where OpenExport keeps dir's metadata store.
@@ -378,14 +380,54 @@ func (x *Export) record(dir *node, child *node) error {
 	if child.key == x.rootKey {
 		return nil
 	}
+	if x.known.has(child.key, rec) {
+		return nil
+	}
 	var same bool
 	x.st.db.View(func(tx *bolt.Tx) error {
 		old, ok := getNode(tx, child.key)
 		same = ok && old == rec
 		return nil
 	})
-	if same {
-		return nil
+	if !same {
+		if err := x.st.db.Update(func(tx *bolt.Tx) error { return putNode(tx, child.key, rec) }); err != nil {
+			return err
+		}
 	}
-	return x.st.db.Update(func(tx *bolt.Tx) error { return putNode(tx, child.key, rec) })
+	x.known.add(child.key, rec)
+	return nil
+}
+
+// knownSet remembers node records known to be in the store, so that
+// looking up and listing what was seen before costs no store lookup. It
+// is an optimisation only: it never answers for the store, every change
+// of a record goes to the store first and drops the entry here, and it
+// is emptied when it grows past knownMax.
+type knownSet struct {
+	mu sync.Mutex
+	m  map[fileKey]nodeRec
+}
+
+const knownMax = 1 << 20
+
+func (s *knownSet) has(k fileKey, rec nodeRec) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.m[k]
+	return ok && old == rec
+}
+
+func (s *knownSet) add(k fileKey, rec nodeRec) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil || len(s.m) >= knownMax {
+		s.m = map[fileKey]nodeRec{}
+	}
+	s.m[k] = rec
+}
+
+func (s *knownSet) drop(k fileKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, k)
 }

@@ -287,7 +287,8 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		d  dirent
 		st unix.Statx_t
 		ok bool
-		n  *node
+		k  fileKey
+		bt uint64
 	}
 	size, dsize := 4+88+8+8, 0
 	var out []plus
@@ -296,7 +297,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		if d.cookie > cookieDotDot {
 			if err := statxRetry(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW, &p.st); err == nil {
 				p.ok = true
-				p.n = dn.child(d.name, &p.st)
+				p.k, p.bt = keyOf(&p.st), btimeOf(&p.st)
 			}
 		}
 		sz := 4 + 8 + xdrLen(d.name) + 8
@@ -326,10 +327,15 @@ func nfsReaddirplus(r *request, e *encoder) error {
 			if !p.ok {
 				continue
 			}
-			m, ok := getMeta(tx, p.n.key, p.n.btime)
+			m, ok := getMeta(tx, p.k, p.bt)
 			attrs[i] = r.x.makeAttr(&p.st, m, ok)
-			if old, ok := getNode(tx, p.n.key); p.n.key != r.x.rootKey && (!ok || old != (nodeRec{p.n.btime, dn.key, p.d.name})) {
-				stale = append(stale, i)
+			rec := nodeRec{p.bt, dn.key, p.d.name}
+			if p.k != r.x.rootKey && !r.x.known.has(p.k, rec) {
+				if old, ok := getNode(tx, p.k); !ok || old != rec {
+					stale = append(stale, i)
+				} else {
+					r.x.known.add(p.k, rec)
+				}
 			}
 		}
 		return nil
@@ -338,7 +344,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		err = r.x.st.db.Update(func(tx *bolt.Tx) error {
 			for _, i := range stale {
 				p := out[i]
-				if err := putNode(tx, p.n.key, nodeRec{btime: p.n.btime, parent: dn.key, name: p.d.name}); err != nil {
+				if err := putNode(tx, p.k, nodeRec{btime: p.bt, parent: dn.key, name: p.d.name}); err != nil {
 					return err
 				}
 			}
@@ -348,6 +354,9 @@ func nfsReaddirplus(r *request, e *encoder) error {
 			e.uint32(uint32(nfs.NFSStatusServerFault))
 			e.postOp(&da)
 			return nil
+		}
+		for _, i := range stale {
+			r.x.known.add(out[i].k, nodeRec{out[i].bt, dn.key, out[i].d.name})
 		}
 	}
 	e.reserve(size + 1024)
@@ -366,7 +375,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		if p.ok {
 			e.postOp(&attrs[i])
 			e.bool(true)
-			e.opaque(p.n.handle())
+			e.opaque(makeHandle(p.k, p.bt))
 		} else {
 			e.postOp(nil)
 			e.bool(false)

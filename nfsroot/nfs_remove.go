@@ -77,6 +77,8 @@ func (x *Export) unlink(dn *node, dir *os.File, name string, flags int, readOnly
 func (x *Export) gone(dirKey fileKey, name string, st *unix.Statx_t) {
 	k := keyOf(st)
 	x.files.drop(k)
+	x.known.drop(k)
+	defer x.known.drop(k)
 	x.st.db.Update(func(tx *bolt.Tx) error {
 		if st.Nlink <= 1 || st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return forget(tx, k)
@@ -141,6 +143,8 @@ func (x *Export) rename(fdn *node, fdir *os.File, fname string, tdn *node, tdir 
 		x.gone(tdn.key, tname, &dst)
 	}
 	moved := tdn.child(tname, &src)
+	x.known.drop(moved.key)
+	defer x.known.drop(moved.key)
 	return x.st.db.Update(func(tx *bolt.Tx) error {
 		return putNode(tx, moved.key, nodeRec{btime: moved.btime, parent: tdn.key, name: tname})
 	})
