@@ -1,0 +1,83 @@
+package main
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bootrig/bootrig/portmap"
+)
+
+func TestParseAllow(t *testing.T) {
+	tests := []struct {
+		in      []string
+		want    []string
+		wantErr bool
+	}{
+		{nil, nil, false},
+		{[]string{"192.168.7.0/24"}, []string{"192.168.7.0/24"}, false},
+		{[]string{"192.168.7.9/24"}, []string{"192.168.7.0/24"}, false},
+		{[]string{"10.0.0.2", "::1"}, []string{"10.0.0.2/32", "::1/128"}, false},
+		{[]string{"board"}, nil, true},
+		{[]string{"10.0.0.0/33"}, nil, true},
+	}
+	for _, tc := range tests {
+		got, err := parseAllow(tc.in)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("parseAllow(%q): error %v, want error %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		var s []string
+		for _, p := range got {
+			s = append(s, p.String())
+		}
+		if !slices.Equal(s, tc.want) {
+			t.Errorf("parseAllow(%q) = %q, want %q", tc.in, s, tc.want)
+		}
+	}
+}
+
+func TestDefaultAllow(t *testing.T) {
+	got := defaultAllow(netip.MustParseAddr("192.168.7.2"))
+	for _, a := range []string{"127.0.0.1", "::1", "192.168.7.2"} {
+		if !slices.ContainsFunc(got, func(p netip.Prefix) bool { return p.Contains(netip.MustParseAddr(a)) }) {
+			t.Errorf("default allow %v refuses %s", got, a)
+		}
+	}
+	if slices.ContainsFunc(got, func(p netip.Prefix) bool { return p.Contains(netip.MustParseAddr("192.168.7.3")) }) {
+		t.Errorf("default allow %v admits another board", got)
+	}
+}
+
+func TestNFSMappings(t *testing.T) {
+	got := nfsMappings(2049)
+	want := []portmap.Mapping{
+		{Prog: 100003, Vers: 3, Prot: portmap.TCP, Port: 2049},
+		{Prog: 100003, Vers: 3, Prot: portmap.UDP, Port: 2049},
+		{Prog: 100005, Vers: 3, Prot: portmap.TCP, Port: 2049},
+		{Prog: 100005, Vers: 3, Prot: portmap.UDP, Port: 2049},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("nfsMappings(2049) = %v, want %v", got, want)
+	}
+}
+
+func TestServeNFSErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"serve", "--no-tftp", "--nfs-port", "0"}, 2, "--nfs-port 0 is not a port number"},
+		{[]string{"serve", "--no-tftp", "--portmap-port", "70000"}, 2, "--portmap-port 70000"},
+		{[]string{"serve", "--no-tftp", "--allow", "board"}, 2, `--allow "board"`},
+		{[]string{"serve", "--no-tftp", "--rootfs", "/nonexistent/rootfs"}, 1, "NFS root /nonexistent/rootfs is not a directory"},
+	}
+	for _, tc := range tests {
+		_, stderr, code := runBootrig(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("bootrig %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.msg)
+		}
+	}
+}
