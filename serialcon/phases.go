@@ -111,10 +111,10 @@ var (
 		{re: regexp.MustCompile(`VFS: Mounted root`), phase: PhaseRoot},
 		{re: regexp.MustCompile(`Freeing unused kernel`), phase: PhaseFreeing},
 		{re: regexp.MustCompile(`Run \S+ as init process|init started: BusyBox|Please press Enter to activate`), phase: PhaseInit},
-		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
 		{re: regexp.MustCompile(`No working init found|No init found`), err: ErrNoInit},
 		{re: regexp.MustCompile(`nable to open an initial console`), err: ErrNoConsole},
 		{re: regexp.MustCompile(`nfs: server \S+ not responding`), err: ErrNFSNotResponding},
+		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
 	}
 )
 

@@ -44,7 +44,11 @@ func Open(ctx context.Context, spec string) (Port, error) {
 func OpenSpec(ctx context.Context, sp Spec) (Port, error) {
 	switch sp.Kind {
 	case Device:
-		return openDevice(sp)
+		d, err := openDevice(sp)
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
 	case TCP, Unix:
 		network := "tcp"
 		if sp.Kind == Unix {
@@ -57,7 +61,11 @@ func OpenSpec(ctx context.Context, sp Spec) (Port, error) {
 		}
 		return c, nil
 	case RFC2217:
-		return dialRFC2217(ctx, sp)
+		t, err := dialRFC2217(ctx, sp)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
 	return nil, fmt.Errorf("port spec %s: unknown kind %q", sp, sp.Kind)
 }

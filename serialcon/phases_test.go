@@ -1,0 +1,97 @@
+package serialcon
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// feedLines feeds text to p one line per step from start.
+func feedLines(p *Phases, start time.Time, text string, step time.Duration) time.Time {
+	t := start
+	for _, l := range strings.SplitAfter(text, "\n") {
+		t = t.Add(step)
+		p.Feed([]byte(l), t)
+	}
+	return t
+}
+
+func TestPhasesOfANetworkBoot(t *testing.T) {
+	data, err := os.ReadFile("testdata/boot-nfs.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := NewPhases(start, nil)
+	end := feedLines(p, start, string(data), 100*time.Millisecond)
+	s := p.Summary(end)
+	var got []Phase
+	for _, st := range s.Steps {
+		got = append(got, st.Phase)
+	}
+	want := []Phase{PhaseUBoot, PhaseAutoboot, PhaseTFTP, PhaseStart, PhaseLinux, PhaseRoot, PhaseFreeing, PhaseInit, PhaseShell}
+	if strings.Join(phaseNames(got), ",") != strings.Join(phaseNames(want), ",") {
+		t.Fatalf("phases %v, want %v", got, want)
+	}
+	if err := s.Err(); err != nil {
+		t.Errorf("a good boot has an error: %v", err)
+	}
+	tr := s.Transfers()
+	if len(tr) != 1 || tr[0] != (Transfer{File: "uImage", Bytes: 1412216, Rate: "11.2 MiB/s"}) {
+		t.Errorf("transfers %+v", tr)
+	}
+	if s.Steps[0].Start != 200*time.Millisecond || s.Steps[1].Start != 1100*time.Millisecond || s.Steps[0].Duration != 900*time.Millisecond {
+		t.Errorf("U-Boot at %v for %v, autoboot at %v", s.Steps[0].Start, s.Steps[0].Duration, s.Steps[1].Start)
+	}
+	out := s.String()
+	for _, w := range []string{"tftp uImage 1412216 bytes at 11.2 MiB/s", "Linux version", "shell", "total"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("summary lacks %q:\n%s", w, out)
+		}
+	}
+	t.Logf("\n%s", out)
+}
+
+func phaseNames(ps []Phase) []string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, string(p))
+	}
+	return s
+}
+
+func TestPhasesNameFailures(t *testing.T) {
+	uboot := "U-Boot 2023.01\r\nHit any key to stop autoboot:  0\r\n"
+	kernel := uboot + "Starting kernel ...\r\n\r\n[    0.000000] Linux version 6.1.0 #1\r\n"
+	for _, tc := range []struct {
+		name, text string
+		want       error
+	}{
+		{"stuck in U-Boot", uboot + "=> ", ErrStuckInUBoot},
+		{"stuck in TFTP", uboot + "TFTP from server 192.168.7.1; our IP address is 192.168.7.2\r\nLoading: T T T ", ErrStuckInUBoot},
+		{"silent kernel", uboot + "Starting kernel ...\r\n\r\n", ErrNoKernelOutput},
+		{"panic", kernel + "[    1.0] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,255)\r\n", ErrKernelPanic},
+		{"no init", kernel + "[    1.0] Kernel panic - not syncing: No working init found.  Try passing init= option to kernel.\r\n", ErrNoInit},
+		{"no init alone", kernel + "[    1.0] No init found.\r\n", ErrNoInit},
+		{"no console", kernel + "[    1.0] Warning: unable to open an initial console.\r\n", ErrNoConsole},
+		{"nfs", kernel + "[   30.0] nfs: server 192.168.7.1 not responding, still trying\r\n", ErrNFSNotResponding},
+		{"reset", kernel + "\r\nU-Boot 2023.01\r\n", ErrBoardReset},
+		{"prompt in U-Boot is not a shell", "U-Boot 1.3.2-mini2440\r\nMINI2440 # ", ErrStuckInUBoot},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Unix(0, 0)
+			p := NewPhases(start, nil)
+			end := feedLines(p, start, tc.text, time.Second)
+			err := p.Summary(end).Err()
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Err() = %v, want %v", err, tc.want)
+			}
+			var f Failure
+			if !errors.As(err, &f) || f.At <= 0 {
+				t.Errorf("failure has no time: %#v", err)
+			}
+		})
+	}
+}
