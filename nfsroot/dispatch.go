@@ -34,7 +34,13 @@ type request struct {
 	s    *Server
 	x    *Export
 	addr net.Addr
+	// maxReply bounds READ and READDIR(PLUS) replies: maxIO on TCP,
+	// less over UDP, where a reply must fit one datagram.
+	maxReply uint32
 }
+
+// maxUDPData is the most data a READ or READDIR puts in a UDP reply.
+const maxUDPData = 32 << 10
 
 type procFunc func(r *request, e *encoder) error
 
@@ -74,6 +80,10 @@ var mountProcs = [...]procFunc{
 
 // handle answers one RPC record; nil means no reply (not a call).
 func (s *Server) handle(rec []byte, addr net.Addr) (reply []byte) {
+	return s.handleVia(rec, addr, maxIO)
+}
+
+func (s *Server) handleVia(rec []byte, addr net.Addr, maxReply uint32) (reply []byte) {
 	c, err := parseCall(rec)
 	if err != nil {
 		var rj *rejection
@@ -109,7 +119,7 @@ func (s *Server) handle(rec []byte, addr net.Addr) (reply []byte) {
 		return accepted(c.xid, acceptProcUnavail)
 	}
 	e := replyHeader(c.xid, acceptSuccess)
-	r := &request{call: c, s: s, x: s.Export, addr: addr}
+	r := &request{call: c, s: s, x: s.Export, addr: addr, maxReply: maxReply}
 	if s.debug {
 		defer func(t0 time.Time) {
 			s.log().Debug("nfs: call", "client", addr.String(), "prog", c.prog, "proc", c.proc, "xid", c.xid, "args", len(rec), "reply", len(reply), "took", time.Since(t0))

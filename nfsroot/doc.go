@@ -2,4 +2,46 @@
 // plain directory as a board's root filesystem: stable file handles,
 // root-owned files and device nodes kept in a metadata store beside the
 // export, and no request reaching outside it.
+//
+// Start from OpenExport (the directory, its metadata store and Seed for
+// a device table) and Server (Serve a TCP listener, ServePacket a UDP
+// socket, Shutdown). One port carries NFSv3 (program 100003) and MOUNT v3
+// (100005); package portmap answers portmapper queries for them.
+//
+// # Handles
+//
+// A file handle names the host object: device, inode number and birth
+// time. The metadata store keeps, for every object the server has named,
+// its parent and name, so a handle turns into the object's current path
+// with one B+tree lookup per directory level. Nothing is evicted: a
+// handle stays valid however many files are looked up, across RENAME
+// (a directory's move rewrites one record) and across a restart.
+//
+// # Confinement
+//
+// Every path is resolved through an os.Root, so no component can leave
+// the export; changes run as *at system calls on a directory descriptor
+// whose device and inode were checked against the handle, with a single
+// name that cannot be "..", contain "/" or NUL, or exceed 255 bytes;
+// files are opened with O_NOFOLLOW and verified with fstat. Symlinks are
+// never followed on the host: the client gets them as symlinks, with
+// their targets verbatim.
+//
+// # Ownership without root
+//
+// The host files stay plain files of the user running the server. The
+// board's view — owner, group, mode bits including setuid, setgid and
+// sticky, and the type and numbers of device nodes, fifos and sockets
+// (empty placeholder files on the host) — lives in the store (bbolt),
+// keyed by inode, so it follows renames and hard links. Files with no
+// record appear as root:root with the host's mode bits. With
+// ExportOptions.RealOwnership (as root) the host's own ownership and
+// device files are served and changed instead.
+//
+// # Durability
+//
+// A FILE_SYNC or DATA_SYNC WRITE and a COMMIT fsync the file (and the
+// metadata store) before replying; UNSTABLE writes are in the page cache,
+// which a crash of the server does not lose. The write verifier changes
+// with every Server, so a client re-sends what it had not committed.
 package nfsroot

@@ -217,7 +217,7 @@ func nfsReaddir(r *request, e *encoder) error {
 	var out []dirent
 	for _, d := range rest {
 		sz := 4 + 8 + xdrLen(d.name) + 8
-		if size+sz > int(min(count, maxIO)) {
+		if size+sz > int(min(count, r.maxReply)) {
 			break
 		}
 		size += sz
@@ -279,7 +279,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		return nil
 	}
 	rest := after(ents, cookie)
-	maxcount = min(maxcount, maxIO)
+	maxcount = min(maxcount, r.maxReply)
 	if dircount == 0 {
 		dircount = maxcount
 	}

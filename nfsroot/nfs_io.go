@@ -41,7 +41,7 @@ func nfsRead(r *request, e *encoder) error {
 	if err != nil {
 		return fail(err)
 	}
-	count = min(count, maxIO)
+	count = min(count, r.maxReply)
 	a := r.x.attrOf(&st)
 	e.reserve(int(count) + 256)
 	head := len(e.b)

@@ -250,7 +250,7 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 		if !s.begin() {
 			return ErrServerClosed
 		}
-		reply := s.handle(append([]byte(nil), buf[:n]...), addr)
+		reply := s.handleVia(append([]byte(nil), buf[:n]...), addr, maxUDPData)
 		if reply != nil && len(reply) <= 65507 {
 			pc.WriteTo(reply, addr)
 		}
