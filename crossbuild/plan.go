@@ -27,6 +27,7 @@ const (
 	BuildTimestamp = "Thu Jan  1 00:00:00 UTC 2026"
 	BuildUser      = "bootrig"
 	BuildHost      = "bootrig"
+	BuildVersion   = "1" // the "#1" in uname -v, else it counts links
 )
 
 // Make is how make is invoked for an out-of-tree kbuild tree (the kernel
@@ -52,6 +53,7 @@ func (m Make) Step(phase string, targets ...string) Step {
 			"KBUILD_BUILD_TIMESTAMP=" + BuildTimestamp,
 			"KBUILD_BUILD_USER=" + BuildUser,
 			"KBUILD_BUILD_HOST=" + BuildHost,
+			"KBUILD_BUILD_VERSION=" + BuildVersion,
 		},
 		Dir: m.Build,
 	}

@@ -13,6 +13,7 @@ var pinnedEnv = []string{
 	"KBUILD_BUILD_TIMESTAMP=" + BuildTimestamp,
 	"KBUILD_BUILD_USER=bootrig",
 	"KBUILD_BUILD_HOST=bootrig",
+	"KBUILD_BUILD_VERSION=1",
 }
 
 func TestKernelPlanPerBoard(t *testing.T) {
