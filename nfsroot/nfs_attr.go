@@ -186,13 +186,14 @@ func (x *Export) setattr(n *node, st *unix.Statx_t, sa sattr) error {
 			return err
 		}
 	}
-	if sa.setMode && !isLink {
-		if err := x.chmod(n, st, sa.mode&0o7777); err != nil {
+	// Owner before mode: a chown clears setuid and setgid on the host.
+	if sa.setUID || sa.setGID {
+		if err := x.chown(n, st, sa); err != nil {
 			return err
 		}
 	}
-	if sa.setUID || sa.setGID {
-		if err := x.chown(n, st, sa); err != nil {
+	if sa.setMode && !isLink {
+		if err := x.chmod(n, st, sa.mode&0o7777); err != nil {
 			return err
 		}
 	}

@@ -92,13 +92,14 @@ func (r *request) own(dir *os.File, dst *unix.Statx_t, name string, st *unix.Sta
 	}
 	isLink := st.Mode&unix.S_IFMT == unix.S_IFLNK
 	if r.x.real {
+		// Owner before mode: a chown clears setuid and setgid.
+		if err := unix.Fchownat(int(dir.Fd()), name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
 		if !isLink {
 			if err := unix.Fchmodat(int(dir.Fd()), name, mode, 0); err != nil {
 				return err
 			}
-		}
-		if err := unix.Fchownat(int(dir.Fd()), name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return err
 		}
 		if extra != nil {
 			return r.x.updateMeta(st, extra)

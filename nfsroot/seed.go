@@ -74,6 +74,12 @@ func (x *Export) seedOne(ent devtable.Entry) error {
 		return err
 	}
 	mode := devtable.UnixMode(ent.Mode)
+	if x.real {
+		// Owner before mode: a chown clears setuid and setgid.
+		if err := unix.Fchownat(int(dir.Fd()), name, int(ent.UID), int(ent.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+	}
 	if ent.Kind != devtable.Slink {
 		host := hostMode(mode, ent.Kind == devtable.Dir)
 		if x.real {
@@ -84,7 +90,7 @@ func (x *Export) seedOne(ent devtable.Entry) error {
 		}
 	}
 	if x.real {
-		return unix.Fchownat(int(dir.Fd()), name, int(ent.UID), int(ent.GID), unix.AT_SYMLINK_NOFOLLOW)
+		return nil
 	}
 	k, bt := keyOf(&st), btimeOf(&st)
 	m := meta{btime: bt, set: metaUID | metaGID | metaMode, uid: ent.UID, gid: ent.GID, mode: mode}
