@@ -1,7 +1,239 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/serialcon"
+)
+
+// portFlags are the flags of every command that talks to a board.
+func portFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "port", EnvVars: []string{"BOOTRIG_PORT"},
+			Usage: "console `SPEC`: /dev/ttyUSB0[,115200[,8N1]], tcp://HOST:PORT, rfc2217://HOST:PORT or unix:PATH (default: the board profile's)"},
+		&cli.StringFlag{Name: "log", Usage: "append the timestamped console log to `FILE`"},
+		&cli.StringFlag{Name: "raw", Usage: "append every byte received, as is, to `FILE`"},
+	}
+}
+
+// portSpec is --port, or the profile's port; "qemu" is the console of the
+// running emulated board.
+func portSpec(c *cli.Context, board string, profilePort string, baud int) (string, error) {
+	spec := c.String("port")
+	if spec == "" {
+		spec = profilePort
+		if spec != "" && spec != "qemu" && baud > 0 && !strings.Contains(spec, ",") {
+			spec = fmt.Sprintf("%s,%d", spec, baud)
+		}
+	}
+	switch spec {
+	case "":
+		return "", usagef(c.Command.FullName(), "no console port: give --port SPEC or set BOOTRIG_PORT")
+	case "qemu":
+		st, err := emulab.LoadState(stateDir(c, board))
+		if err != nil {
+			return "", fmt.Errorf("board %s is emulated and its console is the running board's: %w; or give --port", board, err)
+		}
+		return st.Console, nil
+	}
+	return spec, nil
+}
+
+// console is an open session with its log files.
+type console struct {
+	*serialcon.Session
+	spec   string
+	phases *serialcon.Phases
+	files  []*os.File
+}
+
+// openConsole opens the board's port with the logs the flags ask for.
+func openConsole(c *cli.Context, spec string, phases *serialcon.Phases) (*console, error) {
+	con := &console{spec: spec, phases: phases}
+	opt := serialcon.Options{Name: spec, Phases: phases}
+	for _, f := range []struct {
+		flag string
+		dst  *io.Writer
+	}{{"log", &opt.Log}, {"raw", &opt.Raw}} {
+		name := c.String(f.flag)
+		if name == "" {
+			continue
+		}
+		fh, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			con.closeFiles()
+			return nil, fmt.Errorf("--%s: %w", f.flag, err)
+		}
+		con.files = append(con.files, fh)
+		*f.dst = fh
+	}
+	port, err := serialcon.Open(c.Context, spec)
+	if err != nil {
+		con.closeFiles()
+		return nil, err
+	}
+	con.Session = serialcon.NewSession(port, opt)
+	return con, nil
+}
+
+func (con *console) closeFiles() {
+	for _, f := range con.files {
+		f.Close()
+	}
+}
+
+// Close closes the port and the logs.
+func (con *console) Close() error {
+	err := con.Session.Close()
+	con.closeFiles()
+	return err
+}
 
 func consoleCommand() *cli.Command {
-	return notYet("console", "open an interactive, logged serial console", "serial console")
+	return &cli.Command{
+		Name:  "console",
+		Usage: "open an interactive, logged serial console",
+		UsageText: "bootrig console [--board B] [--port SPEC] [--log FILE] [--raw FILE] [--power-cycle CMD]\n\n" +
+			"Ctrl-] then q quits, b sends a break, r runs the power-cycle command,\n" +
+			"Ctrl-] again sends a Ctrl-].",
+		Flags: append(append(boardFlags(), portFlags()...),
+			&cli.StringFlag{Name: "power-cycle", EnvVars: []string{"BOOTRIG_POWER_CYCLE"},
+				Usage: "`COMMAND` that power-cycles the board (words split at blanks, no shell), for Ctrl-] r"}),
+		Action: runConsole,
+	}
+}
+
+func runConsole(c *cli.Context) error {
+	p, err := board(c)
+	if err != nil {
+		return err
+	}
+	spec, err := portSpec(c, p.Name, p.Serial.Port, p.Serial.Baud)
+	if err != nil {
+		return err
+	}
+	con, err := openConsole(c, spec, nil)
+	if err != nil {
+		return err
+	}
+	defer con.Close()
+	if f, ok := c.App.Reader.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		old, err := term.MakeRaw(int(f.Fd()))
+		if err != nil {
+			return fmt.Errorf("console: raw terminal: %w", err)
+		}
+		defer term.Restore(int(f.Fd()), old)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "bootrig: connected to %s; Ctrl-] q quits, b break, r power-cycle\r\n", spec)
+	detach := con.Attach(c.App.Writer)
+	defer detach()
+	t := terminal{con: con, in: c.App.Reader, msg: c.App.ErrWriter, powerCycle: strings.Fields(c.String("power-cycle"))}
+	return t.run(c.Context)
+}
+
+// terminal copies the user's keys to the board, with Ctrl-] commands.
+type terminal struct {
+	con        *console
+	in         io.Reader
+	msg        io.Writer
+	powerCycle []string
+}
+
+const escapeKey = 0x1d // Ctrl-]
+
+func (t *terminal) run(ctx context.Context) error {
+	keys := make(chan []byte)
+	errc := make(chan error, 1)
+	go func() {
+		b := make([]byte, 256)
+		for {
+			n, err := t.in.Read(b)
+			if n > 0 {
+				keys <- append([]byte(nil), b[:n]...)
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	escaped := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.con.Done():
+			return t.con.Err()
+		case err := <-errc:
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		case b := <-keys:
+			var quit bool
+			var err error
+			escaped, quit, err = t.keys(ctx, b, escaped)
+			if quit || err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// keys sends what the user typed, handling Ctrl-] commands.
+func (t *terminal) keys(ctx context.Context, b []byte, escaped bool) (bool, bool, error) {
+	var out []byte
+	for _, k := range b {
+		switch {
+		case escaped:
+			escaped = false
+			switch k {
+			case 'q', 'Q', '.':
+				_, err := t.con.Write(out)
+				return false, true, err
+			case 'b', 'B':
+				if err := t.con.Break(250 * time.Millisecond); err != nil {
+					fmt.Fprintf(t.msg, "\r\nbootrig: %v\r\n", err)
+				}
+			case 'r', 'R':
+				t.cycle(ctx)
+			case escapeKey:
+				out = append(out, k)
+			}
+		case k == escapeKey:
+			escaped = true
+		default:
+			out = append(out, k)
+		}
+	}
+	if len(out) > 0 {
+		if _, err := t.con.Write(out); err != nil {
+			return escaped, false, err
+		}
+	}
+	return escaped, false, nil
+}
+
+func (t *terminal) cycle(ctx context.Context) {
+	if len(t.powerCycle) == 0 {
+		fmt.Fprint(t.msg, "\r\nbootrig: no power-cycle command: give --power-cycle or BOOTRIG_POWER_CYCLE\r\n")
+		return
+	}
+	out, err := exec.CommandContext(ctx, t.powerCycle[0], t.powerCycle[1:]...).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(t.msg, "\r\nbootrig: power-cycle %q: %v: %s\r\n", t.powerCycle, err, strings.TrimSpace(string(out)))
+		return
+	}
+	fmt.Fprint(t.msg, "\r\nbootrig: power-cycled\r\n")
 }

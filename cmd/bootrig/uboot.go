@@ -1,13 +1,250 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/uboot"
+)
 
 func ubootCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "uboot",
 		Usage: "drive U-Boot on the console: read and set its environment, boot",
 		Subcommands: []*cli.Command{
+			ubootEnvCommand(),
+			flashEnvCommand(),
+			ubootBootCommand(),
 			mkenvCommand(),
 		},
 	}
+}
+
+// driverFlags are the flags of every command that drives U-Boot.
+func driverFlags() []cli.Flag {
+	return append(append(boardFlags(), portFlags()...),
+		&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up after `DURATION`"})
+}
+
+// ubootSession opens the console and syncs with U-Boot at the prompt.
+type ubootSession struct {
+	p   *boards.Profile
+	con *console
+	drv *uboot.Driver
+	ctx context.Context
+}
+
+func openUBoot(c *cli.Context, phases func(*boards.Profile) *serialcon.Phases) (*ubootSession, context.CancelFunc, error) {
+	p, err := board(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := portSpec(c, p.Name, p.Serial.Port, p.Serial.Baud)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ph *serialcon.Phases
+	if phases != nil {
+		ph = phases(p)
+	}
+	con, err := openConsole(c, spec, ph)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	drv := uboot.New(con.Session, uboot.DialectFromProfile(p))
+	drv.Log = logger(c)
+	if _, err := drv.Sync(ctx); err != nil {
+		cancel()
+		con.Close()
+		return nil, nil, fmt.Errorf("%s: %w", spec, err)
+	}
+	return &ubootSession{p: p, con: con, drv: drv, ctx: ctx}, func() { cancel(); con.Close() }, nil
+}
+
+func ubootEnvCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "env",
+		Usage: "print, get or set U-Boot's environment over the console",
+		Subcommands: []*cli.Command{
+			{
+				Name: "print", Usage: "print the whole environment", Flags: driverFlags(),
+				Action: runEnvPrint,
+			},
+			{
+				Name: "get", Usage: "print one variable's bare value", ArgsUsage: "NAME", Flags: driverFlags(),
+				Action: runEnvGet,
+			},
+			{
+				Name: "set", Usage: "set variables (each verified with printenv)", ArgsUsage: "NAME=VALUE...",
+				Flags:  append(driverFlags(), &cli.BoolFlag{Name: "save", Usage: "then saveenv"}),
+				Action: runEnvSet,
+			},
+		},
+	}
+}
+
+func runEnvPrint(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("uboot env print", "takes no arguments")
+	}
+	u, done, err := openUBoot(c, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	env, err := u.drv.Printenv(u.ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(c.App.Writer, "%s=%s\n", k, env[k])
+	}
+	return nil
+}
+
+func runEnvGet(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usagef("uboot env get", "want one variable NAME")
+	}
+	u, done, err := openUBoot(c, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	v, err := u.drv.Getenv(u.ctx, c.Args().First())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, v)
+	return nil
+}
+
+var reAssign = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*=`)
+
+func runEnvSet(c *cli.Context) error {
+	var vars []uboot.EnvVar
+	for _, a := range c.Args().Slice() {
+		if !reAssign.MatchString(a) {
+			return usagef("uboot env set", "%q is not NAME=VALUE", a)
+		}
+		name, value, _ := strings.Cut(a, "=")
+		vars = append(vars, uboot.EnvVar{Name: name, Value: value})
+	}
+	if len(vars) == 0 {
+		return usagef("uboot env set", "want NAME=VALUE arguments")
+	}
+	u, done, err := openUBoot(c, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := u.drv.SetenvAll(u.ctx, vars); err != nil {
+		return err
+	}
+	if c.Bool("save") {
+		return u.drv.Saveenv(u.ctx)
+	}
+	return nil
+}
+
+func flashEnvCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "flash-env",
+		Usage: "set bootargs, bootcmd and the network from the profile, saveenv, and prove it survives a reset",
+		Flags: append(append(driverFlags(), labFlags()...),
+			&cli.StringFlag{Name: "ethaddr", Usage: "also set the board's MAC `ADDRESS`"}),
+		Action: runFlashEnv,
+	}
+}
+
+// flashVars are the variables flash-env sets for a board and lab.
+func flashVars(p *boards.Profile, l boards.Lab, ethaddr string) []uboot.EnvVar {
+	vars := []uboot.EnvVar{
+		{Name: "bootargs", Value: p.Bootargs(l)},
+		{Name: "bootcmd", Value: p.Bootcmd(l)},
+		{Name: "ipaddr", Value: l.BoardIP.String()},
+		{Name: "serverip", Value: l.ServerIP.String()},
+		{Name: "netmask", Value: l.Netmask.String()},
+		{Name: "gatewayip", Value: l.Gateway.String()},
+	}
+	if ethaddr != "" {
+		vars = append(vars, uboot.EnvVar{Name: "ethaddr", Value: ethaddr})
+	}
+	return vars
+}
+
+func runFlashEnv(c *cli.Context) error {
+	p, err := board(c)
+	if err != nil {
+		return err
+	}
+	l, err := lab(c, p)
+	if err != nil {
+		return err
+	}
+	if !p.UBoot.Saveenv {
+		return fmt.Errorf("board %s: saveenv does not work on its U-Boot (profile %s: uboot.saveenv is false); write the environment image instead: bootrig uboot mkenv", p.Name, p.Source)
+	}
+	vars := flashVars(p, l, c.String("ethaddr"))
+	u, done, err := openUBoot(c, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := u.drv.Persist(u.ctx, vars); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "saved and verified after a reset: %d variables\n", len(vars))
+	return nil
+}
+
+func ubootBootCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "boot",
+		Usage: "boot from the U-Boot prompt and record the console until the shell prompt",
+		Flags: append(driverFlags(),
+			&cli.StringFlag{Name: "cmd", Value: "boot", Usage: "U-Boot `COMMAND` that boots"}),
+		Action: runUBootBoot,
+	}
+}
+
+func runUBootBoot(c *cli.Context) error {
+	u, done, err := openUBoot(c, func(p *boards.Profile) *serialcon.Phases {
+		return serialcon.NewPhases(time.Now(), p.Linux.ShellPrompt.Regexp)
+	})
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := u.drv.Boot(u.ctx, c.String("cmd")); err != nil {
+		return err
+	}
+	// The shell prompt counts once the kernel runs: "## " in U-Boot's
+	// own output would pass for "# ".
+	shell := regexp.MustCompile(`(?s)Starting kernel.*(?:` + u.p.Linux.ShellPrompt.String() + `)`)
+	_, werr := u.con.Expect(u.ctx, shell)
+	sum := u.con.phases.Summary(time.Now())
+	fmt.Fprint(c.App.Writer, sum.String())
+	if err := sum.Err(); err != nil {
+		return fmt.Errorf("boot: %w", err)
+	}
+	if werr != nil && !errors.Is(werr, context.Canceled) {
+		return fmt.Errorf("boot: %w", werr)
+	}
+	return nil
 }

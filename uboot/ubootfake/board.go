@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
+	"net"
 	"os"
 	"sort"
 	"strings"
@@ -432,5 +433,48 @@ func (b *Board) boot() error {
 		default:
 			b.print(string(c))
 		}
+	}
+}
+
+// Serve exposes the board's console on l, one connection at a time (a new
+// one takes over), as ser2net's raw TCP mode does. What the board prints
+// while nobody is connected is lost, as on a real line. It returns when l
+// is closed.
+func (b *Board) Serve(l net.Listener) error {
+	var mu sync.Mutex
+	var cur net.Conn
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := b.Read(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if cur != nil {
+				cur.Write(buf[:n])
+			}
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		if cur != nil {
+			cur.Close()
+		}
+		mu.Unlock()
+	}()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		if cur != nil {
+			cur.Close()
+		}
+		cur = c
+		mu.Unlock()
+		go io.Copy(b, c)
 	}
 }

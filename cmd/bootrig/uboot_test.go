@@ -1,0 +1,181 @@
+package main
+
+import (
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/uboot/ubootfake"
+)
+
+// fakeBoard serves a fake U-Boot console on a unix socket and returns its
+// --port spec.
+func fakeBoard(t *testing.T, d ubootfake.Dialect) (*ubootfake.Board, string) {
+	t.Helper()
+	bootrigBin(t) // built before power-on: the countdown does not wait for go build
+	b := ubootfake.New(d, ubootfake.WithSecond(time.Second))
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go b.Serve(l)
+	t.Cleanup(func() { l.Close(); b.Close() })
+	return b, "unix:" + sock
+}
+
+func TestUBootEnvCommands(t *testing.T) {
+	b, port := fakeBoard(t, ubootfake.Mini2440())
+	args := func(a ...string) []string { // uboot env SUB flags... args...
+		return append(a[:3:3], append([]string{"--board", "mini2440", "--port", port}, a[3:]...)...)
+	}
+	long := "console=ttySAC0,115200 " + strings.Repeat("x", 240)
+	if _, e, code := runBootrig(t, args("uboot", "env", "set", "--save", "foo=bar baz", "bootargs="+long)...); code != 0 {
+		t.Fatalf("env set: exit %d: %s", code, e)
+	}
+	if b.Saved()["foo"] != "bar baz" || b.Saved()["bootargs"] != long {
+		t.Errorf("saved environment %v", b.Saved())
+	}
+	if o, e, code := runBootrig(t, args("uboot", "env", "get", "foo")...); code != 0 || o != "bar baz\n" {
+		t.Errorf("env get foo: %q, exit %d: %s", o, code, e)
+	}
+	if _, e, code := runBootrig(t, args("uboot", "env", "get", "nosuch")...); code != 1 || !strings.Contains(e, "nosuch: not defined") {
+		t.Errorf("env get nosuch: exit %d: %s", code, e)
+	}
+	if o, e, code := runBootrig(t, args("uboot", "env", "print")...); code != 0 || !strings.Contains(o, "\nfoo=bar baz\n") {
+		t.Errorf("env print: exit %d: %s%s", code, o, e)
+	}
+	if _, e, code := runBootrig(t, args("uboot", "env", "set", "novalue")...); code != 2 {
+		t.Errorf("env set without =: exit %d: %s", code, e)
+	}
+}
+
+func TestUBootFlashEnv(t *testing.T) {
+	b, port := fakeBoard(t, ubootfake.Mini2440())
+	o, e, code := runBootrig(t, "uboot", "flash-env", "--board", "mini2440", "--port", port,
+		"--server-ip", "192.168.1.10", "--rootfs", "/srv/mini2440", "--ethaddr", "08:08:11:18:12:27")
+	if code != 0 {
+		t.Fatalf("flash-env: exit %d: %s%s", code, o, e)
+	}
+	p, _ := boards.Lookup("mini2440")
+	l, err := p.Lab(boards.Lab{Export: "/srv/mini2440"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := b.Saved()
+	if !strings.Contains(saved["bootargs"], "nfsroot=192.168.1.10:/srv/mini2440,") || saved["serverip"] != "192.168.1.10" || saved["bootcmd"] != p.Bootcmd(l) {
+		t.Errorf("saved %v", saved)
+	}
+	if _, e, code := runBootrig(t, "uboot", "flash-env", "--board", "qemu-arm", "--port", port); code != 1 || !strings.Contains(e, "saveenv") {
+		t.Errorf("flash-env on qemu-arm: exit %d: %s", code, e)
+	}
+}
+
+func TestLogCommand(t *testing.T) {
+	data, err := os.ReadFile("../../serialcon/testdata/boot-nfs.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write(data)
+			defer c.Close()
+		}
+	}()
+	port := "tcp://" + l.Addr().String()
+	out := filepath.Join(t.TempDir(), "boot.log")
+	o, e, code := runBootrig(t, "log", "--port", port, "--until", `/ # $`, "--timeout", "20s", "-o", out)
+	if code != 0 || !strings.Contains(o, "tftp uImage 1412216 bytes at 11.2 MiB/s") {
+		t.Fatalf("log: exit %d: %s%s", code, o, e)
+	}
+	logText, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(logText), "] Starting kernel ...\n") {
+		t.Errorf("log file: %v\n%s", err, logText)
+	}
+	_, e, code = runBootrig(t, "log", "--port", port, "--until", `never shown`, "--timeout", "300ms")
+	if code != exitTimeout || !strings.Contains(e, "never shown") {
+		t.Errorf("log past the deadline: exit %d: %s", code, e)
+	}
+	_, e, code = runBootrig(t, "log", "--port", "/dev/ttyUSB99")
+	if code != 1 || !strings.Contains(e, "/dev/ttyUSB99") {
+		t.Errorf("missing port: exit %d: %s", code, e)
+	}
+}
+
+func TestUBootBootCommand(t *testing.T) {
+	_, port := fakeBoard(t, ubootfake.Mini2440())
+	logFile := filepath.Join(t.TempDir(), "boot.log")
+	o, e, code := runBootrig(t, "uboot", "boot", "--board", "mini2440", "--port", port, "--timeout", "30s", "--log", logFile)
+	if code != 0 || !strings.Contains(o, "shell") || !strings.Contains(o, "Linux version") {
+		t.Fatalf("uboot boot: exit %d: %s%s", code, o, e)
+	}
+	if data, err := os.ReadFile(logFile); err != nil || !strings.Contains(string(data), "] Starting kernel ...") {
+		t.Errorf("boot log: %v: %s", err, data)
+	}
+}
+
+// TestConsoleCommand types into the console from a pipe, sees the board
+// answer, and quits with Ctrl-] q.
+func TestConsoleCommand(t *testing.T) {
+	_, port := fakeBoard(t, ubootfake.Mini2440())
+	cmd := exec.Command(bootrigBin(t), "console", "--board", "mini2440", "--port", port)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); pw.Close() }()
+	// Stop the countdown, then ask for a variable.
+	io.WriteString(stdin, "\x03")
+	seen := waitFor(t, pr, "MINI2440 # ")
+	io.WriteString(stdin, "printenv bootdelay\r")
+	seen += waitFor(t, pr, "bootdelay=3")
+	io.WriteString(stdin, "\x1dq")
+	go io.Copy(io.Discard, pr)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("console: %v: %s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("Ctrl-] q did not quit; output %q", seen)
+	}
+}
+
+// waitFor reads r until it has shown want.
+func waitFor(t *testing.T, r io.Reader, want string) string {
+	t.Helper()
+	var got strings.Builder
+	buf := make([]byte, 1024)
+	for !strings.Contains(got.String(), want) {
+		n, err := r.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("console output ended before %q: %q: %v", want, got.String(), err)
+		}
+	}
+	return got.String()
+}
