@@ -29,6 +29,9 @@ type Server struct {
 	// MaxInFlight bounds the calls served at once per connection
 	// (default 16).
 	MaxInFlight int
+	// IdleTimeout closes a connection that sends nothing for this long
+	// (default 15 minutes; a client reconnects transparently).
+	IdleTimeout time.Duration
 
 	initOnce sync.Once
 	verf     [8]byte // write verifier: changes with each server start
@@ -181,8 +184,13 @@ func (s *Server) serveConn(c net.Conn) {
 	var wmu sync.Mutex
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	idle := s.IdleTimeout
+	if idle <= 0 {
+		idle = 15 * time.Minute
+	}
 	br := bufio.NewReaderSize(c, 64<<10)
 	for {
+		c.SetReadDeadline(time.Now().Add(idle))
 		rec, err := readRecord(br)
 		if err != nil {
 			if !errors.Is(err, net.ErrClosed) && err.Error() != "EOF" {
