@@ -136,6 +136,11 @@ func (p *Phases) Feed(b []byte, t time.Time) {
 		p.onLine(strings.TrimRight(string(p.line), "\r"), p.lineAt.Sub(p.start))
 		p.line = p.line[:0]
 	}
+	// Prompts end without a newline: the countdown and the shell are
+	// recognised on the unfinished line.
+	if len(p.line) > 0 && !p.last(PhaseAutoboot) && reAutoboot.Match(p.line) {
+		p.mark(PhaseAutoboot, p.lineAt.Sub(p.start), string(p.line))
+	}
 	if len(p.line) > 0 && p.reached(PhaseStart, PhaseLinux) && !p.reached(PhaseShell) {
 		l := string(p.line)
 		if p.shell.MatchString(l) || reLogin.MatchString(l) {
