@@ -94,7 +94,7 @@ var reLogin = regexp.MustCompile(`login: $`)
 // It returns what the board printed while syncing.
 func (dr *Driver) Sync(ctx context.Context) (string, error) {
 	var seen strings.Builder
-	sendCtrlC := true
+	sendCtrlC, shells := true, 0
 	for {
 		if sendCtrlC {
 			if err := dr.key(ctx, "\x03"); err != nil {
@@ -122,8 +122,15 @@ func (dr *Driver) Sync(ctx context.Context) (string, error) {
 			}
 			sendCtrlC = false
 		case atLinux:
-			return seen.String(), fmt.Errorf("uboot: %w", ErrLinuxRunning)
+			// A login prompt is Linux; a shell prompt must come back after
+			// a Ctrl-C, since U-Boot's "## " can end a read too.
+			if shells++; shells >= 2 || reLogin.MatchString(text) {
+				return seen.String(), fmt.Errorf("uboot: %w", ErrLinuxRunning)
+			}
+			sendCtrlC = true
+			continue
 		}
+		shells = 0
 	}
 }
 

@@ -325,3 +325,25 @@ func TestSetenvLines(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyCatchesTruncation: told the wrong buffer size, the driver types
+// a line the truncating console cuts without a bell; printenv catches it.
+func TestVerifyCatchesTruncation(t *testing.T) {
+	fd := ubootfake.Truncating()
+	b := ubootfake.New(fd)
+	s := serialcon.NewSession(b, serialcon.Options{Name: "fake:truncating"})
+	defer s.Close()
+	d := dialectFor(t, fd)
+	d.CBSize = 1024 // wrong: the board holds 254 characters
+	drv := uboot.New(s, d)
+	ctx := ctxFor(t, 30*time.Second)
+	if _, err := drv.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := bootargs(rand.New(rand.NewPCG(3, 3)), 300)
+	err := drv.Setenv(ctx, "bootargs", want)
+	var ve *uboot.VerifyError
+	if !errors.As(err, &ve) || len(ve.Got) >= len(want) {
+		t.Fatalf("Setenv on a truncating console: %v, want a VerifyError", err)
+	}
+}
