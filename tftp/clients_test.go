@@ -1,14 +1,22 @@
 package tftp
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // TestDownloadRealClients fetches files of the edge sizes with curl,
@@ -163,5 +171,56 @@ func TestUploadRealClients(t *testing.T) {
 	}
 	if got := strings.Join(listDir(t, root), " "); got != "a513 c0 c3 old" {
 		t.Errorf("root holds %q, want only the uploads (no temporary files)", got)
+	}
+}
+
+// TestIPv6 downloads over ::1 from a dual-stack socket, and checks that
+// Allow sees the plain IPv4 address of an IPv4 client on that socket.
+// It re-runs itself in a private network namespace, where lo has ::1
+// even when the host has IPv6 off. (A thread-only namespace would not
+// do: pin/tftp opens each transfer's socket from goroutines of its own.)
+func TestIPv6(t *testing.T) {
+	if os.Getenv("TFTP_TEST_IN_NETNS") != "1" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestIPv6$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "TFTP_TEST_IN_NETNS=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestIPv6") {
+			t.Fatalf("in a new network namespace: %v\n%s", err, out)
+		}
+		return
+	}
+	lo, err := netlink.LinkByName("lo")
+	if err == nil {
+		err = netlink.LinkSetUp(lo)
+	}
+	if err != nil {
+		t.Fatalf("bringing lo up: %v", err)
+	}
+	root := t.TempDir()
+	writeRandom(t, filepath.Join(root, "f"), 70000)
+	srv := &Server{Root: root, Allow: []netip.Prefix{netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("127.0.0.1/32")}}
+	conn, err := Listen("[::]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(conn) }()
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	for _, host := range []string{"[::1]", "127.0.0.1"} {
+		out := filepath.Join(t.TempDir(), "out")
+		argv := []string{"curl", "--silent", "--show-error", "--tftp-blksize", "1468", "-o", out, fmt.Sprintf("tftp://%s:%d/f", host, port)}
+		if code, msg := run(t, argv); code != 0 {
+			t.Fatalf("%v: exit %d: %s", argv, code, msg)
+		}
+		if sum(t, out) != sum(t, filepath.Join(root, "f")) {
+			t.Errorf("%s: sha256 differs", host)
+		}
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Error(err)
+	}
+	if err := <-errc; !errors.Is(err, ErrServerClosed) {
+		t.Error(err)
 	}
 }

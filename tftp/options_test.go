@@ -69,38 +69,56 @@ func TestListenErrors(t *testing.T) {
 	}
 }
 
-// privilegedListen tries port 69 from a thread that has its own network
-// namespace and has dropped CAP_NET_BIND_SERVICE; the thread dies with
-// its goroutine (no UnlockOSThread), taking both with it.
-func privilegedListen(t *testing.T) error {
+// inNetns runs f on an OS thread of its own in a new network namespace
+// with lo up. Sockets f opens live in that namespace, and so do the
+// processes it starts (they are forked from the thread). The thread is
+// never unlocked, so it exits with the goroutine and the namespace goes.
+func inNetns(f func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setup: unshare: %w", err)
+			errc <- fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
 			return
 		}
-		if lo, err := netlink.LinkByName("lo"); err == nil {
-			netlink.LinkSetUp(lo)
+		lo, err := netlink.LinkByName("lo")
+		if err == nil {
+			err = netlink.LinkSetUp(lo)
 		}
+		if err != nil {
+			errc <- fmt.Errorf("bringing lo up: %w", err)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
+
+// privilegedListen tries port 69 in a private network namespace from a
+// thread that has dropped CAP_NET_BIND_SERVICE.
+func privilegedListen(t *testing.T) error {
+	var lerr error
+	err := inNetns(func() error {
 		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 		var data [2]unix.CapUserData
 		if err := unix.Capget(&hdr, &data[0]); err != nil {
-			errc <- fmt.Errorf("setup: capget: %w", err)
-			return
+			return fmt.Errorf("capget: %w", err)
 		}
 		data[0].Effective &^= 1 << unix.CAP_NET_BIND_SERVICE
 		if err := unix.Capset(&hdr, &data[0]); err != nil {
-			errc <- fmt.Errorf("setup: capset: %w", err)
-			return
+			return fmt.Errorf("capset: %w", err)
 		}
 		c, err := Listen("127.0.0.1:69")
 		if err == nil {
 			c.Close()
 		}
-		errc <- err
-	}()
-	return <-errc
+		lerr = err
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lerr
 }
 
 func TestParseRequest(t *testing.T) {
