@@ -200,19 +200,34 @@ func (x *Export) resolve(h []byte) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &node{key: k, btime: bt}
 	if k == x.rootKey {
 		if bt != x.rootBt {
 			return nil, ErrStale
 		}
-		return n, nil
+		return &node{key: k, btime: bt}, nil
 	}
-	err = x.st.db.View(func(tx *bolt.Tx) error {
+	return x.walkUp(k, bt, true)
+}
+
+// resolveKey is the node of a directory key (no birth-time check).
+func (x *Export) resolveKey(k fileKey) (*node, error) {
+	if k == x.rootKey {
+		return &node{key: k, btime: x.rootBt}, nil
+	}
+	return x.walkUp(k, 0, false)
+}
+
+func (x *Export) walkUp(k fileKey, bt uint64, checkBt bool) (*node, error) {
+	n := &node{key: k, btime: bt}
+	err := x.st.db.View(func(tx *bolt.Tx) error {
 		var rev []string
 		for cur := k; cur != x.rootKey; {
 			rec, ok := getNode(tx, cur)
-			if !ok || len(rev) > maxDepth || (cur == k && rec.btime != bt) {
+			if !ok || len(rev) > maxDepth || (cur == k && checkBt && rec.btime != bt) {
 				return ErrStale
+			}
+			if cur == k {
+				n.btime = rec.btime
 			}
 			rev = append(rev, rec.name)
 			cur = rec.parent
@@ -375,7 +390,7 @@ func (n *node) child(name string, st *unix.Statx_t) *node {
 
 // record remembers that child lives in dir under name, so its handle
 // resolves later. It writes only when the record changed.
-func (x *Export) record(dir *node, child *node) error {
+func (x *Export) record(dir *node, child *node, nlink uint32) error {
 	rec := nodeRec{btime: child.btime, parent: dir.key, name: child.name()}
 	if child.key == x.rootKey {
 		return nil
@@ -389,13 +404,51 @@ func (x *Export) record(dir *node, child *node) error {
 		same = ok && old == rec
 		return nil
 	})
-	if !same {
-		if err := x.st.db.Update(func(tx *bolt.Tx) error { return putNode(tx, child.key, rec) }); err != nil {
+	if !same || nlink > 1 {
+		err := x.st.db.Update(func(tx *bolt.Tx) error {
+			if nlink > 1 {
+				if err := putAlias(tx, child.key, rec); err != nil {
+					return err
+				}
+			}
+			return putNode(tx, child.key, rec)
+		})
+		if err != nil {
 			return err
 		}
 	}
 	x.known.add(child.key, rec)
 	return nil
+}
+
+// links is how many names a non-directory has (0 for a directory,
+// whose link count says nothing about names).
+func links(st *unix.Statx_t) uint32 {
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return 0
+	}
+	return st.Nlink
+}
+
+// relink points k's node record at another of its names after the
+// recorded one was removed: the first recorded alias that still names k.
+func (x *Export) relink(k fileKey) {
+	var cands []nodeRec
+	x.st.db.View(func(tx *bolt.Tx) error {
+		cands = aliases(tx, k)
+		return nil
+	})
+	for _, a := range cands {
+		pn, err := x.resolveKey(a.parent)
+		if err == nil {
+			n := &node{key: k, btime: a.btime, comps: append(pn.comps, a.name)}
+			if _, err = x.stat(n); err == nil {
+				x.st.db.Update(func(tx *bolt.Tx) error { return putNode(tx, k, a) })
+				return
+			}
+		}
+		x.st.db.Update(func(tx *bolt.Tx) error { return delAlias(tx, k, a.parent, a.name) })
+	}
 }
 
 // knownSet remembers node records known to be in the store, so that

@@ -127,3 +127,40 @@ func TestOverlay(t *testing.T) {
 		t.Errorf("metadata store not beside the export: %v", err)
 	}
 }
+
+// TestHandleSurvivesRemovingALink keeps a file's handle valid when the
+// name its handle was recorded under is removed while another hard link
+// remains, made by the board (LINK) or found on the host.
+func TestHandleSurvivesRemovingALink(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "bin", "busybox"), []byte("bb"))
+	if err := os.Link(filepath.Join(dir, "bin", "busybox"), filepath.Join(dir, "bin", "sh")); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, dir, nil)
+	c := dial(t, h.addr)
+	root := c.mount("/")
+	bin := c.mustLookup(root, "bin")
+	sh := c.mustLookup(bin, "sh")
+	bb := c.mustLookup(bin, "busybox") // the record now names bin/busybox
+	if string(sh) != string(bb) {
+		t.Fatalf("two names of one file have different handles")
+	}
+	_, sbin := c.mkdir(root, "sbin")
+	if st := c.link(bb, sbin, "init"); st != nfs.NFSStatusOk {
+		t.Fatal(st)
+	}
+	for _, name := range []string{"busybox", "sh"} {
+		if st := c.dirop(nfs.NFSProcedureRemove, bin, name); st != nfs.NFSStatusOk {
+			t.Fatal(st)
+		}
+		if st, data := c.read(bb, 0, 10); st != nfs.NFSStatusOk || string(data) != "bb" {
+			t.Errorf("after removing bin/%s: READ %v %q, want the file through its other name", name, st, data)
+		}
+	}
+	h.stop()
+	c = dial(t, start(t, dir, nil).addr)
+	if st, data := c.read(bb, 0, 10); st != nfs.NFSStatusOk || string(data) != "bb" {
+		t.Errorf("after restart: READ %v %q", st, data)
+	}
+}

@@ -63,7 +63,7 @@ func (r *request) makeIn(e *encoder, h []byte, name string, mk func(dn *node, di
 	}
 	if err == nil {
 		m.n = dn.child(name, &m.st)
-		err = r.x.record(dn, m.n)
+		err = r.x.record(dn, m.n, links(&m.st))
 	}
 	r.createReply(e, dir, &dst, &m, err)
 }
@@ -367,6 +367,18 @@ func nfsLink(r *request, e *encoder) error {
 	}
 	if after, serr := statxAt(src, fn.name()); serr == nil {
 		fst = after
+	}
+	if err == nil {
+		// Both names are the file's now: either can carry its handle.
+		r.x.st.db.Update(func(tx *bolt.Tx) error {
+			src := nodeRec{btime: fn.btime, parent: keyOf(&dst), name: name}
+			if pn, ok := getNode(tx, fn.key); ok {
+				if err := putAlias(tx, fn.key, pn); err != nil {
+					return err
+				}
+			}
+			return putAlias(tx, fn.key, src)
+		})
 	}
 	fa := r.x.attrOf(&fst)
 	e.uint32(uint32(status(err)))

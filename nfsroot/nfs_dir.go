@@ -69,7 +69,7 @@ func (x *Export) lookup(dn *node, dir *os.File, dst *unix.Statx_t, name string) 
 		return nil, st, err
 	}
 	cn := dn.child(name, &st)
-	if err := x.record(dn, cn); err != nil {
+	if err := x.record(dn, cn, links(&st)); err != nil {
 		return nil, st, err
 	}
 	return cn, st, nil
@@ -331,7 +331,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 			attrs[i] = r.x.makeAttr(&p.st, m, ok)
 			rec := nodeRec{p.bt, dn.key, p.d.name}
 			if p.k != r.x.rootKey && !r.x.known.has(p.k, rec) {
-				if old, ok := getNode(tx, p.k); !ok || old != rec {
+				if old, ok := getNode(tx, p.k); !ok || old != rec || links(&p.st) > 1 {
 					stale = append(stale, i)
 				} else {
 					r.x.known.add(p.k, rec)
@@ -344,7 +344,13 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		err = r.x.st.db.Update(func(tx *bolt.Tx) error {
 			for _, i := range stale {
 				p := out[i]
-				if err := putNode(tx, p.k, nodeRec{btime: p.bt, parent: dn.key, name: p.d.name}); err != nil {
+				rec := nodeRec{btime: p.bt, parent: dn.key, name: p.d.name}
+				if links(&p.st) > 1 {
+					if err := putAlias(tx, p.k, rec); err != nil {
+						return err
+					}
+				}
+				if err := putNode(tx, p.k, rec); err != nil {
 					return err
 				}
 			}

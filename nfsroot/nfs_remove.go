@@ -79,15 +79,23 @@ func (x *Export) gone(dirKey fileKey, name string, st *unix.Statx_t) {
 	x.files.drop(k)
 	x.known.drop(k)
 	defer x.known.drop(k)
+	lost := false
 	x.st.db.Update(func(tx *bolt.Tx) error {
 		if st.Nlink <= 1 || st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return forget(tx, k)
 		}
+		if err := delAlias(tx, k, dirKey, name); err != nil {
+			return err
+		}
 		if rec, ok := getNode(tx, k); ok && rec.parent == dirKey && rec.name == name {
+			lost = true
 			return tx.Bucket(bucketNodes).Delete(k.bytes())
 		}
 		return nil
 	})
+	if lost {
+		x.relink(k)
+	}
 }
 
 func nfsRename(r *request, e *encoder) error {
@@ -146,6 +154,15 @@ func (x *Export) rename(fdn *node, fdir *os.File, fname string, tdn *node, tdir 
 	x.known.drop(moved.key)
 	defer x.known.drop(moved.key)
 	return x.st.db.Update(func(tx *bolt.Tx) error {
-		return putNode(tx, moved.key, nodeRec{btime: moved.btime, parent: tdn.key, name: tname})
+		rec := nodeRec{btime: moved.btime, parent: tdn.key, name: tname}
+		if links(&src) > 1 {
+			if err := delAlias(tx, moved.key, fdn.key, fname); err != nil {
+				return err
+			}
+			if err := putAlias(tx, moved.key, rec); err != nil {
+				return err
+			}
+		}
+		return putNode(tx, moved.key, rec)
 	})
 }

@@ -1,6 +1,7 @@
 package nfsroot
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ func keyFrom(b []byte) fileKey {
 var (
 	bucketNodes = []byte("nodes")
 	bucketMeta  = []byte("meta")
+	// links: fileKey(16) parent fileKey(16) name -> btime(8), every name
+	// seen for an object with more than one link, so that removing the
+	// name in nodes can fall back to another.
+	bucketLinks = []byte("links")
 )
 
 // ErrStoreBusy is returned when another process holds the metadata store.
@@ -91,7 +96,7 @@ func openStore(path string) (*store, error) {
 		return nil, fmt.Errorf("open metadata store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketNodes, bucketMeta} {
+		for _, b := range [][]byte{bucketNodes, bucketMeta, bucketLinks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -211,7 +216,39 @@ func forget(tx *bolt.Tx, k fileKey) error {
 	if err := tx.Bucket(bucketNodes).Delete(k.bytes()); err != nil {
 		return err
 	}
+	for _, a := range aliases(tx, k) {
+		if err := delAlias(tx, k, a.parent, a.name); err != nil {
+			return err
+		}
+	}
 	return tx.Bucket(bucketMeta).Delete(k.bytes())
+}
+
+func aliasKey(k, parent fileKey, name string) []byte {
+	return append(append(k.bytes(), parent.bytes()...), name...)
+}
+
+// putAlias records parent/name as one of k's names.
+func putAlias(tx *bolt.Tx, k fileKey, rec nodeRec) error {
+	return tx.Bucket(bucketLinks).Put(aliasKey(k, rec.parent, rec.name), binary.BigEndian.AppendUint64(nil, rec.btime))
+}
+
+func delAlias(tx *bolt.Tx, k, parent fileKey, name string) error {
+	return tx.Bucket(bucketLinks).Delete(aliasKey(k, parent, name))
+}
+
+// aliases lists k's recorded names.
+func aliases(tx *bolt.Tx, k fileKey) []nodeRec {
+	var out []nodeRec
+	prefix := k.bytes()
+	c := tx.Bucket(bucketLinks).Cursor()
+	for key, v := c.Seek(prefix); key != nil && bytes.HasPrefix(key, prefix); key, v = c.Next() {
+		if len(key) < 32 || len(v) < 8 {
+			continue
+		}
+		out = append(out, nodeRec{btime: binary.BigEndian.Uint64(v), parent: keyFrom(key[16:32]), name: string(key[32:])})
+	}
+	return out
 }
 
 func (x *Export) putMetaRaw(k fileKey, m meta) error {
