@@ -260,11 +260,7 @@ func (b *Board) cli() error {
 		line, err := b.readline(b.d.Prompt)
 		switch {
 		case errors.Is(err, errInterrupt):
-			if b.d.Editing {
-				b.print("<INTERRUPT>\r\n")
-			} else {
-				b.print("\r\n")
-			}
+			b.print("<INTERRUPT>\r\n") // old main_loop and modern cli_simple_loop alike
 			continue
 		case err != nil:
 			return err

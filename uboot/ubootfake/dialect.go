@@ -26,7 +26,6 @@ type Dialect struct {
 	CBSize       int // CONFIG_SYS_CBSIZE: a line holds CBSize-2 characters
 	MaxArgs      int // CONFIG_SYS_MAXARGS
 	Hush         bool
-	Editing      bool   // CONFIG_CMDLINE_EDITING: prints <INTERRUPT> on ^C like modern U-Boot
 	SaveMessage  string // what saveenv prints; "" when saveenv fails
 	Defaults     map[string]string
 
@@ -48,7 +47,6 @@ func Modern() Dialect {
 		CBSize:      1024,
 		MaxArgs:     64,
 		Hush:        true,
-		Editing:     true,
 		SaveMessage: "Saving Environment to Flash... Un-Protected 1 sectors\r\nErasing Flash...\r\n. done\r\nErased 1 sectors\r\nWriting to Flash... done\r\nProtected 1 sectors\r\nOK",
 		Defaults: map[string]string{
 			"arch": "arm", "baudrate": "115200", "board": "qemu-arm", "bootdelay": "2",
