@@ -134,6 +134,14 @@ func TestQEMUFlashedEnvironment(t *testing.T) {
 	if err != nil || got != want {
 		t.Fatalf("bootargs after power-on %q, %v; want %q\nconsole:\n%s", got, err, want, log2)
 	}
+	// U-Boot's reset command, and back at the prompt: the flashed
+	// environment is loaded again (no "bad CRC, using default").
+	if err := drv2.Reset(ctx); err != nil {
+		t.Fatalf("reset: %v\nconsole:\n%s", err, log2)
+	}
+	if got, err := drv2.Getenv(ctx, "bootargs"); err != nil || got != want {
+		t.Fatalf("bootargs after reset %q, %v", got, err)
+	}
 	after, err := drv2.Printenv(ctx)
 	if err != nil {
 		t.Fatal(err)
