@@ -24,7 +24,7 @@ func nfsFlags() []cli.Flag {
 		&cli.IntFlag{Name: "nfs-port", Value: 2049, Usage: "NFS and MOUNT `PORT` (TCP, and UDP for MOUNT)"},
 		&cli.IntFlag{Name: "portmap-port", Value: 111, Usage: "portmapper `PORT`"},
 		&cli.BoolFlag{Name: "portmap", Value: true, Usage: "answer portmapper queries for NFS and MOUNT (--portmap=false: off)"},
-		&cli.StringFlag{Name: "devices", Usage: "device table `FILE` (gen_init_cpio syntax) seeding /dev and ownership (default: a minimal /dev)"},
+		&cli.StringFlag{Name: "devices", Usage: "device table `FILE` (gen_init_cpio syntax) seeding /dev and ownership (default: DIR.devtable beside the rootfs, as bootrig build writes it, else a minimal /dev)"},
 		&cli.BoolFlag{Name: "read-only", Usage: "export the root filesystem read-only"},
 		&cli.BoolFlag{Name: "real-ownership", Usage: "serve the host's own ownership and device files (bootrig must run as root)"},
 	}
@@ -102,6 +102,25 @@ func defaultAllow(board netip.Addr) []netip.Prefix {
 	return out
 }
 
+// deviceTable is --devices, else the table bootrig build wrote beside the
+// rootfs, else the default for the board's console.
+func deviceTable(cfg nfsConfig) ([]devtable.Entry, error) {
+	path := cfg.devices
+	if path == "" {
+		beside := filepath.Clean(cfg.rootfs) + ".devtable"
+		if _, err := os.Stat(beside); err != nil {
+			return devtable.Default(cfg.console), nil
+		}
+		path = beside
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("device table: %w", err)
+	}
+	defer f.Close()
+	return devtable.Parse(f, path)
+}
+
 // startNFS starts the NFS server (and portmapper) from serve's flags;
 // stop shuts it down.
 func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(context.Context) error, err error) {
@@ -112,17 +131,9 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 	if fi, err := os.Stat(cfg.rootfs); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("NFS root %s is not a directory: build it with `bootrig rootfs` or pass --rootfs DIR", cfg.rootfs)
 	}
-	table := devtable.Default(cfg.console)
-	if cfg.devices != "" {
-		f, err := os.Open(cfg.devices)
-		if err != nil {
-			return nil, fmt.Errorf("--devices: %w", err)
-		}
-		table, err = devtable.Parse(f, cfg.devices)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
+	table, err := deviceTable(cfg)
+	if err != nil {
+		return nil, err
 	}
 	x, err := nfsroot.OpenExport(cfg.rootfs, nfsroot.ExportOptions{RealOwnership: cfg.realOwnership})
 	if err != nil {
