@@ -27,7 +27,7 @@ var ErrClosed = errors.New("console closed")
 
 // keep is how many unconsumed bytes a session holds for Expect; older ones
 // are dropped (a console nobody waits on must not grow without bound).
-const keep = 1 << 20
+const keep = 256 << 10
 
 // tailSize is how many of the last bytes received an error shows.
 const tailSize = 200

@@ -25,7 +25,7 @@ type Console interface {
 
 // Errors the driver returns, wrapped with what and where.
 var (
-	ErrLinuxRunning       = errors.New("Linux is running on the board, not U-Boot (reset the board, or power-cycle it, to reach U-Boot)")
+	ErrLinuxRunning       = errors.New("the board runs Linux, not U-Boot (reset or power-cycle it to reach U-Boot)")
 	ErrEcho               = errors.New("the board did not echo what was typed")
 	ErrLineTooLong        = errors.New("command line longer than the board's console buffer (CONFIG_SYS_CBSIZE)")
 	ErrCommand            = errors.New("U-Boot command failed")
@@ -90,8 +90,9 @@ var reLogin = regexp.MustCompile(`login: $`)
 
 // Sync gets to the U-Boot prompt from any state: it stops a countdown with
 // the interrupt key, abandons a half-typed line with Ctrl-C, and waits for
-// a board that is still starting. A running Linux is ErrLinuxRunning.
-// It returns what the board printed while syncing.
+// a board that is still starting, pressing Ctrl-C every second until
+// something answers; ctx bounds the whole wait. A running Linux is
+// ErrLinuxRunning. It returns what the board printed while syncing.
 func (dr *Driver) Sync(ctx context.Context) (string, error) {
 	var seen strings.Builder
 	sendCtrlC, shells := true, 0
