@@ -133,13 +133,13 @@ func TestParseRequest(t *testing.T) {
 		{requestPacket(opRRQ, "f", "mail"), request{}, true},
 		{requestPacket(opRRQ, "f"), request{}, true},
 		{[]byte{0, 1, 'f', 0, 'o'}, request{}, true},
-		{[]byte{0, 3, 0, 1}, request{}, true},
+		{[]byte{0, 3, 0, 1}, request{}, true}, // errNotRequest
 		{[]byte{0}, request{}, true},
 		{append([]byte{0, 1}, make([]byte, 600)...), request{}, true},
 	} {
 		got, err := parseRequest(c.p)
 		if c.err {
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, ErrMalformed) && err != errNotRequest {
 				t.Errorf("parseRequest(%q): err %v, want ErrMalformed", c.p, err)
 			}
 			continue

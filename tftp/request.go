@@ -25,8 +25,13 @@ const (
 	maxRequestLength = 512 // RFC 1350: a request fits one 512-byte packet
 )
 
-// ErrMalformed is wrapped by every error parseRequest returns.
+// ErrMalformed is wrapped by the errors parseRequest returns for a
+// request it cannot read.
 var ErrMalformed = errors.New("malformed TFTP request")
+
+// errNotRequest: the packet is not an RRQ or WRQ (a stray ACK, DATA or
+// ERROR on the request port); it gets no answer.
+var errNotRequest = errors.New("not a TFTP request")
 
 // request is a parsed RRQ or WRQ.
 type request struct {
@@ -42,14 +47,14 @@ type request struct {
 func parseRequest(p []byte) (request, error) {
 	var r request
 	if len(p) < 2 {
-		return r, fmt.Errorf("%w: %d bytes", ErrMalformed, len(p))
+		return r, errNotRequest
 	}
 	switch binary.BigEndian.Uint16(p) {
 	case opRRQ:
 	case opWRQ:
 		r.write = true
 	default:
-		return r, fmt.Errorf("%w: opcode %d is not RRQ or WRQ", ErrMalformed, binary.BigEndian.Uint16(p))
+		return r, errNotRequest
 	}
 	if len(p) > maxRequestLength {
 		return r, fmt.Errorf("%w: %d bytes, more than %d", ErrMalformed, len(p), maxRequestLength)

@@ -208,12 +208,12 @@ func (s *Server) closePending() {
 func (s *Server) handle(conn net.PacketConn, p []byte, from netip.AddrPort) {
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	r, err := parseRequest(p)
-	if err != nil && len(p) >= 2 && p[0] == 0 && (p[1] == opRRQ || p[1] == opWRQ) {
-		s.refuse(conn, from, r, err)
+	if err == errNotRequest {
 		return
 	}
 	if err != nil {
-		return // stray ACK, DATA or ERROR on the request port: not ours
+		s.refuse(conn, from, r, err)
+		return
 	}
 	if !s.allowed(from.Addr()) {
 		s.refuse(conn, from, r, fmt.Errorf("%w: %s", ErrNotAllowed, from.Addr()))
