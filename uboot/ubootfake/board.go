@@ -40,7 +40,7 @@ type Board struct {
 // Option changes a board.
 type Option func(*Board)
 
-// WithSecond sets how long a countdown second lasts (default 100ms, so
+// WithSecond sets how long a countdown second lasts (default 250ms, so
 // tests do not wait real seconds).
 func WithSecond(d time.Duration) Option { return func(b *Board) { b.second = d } }
 
@@ -51,7 +51,7 @@ func WithSaved(env map[string]string) Option {
 
 // New powers a board on.
 func New(d Dialect, opts ...Option) *Board {
-	b := &Board{d: d, second: 100 * time.Millisecond, quit: make(chan struct{}), noise: rand.New(rand.NewPCG(2217, 115200))}
+	b := &Board{d: d, second: 250 * time.Millisecond, quit: make(chan struct{}), noise: rand.New(rand.NewPCG(2217, 115200))}
 	b.cond = sync.NewCond(&b.mu)
 	for _, o := range opts {
 		o(b)
