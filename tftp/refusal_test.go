@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -217,6 +218,9 @@ func TestUploadConfinement(t *testing.T) {
 	}
 	cl.send(errorPacket(0, "client gives up"))
 	h.shutdown(t)
+	if !regexp.MustCompile(`msg="tftp: transfer failed" client=127\.0\.0\.1:\d+ op=write file=ok bytes=512 .*client gives up`).MatchString(h.logs.String()) {
+		t.Errorf("no failed-transfer log line for the aborted upload:\n%s", h.logs)
+	}
 	if b, _ := os.ReadFile(filepath.Join(root, "ok")); string(b) != "ok" {
 		t.Errorf("aborted upload changed the target: %q", b)
 	}
