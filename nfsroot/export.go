@@ -461,7 +461,7 @@ type knownSet struct {
 	m  map[fileKey]nodeRec
 }
 
-const knownMax = 1 << 20
+const knownMax = 1 << 18
 
 func (s *knownSet) has(k fileKey, rec nodeRec) bool {
 	s.mu.Lock()
