@@ -61,3 +61,13 @@ func BenchmarkReaddirplus10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNull is the round trip of one NULL call: the transport's own
+// cost per call.
+func BenchmarkNull(b *testing.B) {
+	h := start(b, b.TempDir(), nil)
+	c := dial(b, h.addr)
+	for range b.N {
+		c.call(ProgNFS, 0, nil)
+	}
+}
