@@ -283,17 +283,62 @@ func nfsReaddirplus(r *request, e *encoder) error {
 	if dircount == 0 {
 		dircount = maxcount
 	}
-	type plus struct {
-		d  dirent
-		st unix.Statx_t
-		ok bool
-		k  fileKey
-		bt uint64
+	out, size := statEntries(dir, rest, int(dircount), int(maxcount))
+	if len(out) == 0 && len(rest) > 0 {
+		e.uint32(uint32(nfs.NFSStatusTooSmall))
+		e.postOp(&da)
+		return nil
 	}
+	if err := r.x.recordEntries(dn.key, out); err != nil {
+		e.uint32(uint32(nfs.NFSStatusServerFault))
+		e.postOp(&da)
+		return nil
+	}
+	e.reserve(size + 1024)
+	e.uint32(uint32(nfs.NFSStatusOk))
+	e.postOp(&da)
+	e.fixed(cookieVerf(&dst))
+	for i := range out {
+		p := &out[i]
+		e.bool(true)
+		if p.ok {
+			e.uint64(p.st.Ino)
+		} else {
+			e.uint64(dst.Ino)
+		}
+		e.string(p.d.name)
+		e.uint64(p.d.cookie)
+		if p.ok {
+			e.postOp(&p.a)
+			e.bool(true)
+			e.opaque(makeHandle(p.k, p.bt))
+		} else {
+			e.postOp(nil)
+			e.bool(false)
+		}
+	}
+	e.bool(false)
+	e.bool(len(out) == len(rest))
+	return nil
+}
+
+// plusEntry is a READDIRPLUS entry: the name, and for entries that
+// could be stat'ed (not "." or ".."), attributes and handle.
+type plusEntry struct {
+	d  dirent
+	ok bool
+	st unix.Statx_t
+	k  fileKey
+	bt uint64
+	a  attr
+}
+
+// statEntries stats the entries of rest that fit in dircount and
+// maxcount bytes; size is the reply's estimated size.
+func statEntries(dir *os.File, rest []dirent, dircount, maxcount int) (out []plusEntry, size int) {
 	size, dsize := 4+88+8+8, 0
-	var out []plus
 	for _, d := range rest {
-		p := plus{d: d}
+		p := plusEntry{d: d}
 		if d.cookie > cookieDotDot {
 			if err := statxRetry(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW, &p.st); err == nil {
 				p.ok = true
@@ -307,87 +352,63 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		} else {
 			sz += 8
 		}
-		if size+sz > int(maxcount) || dsize+dsz > int(dircount) {
+		if size+sz > maxcount || dsize+dsz > dircount {
 			break
 		}
 		size, dsize = size+sz, dsize+dsz
 		out = append(out, p)
 	}
-	if len(out) == 0 && len(rest) > 0 {
-		e.uint32(uint32(nfs.NFSStatusTooSmall))
-		e.postOp(&da)
-		return nil
-	}
-	// One read transaction gets the overlay and finds the entries whose
-	// place is not recorded yet; one write transaction records them.
-	attrs := make([]attr, len(out))
+	return out, size
+}
+
+// recordEntries applies the overlay to the entries' attributes and
+// records where each lives (so its handle resolves later): one read
+// transaction, and one write transaction for the records that changed.
+func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	var stale []int
-	r.x.st.db.View(func(tx *bolt.Tx) error {
-		for i, p := range out {
+	x.st.db.View(func(tx *bolt.Tx) error {
+		for i := range out {
+			p := &out[i]
 			if !p.ok {
 				continue
 			}
 			m, ok := getMeta(tx, p.k, p.bt)
-			attrs[i] = r.x.makeAttr(&p.st, m, ok)
-			rec := nodeRec{p.bt, dn.key, p.d.name}
-			if p.k != r.x.rootKey && !r.x.known.has(p.k, rec) {
-				if old, ok := getNode(tx, p.k); !ok || old != rec || links(&p.st) > 1 {
-					stale = append(stale, i)
-				} else {
-					r.x.known.add(p.k, rec)
-				}
+			p.a = x.makeAttr(&p.st, m, ok)
+			rec := nodeRec{p.bt, dirKey, p.d.name}
+			if p.k == x.rootKey || x.known.has(p.k, rec) {
+				continue
+			}
+			if old, ok := getNode(tx, p.k); !ok || old != rec || links(&p.st) > 1 {
+				stale = append(stale, i)
+			} else {
+				x.known.add(p.k, rec)
 			}
 		}
 		return nil
 	})
-	if len(stale) > 0 {
-		err = r.x.st.db.Update(func(tx *bolt.Tx) error {
-			for _, i := range stale {
-				p := out[i]
-				rec := nodeRec{btime: p.bt, parent: dn.key, name: p.d.name}
-				if links(&p.st) > 1 {
-					if err := putAlias(tx, p.k, rec); err != nil {
-						return err
-					}
-				}
-				if err := putNode(tx, p.k, rec); err != nil {
+	if len(stale) == 0 {
+		return nil
+	}
+	err := x.st.db.Update(func(tx *bolt.Tx) error {
+		for _, i := range stale {
+			p := &out[i]
+			rec := nodeRec{p.bt, dirKey, p.d.name}
+			if links(&p.st) > 1 {
+				if err := putAlias(tx, p.k, rec); err != nil {
 					return err
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			e.uint32(uint32(nfs.NFSStatusServerFault))
-			e.postOp(&da)
-			return nil
+			if err := putNode(tx, p.k, rec); err != nil {
+				return err
+			}
 		}
-		for _, i := range stale {
-			r.x.known.add(out[i].k, nodeRec{out[i].bt, dn.key, out[i].d.name})
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	e.reserve(size + 1024)
-	e.uint32(uint32(nfs.NFSStatusOk))
-	e.postOp(&da)
-	e.fixed(cookieVerf(&dst))
-	for i, p := range out {
-		e.bool(true)
-		if p.ok {
-			e.uint64(p.st.Ino)
-		} else {
-			e.uint64(dst.Ino)
-		}
-		e.string(p.d.name)
-		e.uint64(p.d.cookie)
-		if p.ok {
-			e.postOp(&attrs[i])
-			e.bool(true)
-			e.opaque(makeHandle(p.k, p.bt))
-		} else {
-			e.postOp(nil)
-			e.bool(false)
-		}
+	for _, i := range stale {
+		x.known.add(out[i].k, nodeRec{out[i].bt, dirKey, out[i].d.name})
 	}
-	e.bool(false)
-	e.bool(len(out) == len(rest))
 	return nil
 }
