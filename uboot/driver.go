@@ -19,8 +19,6 @@ type Console interface {
 	// ExpectFunc waits until match, given the unconsumed output each time
 	// more arrives, says done, and consumes the first n bytes.
 	ExpectFunc(ctx context.Context, match func(b []byte) (n int, done bool)) ([]byte, error)
-	// Discard drops unconsumed output.
-	Discard()
 }
 
 // Errors the driver returns, wrapped with what and where.
@@ -98,6 +96,8 @@ func (dr *Driver) Sync(ctx context.Context) (string, error) {
 	sendCtrlC, shells := true, 0
 	for {
 		if sendCtrlC {
+			// Whatever came before is not the answer to this Ctrl-C.
+			seen.WriteString(dr.drain())
 			if err := dr.key(ctx, "\x03"); err != nil {
 				return seen.String(), err
 			}
@@ -162,6 +162,13 @@ func (dr *Driver) waitState(ctx context.Context) (state, string, error) {
 	})
 	dr.saw(got)
 	return st, string(got), err
+}
+
+// drain consumes what has arrived, counting the banners in it.
+func (dr *Driver) drain() string {
+	got, _ := dr.con.ExpectFunc(context.Background(), func(b []byte) (int, bool) { return len(b), true })
+	dr.saw(got)
+	return string(got)
 }
 
 // saw counts the U-Boot banners in consumed output: each is a boot.
@@ -251,7 +258,7 @@ func (dr *Driver) pace(slow int) (chunk int, delay time.Duration) {
 // typeAt types cmd in chunks, waiting for each one's echo.
 func (dr *Driver) typeAt(ctx context.Context, cmd string, slow int) error {
 	chunk, delay := dr.pace(slow)
-	dr.con.Discard()
+	dr.drain()
 	for i := 0; i < len(cmd); i += chunk {
 		part := cmd[i:min(i+chunk, len(cmd))]
 		if err := dr.send(ctx, part, delay); err != nil {
