@@ -106,9 +106,6 @@ func nfsWrite(r *request, e *encoder) error {
 	if _, err := f.f.WriteAt(data, int64(off)); err != nil {
 		return fail(err)
 	}
-	if r.s.debug {
-		r.s.log().Debug("nfs: write", "stable", stable, "count", len(data))
-	}
 	committed := uint32(unstable)
 	if stable != unstable {
 		if err := f.f.Sync(); err != nil {
