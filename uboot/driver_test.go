@@ -122,7 +122,7 @@ func TestSetenv240Every(t *testing.T) {
 				}
 			}
 			rx, dropped, resets := r.board.Stats()
-			t.Logf("%s: %d bytes typed, %d lost on the line, %d resets, %d countdowns seen", fd.Name, rx, dropped, resets, r.drv.Boots())
+			t.Logf("%s: %d bytes typed, %d lost on the line, %d resets, %d boots seen", fd.Name, rx, dropped, resets, r.drv.Boots())
 			if fd.LossOneIn > 0 || fd.ResetEvery > 0 || fd.MinGap > 0 {
 				if dropped == 0 && resets == 0 {
 					t.Errorf("the faulty line never faulted: the test proves nothing")
