@@ -2,7 +2,6 @@ package nfsroot
 
 import (
 	nfs "github.com/willscott/go-nfs"
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,12 +73,7 @@ func (x *Export) makeAttr(st *unix.Statx_t, m meta, ok bool) attr {
 
 // attrOf reads the overlay for st and returns the board's attributes.
 func (x *Export) attrOf(st *unix.Statx_t) attr {
-	var m meta
-	var ok bool
-	x.st.db.View(func(tx *bolt.Tx) error {
-		m, ok = getMeta(tx, keyOf(st), btimeOf(st))
-		return nil
-	})
+	m, ok := x.st.meta(keyOf(st), btimeOf(st))
 	return x.makeAttr(st, m, ok)
 }
 

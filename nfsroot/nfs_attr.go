@@ -298,13 +298,13 @@ func (x *Export) chown(n *node, st *unix.Statx_t, sa sattr) error {
 // next COMMIT or FILE_SYNC write, or within metaSyncInterval.
 func (x *Export) updateMeta(st *unix.Statx_t, fn func(*meta)) error {
 	k, bt := keyOf(st), btimeOf(st)
-	err := x.st.db.Update(func(tx *bolt.Tx) error {
-		m, ok := getMeta(tx, k, bt)
+	err := x.st.update(func(tx *bolt.Tx) error {
+		m, ok := metaTx(tx, k, bt) // not the mirror: it lags the commit
 		if !ok {
 			m = meta{btime: bt}
 		}
 		fn(&m)
-		return putMeta(tx, k, m)
+		return x.st.putMeta(tx, k, m)
 	})
 	if err != nil {
 		return errors.Join(unix.EIO, err)

@@ -184,12 +184,7 @@ func (x *Export) createExisting(dir *os.File, name string, how uint32, sa sattr,
 	case createGuarded:
 		return st, unix.EEXIST
 	case createExclusive:
-		var m meta
-		var ok bool
-		x.st.db.View(func(tx *bolt.Tx) error {
-			m, ok = getMeta(tx, keyOf(&st), btimeOf(&st))
-			return nil
-		})
+		m, ok := x.st.meta(keyOf(&st), btimeOf(&st))
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], m.createVerf)
 		if !ok || m.set&metaVerf == 0 || !bytes.Equal(v[:], verf) {

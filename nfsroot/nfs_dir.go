@@ -372,7 +372,7 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 			if !p.ok {
 				continue
 			}
-			m, ok := getMeta(tx, p.k, p.bt)
+			m, ok := x.st.meta(p.k, p.bt)
 			p.a = x.makeAttr(&p.st, m, ok)
 			rec := nodeRec{p.bt, dirKey, p.d.name}
 			if p.k == x.rootKey || x.known.has(p.k, rec) {

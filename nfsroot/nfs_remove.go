@@ -80,9 +80,9 @@ func (x *Export) gone(dirKey fileKey, name string, st *unix.Statx_t) {
 	x.known.drop(k)
 	defer x.known.drop(k)
 	lost := false
-	x.st.db.Update(func(tx *bolt.Tx) error {
+	x.st.update(func(tx *bolt.Tx) error {
 		if st.Nlink <= 1 || st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			return forget(tx, k)
+			return x.st.forget(tx, k)
 		}
 		if err := delAlias(tx, k, dirKey, name); err != nil {
 			return err

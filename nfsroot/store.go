@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,7 +49,17 @@ var (
 var ErrStoreBusy = errors.New("nfsroot: metadata store is in use by another process")
 
 type store struct {
-	db    *bolt.DB
+	db *bolt.DB
+	// metas mirrors the meta bucket (small: device nodes and what the
+	// board chowned or chmodded), so attributes need no store lookup.
+	// Every change goes through putMeta and forget, which update it
+	// when their transaction commits.
+	metaMu sync.RWMutex
+	metas  map[fileKey]meta
+	// writeMu orders the transactions that change meta, so that their
+	// commit handlers update metas in commit order.
+	writeMu sync.Mutex
+
 	dirty atomic.Bool // metadata changed since the last sync
 	stop  chan struct{}
 	done  chan struct{}
@@ -107,7 +118,15 @@ func openStore(path string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("init metadata store %s: %w", path, err)
 	}
-	s := &store{db: db, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &store{db: db, stop: make(chan struct{}), done: make(chan struct{}), metas: map[fileKey]meta{}}
+	db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).ForEach(func(k, v []byte) error {
+			if m, ok := decodeMeta(v); ok && len(k) == 16 {
+				s.metas[keyFrom(k)] = m
+			}
+			return nil
+		})
+	})
 	go s.syncLoop()
 	return s, nil
 }
@@ -186,8 +205,26 @@ func decodeMeta(v []byte) (meta, bool) {
 	}, true
 }
 
-// getMeta returns k's record if it belongs to the same file (btime).
-func getMeta(tx *bolt.Tx, k fileKey, btime uint64) (meta, bool) {
+// meta returns k's record if it belongs to the same file (btime).
+func (s *store) meta(k fileKey, btime uint64) (meta, bool) {
+	s.metaMu.RLock()
+	defer s.metaMu.RUnlock()
+	m, ok := s.metas[k]
+	if !ok || m.btime != btime {
+		return meta{}, false
+	}
+	return m, true
+}
+
+// update runs a write transaction that may change meta records.
+func (s *store) update(fn func(tx *bolt.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.db.Update(fn)
+}
+
+// metaTx reads k's record in a transaction.
+func metaTx(tx *bolt.Tx, k fileKey, btime uint64) (meta, bool) {
 	m, ok := decodeMeta(tx.Bucket(bucketMeta).Get(k.bytes()))
 	if !ok || m.btime != btime {
 		return meta{}, false
@@ -195,8 +232,16 @@ func getMeta(tx *bolt.Tx, k fileKey, btime uint64) (meta, bool) {
 	return m, true
 }
 
-func putMeta(tx *bolt.Tx, k fileKey, m meta) error {
-	return tx.Bucket(bucketMeta).Put(k.bytes(), m.encode())
+func (s *store) putMeta(tx *bolt.Tx, k fileKey, m meta) error {
+	if err := tx.Bucket(bucketMeta).Put(k.bytes(), m.encode()); err != nil {
+		return err
+	}
+	tx.OnCommit(func() {
+		s.metaMu.Lock()
+		s.metas[k] = m
+		s.metaMu.Unlock()
+	})
+	return nil
 }
 
 func getNode(tx *bolt.Tx, k fileKey) (nodeRec, bool) {
@@ -212,7 +257,7 @@ func putNode(tx *bolt.Tx, k fileKey, n nodeRec) error {
 	return b.Put(k.bytes(), n.encode())
 }
 
-func forget(tx *bolt.Tx, k fileKey) error {
+func (s *store) forget(tx *bolt.Tx, k fileKey) error {
 	if err := tx.Bucket(bucketNodes).Delete(k.bytes()); err != nil {
 		return err
 	}
@@ -221,7 +266,15 @@ func forget(tx *bolt.Tx, k fileKey) error {
 			return err
 		}
 	}
-	return tx.Bucket(bucketMeta).Delete(k.bytes())
+	if err := tx.Bucket(bucketMeta).Delete(k.bytes()); err != nil {
+		return err
+	}
+	tx.OnCommit(func() {
+		s.metaMu.Lock()
+		delete(s.metas, k)
+		s.metaMu.Unlock()
+	})
+	return nil
 }
 
 func aliasKey(k, parent fileKey, name string) []byte {
@@ -252,5 +305,5 @@ func aliases(tx *bolt.Tx, k fileKey) []nodeRec {
 }
 
 func (x *Export) putMetaRaw(k fileKey, m meta) error {
-	return x.st.db.Update(func(tx *bolt.Tx) error { return putMeta(tx, k, m) })
+	return x.st.update(func(tx *bolt.Tx) error { return x.st.putMeta(tx, k, m) })
 }
