@@ -26,6 +26,7 @@ func upCommand() *cli.Command {
 		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off"},
 		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE` (default: STATE/boot.log)"},
 		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE` (default: STATE/boot.raw)"},
+		&cli.BoolFlag{Name: "no-portmap", Usage: "run no portmapper (nfsroot= must then name port= and mountport=)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not show the boot on stderr (the logs keep it)"},
 		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
 		&cli.DurationFlag{Name: "timeout", Value: 90 * time.Second, Usage: "power-on to shell prompt `LIMIT`"},
@@ -117,6 +118,7 @@ func upInLab(c *cli.Context, p *boards.Profile) error {
 	cfg := up.Config{
 		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
+		NoPortmap:   c.Bool("no-portmap"),
 		BootTimeout: c.Duration("timeout"), Log: logs.log, Raw: logs.raw, Notes: stderr, Logger: logger(c),
 	}
 	if !c.Bool("quiet") {

@@ -35,7 +35,10 @@ type Servers struct {
 	Devices  []devtable.Entry // seeds /dev and ownership in the export
 	Allow    []netip.Prefix   // clients served; empty: everyone
 	NFSAllow []netip.Prefix   // NFS clients served, when not Allow
-	Log      *slog.Logger     // nil: none
+	// NoPortmap leaves port 111 to another portmapper (a board whose
+	// nfsroot= names port= and mountport= needs none).
+	NoPortmap bool
+	Log       *slog.Logger // nil: none
 	// Watch counts the board's RPC calls; Start makes one if nil. It
 	// lives across restarts.
 	Watch *Watch
@@ -68,7 +71,11 @@ func (s *Servers) Start() (err error) {
 			r.stop(context.Background())
 		}
 	}()
-	for _, start := range []func(*running) error{s.startTFTP, s.startNFS, s.startPortmap} {
+	starts := []func(*running) error{s.startTFTP, s.startNFS}
+	if !s.NoPortmap {
+		starts = append(starts, s.startPortmap)
+	}
+	for _, start := range starts {
 		if err := start(r); err != nil {
 			return err
 		}

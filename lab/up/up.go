@@ -47,6 +47,8 @@ type Config struct {
 	// Allow lists the TFTP and NFS clients served (default: the board's
 	// address); NFSAllow, when set, replaces it for NFS.
 	Allow, NFSAllow []netip.Prefix
+	// NoPortmap runs no portmapper (see Servers.NoPortmap).
+	NoPortmap bool
 	// MountWait is how long, after the kernel has configured its
 	// network, the first NFS call may take before bootrig gives up on
 	// the mount and says why (default 15 s).
@@ -160,7 +162,7 @@ func (b *Board) serve(ctx context.Context) error {
 	}
 	b.Servers = &Servers{
 		IP: c.Lab.ServerIP, TFTPRoot: c.Out, RootFS: c.RootFS, Devices: table,
-		Allow: c.Allow, NFSAllow: c.NFSAllow, Log: c.Logger,
+		Allow: c.Allow, NFSAllow: c.NFSAllow, NoPortmap: c.NoPortmap, Log: c.Logger,
 	}
 	return b.Servers.Start()
 }

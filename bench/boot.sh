@@ -1,0 +1,139 @@
+#!/bin/bash
+# The emulated board, end to end (issue 8's benchmarks):
+#  1. Power-on to shell prompt with nothing to rebuild: `bootrig up --run true`
+#     $RUNS times; the median of each phase (bootrig's own steps, then the
+#     board's phases as the console shows them), U-Boot's TFTP rate for the
+#     uImage, and the wall time of the whole command.
+#  2. In the board, over NFS: sequential read and write of a 64 MiB file (dd)
+#     and `find | wc -l` over the busybox rootfs, served by bootrig (the
+#     board's root) and by nfs-ganesha (VFS backend, the anchor of
+#     ../shared/anchors/README.md) started in the same lab namespace on the
+#     same LAN, exporting the same directory, mounted by the same kernel
+#     with the same options; as ratios (>1: bootrig is faster).
+#
+# Needs root (ganesha's VFS backend needs capabilities a user namespace
+# cannot give; it runs in the lab's network namespace through nsenter),
+# qemu-system-arm u-boot-qemu nfs-ganesha nfs-ganesha-vfs rpcbind, and a
+# qemu-arm build in the cache (bootrig build --board qemu-arm).
+# Usage: bench/boot.sh                 (from the repository root)
+#        RUNS=5 bench/boot.sh
+#        BOOTRIG=/path/to/bootrig bench/boot.sh
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+SIZE_MIB=${SIZE_MIB:-64}
+CACHE=${BOOTRIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrig}
+ROOTFS=$CACHE/qemu-arm/out/rootfs
+
+work=$(mktemp -d /tmp/bench-boot.XXXXXX)
+cleanup() {
+	[ -n "${qemu:-}" ] && kill "$qemu" 2>/dev/null || true
+	[ -n "${anchor:-}" ] && kill "$anchor" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$work" "$ROOTFS/root/bench" "$ROOTFS/root/nfsbench.sh"
+}
+trap cleanup EXIT
+if [ -n "${BOOTRIG:-}" ]; then cp "$BOOTRIG" "$work/bootrig"; else go build -o "$work/bootrig" ./cmd/bootrig; fi
+br=$work/bootrig
+$br build --board qemu-arm >/dev/null 2>&1 || { echo "bootrig build failed" >&2; exit 1; }
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
+
+# 1. Power-on to shell prompt.
+echo "== power-on to shell prompt, nothing to rebuild (median of $RUNS)"
+for i in $(seq "$RUNS"); do
+	t0=$(date +%s.%N)
+	$br up --quiet --state "$work/state$i" --run true 2>"$work/up$i.err" >/dev/null
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc >"$work/wall$i"
+done
+{
+	for i in $(seq "$RUNS"); do
+		# "bootrig: build   12ms" -> step and seconds; phase lines -> name and start.
+		awk '/^bootrig: / {v=$NF; u=v; sub(/[a-zµ]+$/,"",v); if (u ~ /ms$/) v/=1000; else if (u ~ /µs$/) v/=1e6; name=$0; sub(/ +[^ ]+$/,"",name); print name "\t" v}
+		     /^(U-Boot|autoboot|tftp|Starting kernel|Linux version|VFS: Mounted root|Freeing unused|init|shell) / {
+		        n=split($0,f,/ +/); at=f[n-1]; sub(/s$/,"",at); name=$0; sub(/ +[0-9.]+s +[0-9.]+s$/,"",name); sub(/ at [0-9.]+ [KMG]?i?B\/s$/,"",name); sub(/ [0-9]+ bytes$/,"",name); print "board at: " name "\t" at }
+		     /^tftp uImage/ {match($0,/at [0-9.]+ [KMG]?i?B\/s/); print "U-Boot TFTP rate (MiB/s)\t" substr($0,RSTART+3,RLENGTH-3)}' "$work/up$i.err"
+		echo "bootrig up --run true (wall, s)	$(cat "$work/wall$i")"
+	done
+} >"$work/phases.tsv"
+awk -F'\t' '!seen[$1]++ {print $1}' "$work/phases.tsv" | while IFS= read -r name; do
+	v=$(awk -F'\t' -v n="$name" '$1==n {print $2+0}' "$work/phases.tsv" | median)
+	printf "  %-40s %8s\n" "$name" "$v"
+done
+echo "  (board phases are seconds since QEMU was powered on; goal: shell <= 2 s, whole command <= 4 s)"
+
+# 2. NFS in the board: bootrig (the root) against ganesha (/mnt).
+echo "== in the board over NFS: bootrig vs nfs-ganesha, same lab, same kernel, same mount options"
+state=$work/state-nfs
+profile=$work/qemu-arm.yaml
+# The board's root names its ports, so no portmapper is needed once it is
+# up: ganesha's rpcbind takes port 111.
+cp boards/profiles/qemu-arm.yaml "$profile" || {
+	echo "run from the repository root (boards/profiles/qemu-arm.yaml)" >&2
+	exit 1
+}
+sed -i 's/^\(  options: .*\)$/\1,port=2049,mountport=2049,mountproto=tcp/' "$profile"
+mkdir -p "$ROOTFS/root/bench"
+head -c $((SIZE_MIB << 20)) /dev/urandom >"$ROOTFS/root/bench/read.bin"
+cat "$ROOTFS/root/bench/read.bin" >/dev/null # both servers read it from the host's page cache
+opts=vers=3,tcp,nolock,port=20490,mountport=20491,mountproto=tcp,rsize=1048576,wsize=1048576,lookupcache=positive
+cat >"$ROOTFS/root/nfsbench.sh" <<EOF
+#!/bin/sh
+# Written by bench/boot.sh.
+now() { cut -d' ' -f1 /proc/uptime; }
+t() { s=\$(now); "\$@" >/dev/null 2>&1 || echo "failed: \$*" >&2; e=\$(now); awk "BEGIN {print \$e - \$s}"; }
+mkdir -p /mnt && mount -t nfs -o $opts 192.168.7.1:$ROOTFS /mnt || exit 1
+for side in ganesha bootrig; do
+	if [ \$side = ganesha ]; then d=/mnt/root/bench; r=/mnt; else d=/root/bench; r=/; fi
+	echo "\$side read \$(t dd if=\$d/read.bin of=/dev/null bs=1M)"
+	echo "\$side write \$(t dd if=/dev/zero of=\$d/write-\$side.bin bs=1M count=$SIZE_MIB conv=fsync)"
+	echo "\$side find \$(t sh -c "find \$r -xdev | wc -l")"
+	echo "\$side entries \$(find \$r -xdev | wc -l)"
+done
+umount /mnt
+EOF
+chmod +x "$ROOTFS/root/nfsbench.sh"
+$br up --board-file "$profile" --quiet --keep --state "$state" --run true >/dev/null 2>"$work/keep.err" || {
+	cat "$work/keep.err" >&2
+	exit 1
+}
+qemu=$(awk -F'[:,]' '/"qemu_pid"/ {gsub(/ /,"",$2); print $2}' "$state/lab.json")
+cat >"$work/ganesha.conf" <<CONF
+NFS_CORE_PARAM {
+  NFS_Port = 20490; MNT_Port = 20491; NLM_Port = 20492; Rquota_Port = 20493;
+  Enable_NLM = false; Enable_RQUOTA = false; Protocols = 3;
+}
+NFS_KRB5 { Active_krb5 = false; }
+EXPORT {
+  Export_Id = 1; Path = $ROOTFS; Pseudo = /export;
+  Access_Type = RW; Squash = No_Root_Squash; Protocols = 3; Transports = TCP;
+  SecType = sys; FSAL { Name = VFS; }
+}
+CONF
+# rpcbind and ganesha in the lab's network namespace, as root, with a /run
+# of their own (rpcbind's socket must not meet the host's).
+nsenter --target "$qemu" --net -- unshare --mount -- bash -c '
+	mount -t tmpfs tmpfs /run
+	rpcbind -f -w &
+	for _ in $(seq 50); do rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+	exec ganesha.nfsd -F -L "$1/ganesha.log" -f "$1/ganesha.conf" -p "$1/ganesha.pid"' _ "$work" &
+anchor=$!
+for _ in $(seq 100); do # until ganesha has registered NFS with rpcbind
+	nsenter --target "$qemu" --net -- rpcinfo -p 127.0.0.1 2>/dev/null | grep -q '100003 *3 *tcp *20490' && break
+	sleep 0.2
+done
+$br up --board-file "$profile" --quiet --attach --no-portmap --state "$state" --run /root/nfsbench.sh \
+	>"$work/nfs.out" 2>"$work/nfs.err" || {
+	cat "$work/nfs.err" "$work/nfs.out" >&2
+	exit 1
+}
+grep -v '^\[' "$work/nfs.out" | awk '
+	$1=="ganesha" {g[$2]=$3} $1=="bootrig" {b[$2]=$3}
+	END {
+		printf "  %-24s %10s %10s %8s\n", "", "bootrig", "ganesha", "ratio"
+		n["read"]="read 64 MiB (s)"; n["write"]="write 64 MiB, fsync (s)"; n["find"]="find rootfs | wc -l (s)"
+		split("read write find", k, " ")
+		for (i=1; i<=3; i++) { x=k[i]; r = (b[x] > 0) ? g[x]/b[x] : 0; printf "  %-24s %10s %10s %8.2f\n", n[x], b[x], g[x], r }
+		printf "  entries seen: bootrig %s, ganesha %s\n", b["entries"], g["entries"]
+	}'
