@@ -457,15 +457,15 @@ func (x *Export) relink(k fileKey) {
 // of a record goes to the store first and drops the entry here, and it
 // is emptied when it grows past knownMax.
 type knownSet struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[fileKey]nodeRec
 }
 
 const knownMax = 1 << 18
 
 func (s *knownSet) has(k fileKey, rec nodeRec) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	old, ok := s.m[k]
 	return ok && old == rec
 }

@@ -362,22 +362,30 @@ func statEntries(dir *os.File, rest []dirent, dircount, maxcount int) (out []plu
 }
 
 // recordEntries applies the overlay to the entries' attributes and
-// records where each lives (so its handle resolves later): one read
-// transaction, and one write transaction for the records that changed.
+// records where each lives (so its handle resolves later): entries seen
+// before cost no store access, the others one read transaction, and one
+// write transaction for the records that changed.
 func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
+	var unknown []int
+	for i := range out {
+		p := &out[i]
+		if !p.ok {
+			continue
+		}
+		m, ok := x.st.meta(p.k, p.bt)
+		p.a = x.makeAttr(&p.st, m, ok)
+		if p.k != x.rootKey && !x.known.has(p.k, nodeRec{p.bt, dirKey, p.d.name}) {
+			unknown = append(unknown, i)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
 	var stale []int
 	x.st.db.View(func(tx *bolt.Tx) error {
-		for i := range out {
+		for _, i := range unknown {
 			p := &out[i]
-			if !p.ok {
-				continue
-			}
-			m, ok := x.st.meta(p.k, p.bt)
-			p.a = x.makeAttr(&p.st, m, ok)
 			rec := nodeRec{p.bt, dirKey, p.d.name}
-			if p.k == x.rootKey || x.known.has(p.k, rec) {
-				continue
-			}
 			if old, ok := getNode(tx, p.k); !ok || old != rec || links(&p.st) > 1 {
 				stale = append(stale, i)
 			} else {
