@@ -23,7 +23,7 @@ ROOTFS=${ROOTFS:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrig/qemu-arm/out/rootfs}
 
 if [ "${1:-}" != "--in-netns" ]; then
 	work=$(mktemp -d /tmp/bench-nfs.XXXXXX)
-	trap 'rm -rf "$work"' EXIT
+	trap 'rm -rf "$work"' EXIT # until exec; then the namespace side removes it
 	if [ -n "${BOOTRIG:-}" ]; then mkdir -p "$work/bin"; cp "$BOOTRIG" "$work/bin/bootrig"; else go build -o "$work/bin/bootrig" ./cmd/bootrig; fi
 	for side in ganesha bootrig; do
 		mkdir -p "$work/$side/many"
@@ -38,6 +38,8 @@ if [ "${1:-}" != "--in-netns" ]; then
 	exec unshare -n -- env WORK="$work" SIZE_MIB="$SIZE_MIB" RUNS="$RUNS" ENTRIES="$ENTRIES" ROOTFS_ENTRIES="$ROOTFS_ENTRIES" \
 		bash "$0" --in-netns
 fi
+
+trap 'rm -rf "$WORK"' EXIT
 
 # Inside the namespace: lo, and one non-loopback address (ganesha exits
 # at start without one).
@@ -65,7 +67,7 @@ anchor=$!
 BOOTRIG_CACHE="$WORK/cache" "$WORK/bin/bootrig" serve --no-tftp --listen 127.0.0.1 --portmap=false \
 	--nfs-port 2049 --rootfs "$WORK/bootrig" >/dev/null 2>"$WORK/bootrig.log" &
 ours=$!
-trap 'kill $anchor $ours $rpcb 2>/dev/null; wait 2>/dev/null' EXIT
+trap 'kill $anchor $ours $rpcb 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 url() { # SIDE PATH
 	case $1 in
