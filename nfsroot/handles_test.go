@@ -164,3 +164,32 @@ func TestHandleSurvivesRemovingALink(t *testing.T) {
 		t.Errorf("after restart: READ %v %q", st, data)
 	}
 }
+
+// TestSeedFile: a file entry is copied in when missing, and a later
+// start keeps what was written to it since, while its mode and owner
+// come from the table again.
+func TestSeedFile(t *testing.T) {
+	base := t.TempDir()
+	src := filepath.Join(base, "inittab")
+	writeFile(t, src, []byte("::sysinit:/etc/init.d/rcS\n"))
+	dir := filepath.Join(base, "rootfs")
+	os.MkdirAll(dir, 0o755)
+	table := []devtable.Entry{{Kind: devtable.File, Path: "/etc/inittab", Source: src, Mode: 0o600, UID: 0, GID: 0}}
+	x := openExport(t, dir, ExportOptions{})
+	if err := x.Seed(table); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	if got, _ := os.ReadFile(filepath.Join(dir, "etc", "inittab")); string(got) != "::sysinit:/etc/init.d/rcS\n" {
+		t.Errorf("seeded file holds %q", got)
+	}
+	writeFile(t, filepath.Join(dir, "etc", "inittab"), []byte("edited on the board\n"))
+	x = openExport(t, dir, ExportOptions{})
+	defer x.Close()
+	if err := x.Seed(table); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "etc", "inittab")); string(got) != "edited on the board\n" {
+		t.Errorf("a second Seed overwrote the file: %q", got)
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -476,6 +474,3 @@ func hostIno(t testing.TB, path string) uint64 {
 	}
 	return st.Ino
 }
-
-var _ = io.EOF
-var _ = fmt.Sprint

@@ -15,9 +15,11 @@ import (
 
 // Seed creates the device table's entries in the export and records
 // their ownership, modes and device numbers in the overlay (or, with
-// RealOwnership, on the host). The table is authoritative for the paths
-// it names: it is applied at every start. Device nodes, fifos and sockets
-// are empty placeholder files on the host.
+// RealOwnership, on the host). The table is authoritative for the
+// ownership and modes of the paths it names: they are applied at every
+// start. What is missing is created (a file entry's contents copied from
+// its source); what exists keeps its contents. Device nodes, fifos and
+// sockets are empty placeholder files on the host.
 func (x *Export) Seed(entries []devtable.Entry) error {
 	for _, ent := range entries {
 		if err := x.seedOne(ent); err != nil {
@@ -65,7 +67,7 @@ func (x *Export) seedOne(ent devtable.Entry) error {
 	if exists && uint32(st.Mode)&unix.S_IFMT != want {
 		return fmt.Errorf("%s exists in the export as another kind of file: remove it or fix the table", ent.Path)
 	}
-	if !exists || ent.Kind == devtable.File {
+	if !exists { // an existing file keeps what the board wrote into it
 		if err := x.seedCreate(dir, name, ent, ifmt); err != nil {
 			return err
 		}
