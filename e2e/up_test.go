@@ -84,8 +84,8 @@ func TestUpRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the emulated board")
 	}
-	state := t.TempDir()
-	r := runBootrig(t, "up", "--state", state, "--run", `echo hello from $(uname -m); sh -c "exit 7"`)
+	state, rootfs := t.TempDir(), rootfsCopy(t)
+	r := runBootrig(t, "up", "--state", state, "--rootfs", rootfs, "--run", `echo hello from $(uname -m); sh -c "exit 7"`)
 	if r.code != 7 || r.stdout != "hello from armv7l\n" {
 		t.Errorf("exit %d, stdout %q; want 7, %q", r.code, r.stdout, "hello from armv7l\n")
 	}
@@ -106,13 +106,13 @@ func TestUpKeepAttach(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the emulated board")
 	}
-	state := t.TempDir()
+	state, rootfs := t.TempDir(), rootfsCopy(t)
 	t.Cleanup(func() {
 		if st, err := lab.LoadState(state); err == nil {
 			syscall.Kill(st.QEMUPid, syscall.SIGKILL)
 		}
 	})
-	r := runBootrig(t, "up", "--quiet", "--keep", "--state", state, "--run", "cat /proc/sys/kernel/random/boot_id")
+	r := runBootrig(t, "up", "--quiet", "--keep", "--state", state, "--rootfs", rootfs, "--run", "cat /proc/sys/kernel/random/boot_id")
 	if r.code != 0 || len(strings.TrimSpace(r.stdout)) != 36 {
 		t.Fatalf("up --keep: exit %d, stdout %q", r.code, r.stdout)
 	}
@@ -121,11 +121,35 @@ func TestUpKeepAttach(t *testing.T) {
 		t.Fatalf("after up --keep: %v", err)
 	}
 	// The board reads a file over NFS, so the servers must be back.
-	r2 := runBootrig(t, "up", "--quiet", "--attach", "--state", state, "--run", "cat /proc/sys/kernel/random/boot_id; cat /etc/hostname")
+	r2 := runBootrig(t, "up", "--quiet", "--attach", "--state", state, "--rootfs", rootfs, "--run", "cat /proc/sys/kernel/random/boot_id; cat /etc/hostname")
 	if r2.code != 0 || r2.stdout != r.stdout+"qemu-arm\n" {
 		t.Errorf("up --attach: exit %d, stdout %q, want %q", r2.code, r2.stdout, r.stdout+"qemu-arm\n")
 	}
 	if syscall.Kill(st.QEMUPid, 0) != nil {
 		t.Errorf("QEMU (pid %d) exited after up --attach", st.QEMUPid)
 	}
+}
+
+// rootfsCopy is a copy of the built rootfs for one test (bootrig up
+// builds the original first): one NFS server at a time may serve a
+// directory, and the packages' tests run in parallel.
+func rootfsCopy(t *testing.T) string {
+	t.Helper()
+	rbuild := runBootrig(t, "build", "--board", "qemu-arm")
+	if rbuild.code != 0 {
+		t.Fatalf("bootrig build: exit %d", rbuild.code)
+	}
+	cache := os.Getenv("BOOTRIG_CACHE")
+	if cache == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache = filepath.Join(d, "bootrig")
+	}
+	dst := filepath.Join(t.TempDir(), "rootfs")
+	if out, err := exec.Command("cp", "-a", filepath.Join(cache, "qemu-arm", "out", "rootfs"), dst).CombinedOutput(); err != nil {
+		t.Fatalf("copy the rootfs: %v: %s", err, out)
+	}
+	return dst
 }

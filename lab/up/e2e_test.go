@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/crossbuild"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/serialcon"
@@ -65,7 +68,7 @@ func config(t *testing.T) up.Config {
 	}
 	cache := cacheDir(t)
 	out := filepath.Join(cache, "qemu-arm", "out")
-	l, err := p.Lab(boards.Lab{Export: filepath.Join(out, "rootfs")})
+	l, err := p.Lab(boards.Lab{Export: copyRootFS(t, filepath.Join(out, "rootfs"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +79,42 @@ func config(t *testing.T) up.Config {
 	if err := lan.Setup(); err != nil {
 		t.Fatal(err)
 	}
-	return up.Config{Board: p, Lab: l, Cache: cache, Out: out, State: t.TempDir(), Build: true,
+	return up.Config{Board: p, Lab: l, Cache: cache, Out: out, State: t.TempDir(),
 		Notes: testWriter{t}, BootTimeout: 5 * time.Minute}
+}
+
+// copyRootFS copies the built rootfs for one test: one NFS server at a
+// time may serve a directory (its metadata store is locked), and a test's
+// edits stay its own. The build runs first if the rootfs is stale.
+func copyRootFS(t *testing.T, rootfs string) string {
+	t.Helper()
+	buildOnce.Do(func() { buildErr = build(rootfs) })
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	dst := filepath.Join(t.TempDir(), "rootfs")
+	if out, err := exec.Command("cp", "-a", rootfs, dst).CombinedOutput(); err != nil {
+		t.Fatalf("copy the rootfs: %v: %s", err, out)
+	}
+	return dst
+}
+
+var (
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// build brings the qemu-arm build in the cache up to date.
+func build(rootfs string) error {
+	p, err := boards.Lookup("qemu-arm")
+	if err != nil {
+		return err
+	}
+	out := filepath.Dir(rootfs)
+	_, err = crossbuild.Build(context.Background(), crossbuild.Config{
+		Board: p, Target: crossbuild.TargetAll, Cache: filepath.Dir(filepath.Dir(out)), Out: out,
+	})
+	return err
 }
 
 type testWriter struct{ t *testing.T }
