@@ -121,13 +121,14 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Out of file descriptors and the like: back off, go on.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log().Warn("nfs: accept failed; retrying", "addr", l.Addr().String(), "err", err, "in", delay)
+			time.Sleep(delay)
+			continue
 		}
 		delay = 0
 		if !s.allowed(c.RemoteAddr()) {
