@@ -37,38 +37,53 @@ func buildCommand() *cli.Command {
 			&cli.BoolFlag{Name: "clean-rootfs", Usage: "start the rootfs from scratch instead of keeping what is in it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "make -j `N` (default: number of CPUs)"},
 		),
-		Action: func(c *cli.Context) error {
-			args, err := flagsAfterArgs(c, 1)
-			if err != nil {
-				return err
-			}
-			target, err := crossbuild.ParseTarget(strings.Join(args, ""))
-			if err != nil {
-				return usagef(c.Command.FullName(), "%v", err)
-			}
-			p, err := board(c)
-			if err != nil {
-				return err
-			}
-			cfg := crossbuild.Config{
-				Board: p, Target: target, Cache: cacheDir(), Out: c.String("out"),
-				CrossCompile: c.String("cross-compile"), KernelSrc: c.String("kernel-src"), BusyboxSrc: c.String("busybox-src"),
-				Overlays: c.StringSlice("overlay"), CleanRootFS: c.Bool("clean-rootfs"), Jobs: c.Int("jobs"),
-				Progress: c.App.ErrWriter, Bar: writerIsTerminal(c.App.ErrWriter),
-			}
-			res, err := crossbuild.Build(c.Context, cfg)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				enc := json.NewEncoder(c.App.Writer)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			printBuild(c.App.Writer, res)
-			return nil
-		},
+		Action: runBuild,
 	}
+}
+
+func runBuild(c *cli.Context) error {
+	cfg, err := buildConfig(c)
+	if err != nil {
+		return err
+	}
+	res, err := crossbuild.Build(c.Context, cfg)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printBuild(c.App.Writer, res)
+	return nil
+}
+
+// buildConfig reads the command line into a build configuration.
+func buildConfig(c *cli.Context) (crossbuild.Config, error) {
+	args, err := flagsAfterArgs(c, 1)
+	if err != nil {
+		return crossbuild.Config{}, err
+	}
+	target, err := crossbuild.ParseTarget(strings.Join(args, ""))
+	if err != nil {
+		return crossbuild.Config{}, usagef(c.Command.FullName(), "%v", err)
+	}
+	for _, o := range c.StringSlice("overlay") {
+		if fi, err := os.Stat(o); err != nil || !fi.IsDir() {
+			return crossbuild.Config{}, usagef(c.Command.FullName(), "--overlay %s is not a directory", o)
+		}
+	}
+	p, err := board(c)
+	if err != nil {
+		return crossbuild.Config{}, err
+	}
+	return crossbuild.Config{
+		Board: p, Target: target, Cache: cacheDir(), Out: c.String("out"),
+		CrossCompile: c.String("cross-compile"), KernelSrc: c.String("kernel-src"), BusyboxSrc: c.String("busybox-src"),
+		Overlays: c.StringSlice("overlay"), CleanRootFS: c.Bool("clean-rootfs"), Jobs: c.Int("jobs"),
+		Progress: c.App.ErrWriter, Bar: writerIsTerminal(c.App.ErrWriter),
+	}, nil
 }
 
 // flagsAfterArgs returns the command's first n arguments and lets flags

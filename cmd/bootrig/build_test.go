@@ -47,6 +47,7 @@ func TestBuildCommandUsage(t *testing.T) {
 		{[]string{"build", "kernel", "rootfs"}, "want at most 1 arguments"},
 		{[]string{"build", "kernel", "--no-such"}, "flag provided but not defined"},
 		{[]string{"build", "kernel", "--board", "nosuch"}, `unknown board "nosuch"`},
+		{[]string{"build", "rootfs", "--overlay", "/nonexistent"}, "--overlay /nonexistent is not a directory"},
 		{[]string{"initramfs", "onlyone"}, "want DIR and OUT"},
 		{[]string{"initramfs", "/nonexistent", "out.cpio.gz"}, "/nonexistent is not a directory"},
 	} {
