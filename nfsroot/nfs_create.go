@@ -111,6 +111,11 @@ func (r *request) own(dir *os.File, dst *unix.Statx_t, name string, st *unix.Sta
 			return err
 		}
 	}
+	if uid == 0 && gid == 0 && extra == nil && (isLink || hostMode(mode, isDir) == mode) {
+		// What the host shows is the board's view: no record (and none
+		// left over from an earlier file with this inode number).
+		return r.x.dropMeta(keyOf(st))
+	}
 	return r.x.updateMeta(st, func(m *meta) {
 		*m = meta{btime: m.btime, set: metaUID | metaGID | metaMode, uid: uid, gid: gid, mode: mode}
 		if extra != nil {

@@ -223,6 +223,27 @@ func (s *store) update(fn func(tx *bolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
+// dropMeta removes k's overlay record, if there is one.
+func (x *Export) dropMeta(k fileKey) error {
+	x.st.metaMu.RLock()
+	_, ok := x.st.metas[k]
+	x.st.metaMu.RUnlock()
+	if !ok {
+		return nil
+	}
+	return x.st.update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Delete(k.bytes()); err != nil {
+			return err
+		}
+		tx.OnCommit(func() {
+			x.st.metaMu.Lock()
+			delete(x.st.metas, k)
+			x.st.metaMu.Unlock()
+		})
+		return nil
+	})
+}
+
 // metaTx reads k's record in a transaction.
 func metaTx(tx *bolt.Tx, k fileKey, btime uint64) (meta, bool) {
 	m, ok := decodeMeta(tx.Bucket(bucketMeta).Get(k.bytes()))
