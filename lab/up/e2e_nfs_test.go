@@ -60,20 +60,26 @@ func TestLiveEdit(t *testing.T) {
 		if err := st.edit(); err != nil {
 			t.Fatal(err)
 		}
+		// The board looks every 50 ms, up to 2 s, and prints what it saw
+		// last and how many looks it took.
+		check := `[ "$(cat ` + f + ` 2>/dev/null)" = "` + strings.TrimSuffix(st.want, "\n") + `" ]`
+		if st.want == "" {
+			check = "! cat " + f + " >/dev/null 2>&1"
+		}
 		t0 := time.Now()
-		out, code := run(t, b, "cat "+f+" 2>/dev/null")
+		out, code := run(t, b, `i=1; until `+check+`; do [ $i -ge 40 ] && break; usleep 50000; i=$((i+1)); done; `+
+			`echo "looks=$i"; cat `+f+` 2>/dev/null`)
 		took := time.Since(t0)
-		t.Logf("%s: seen by the board %v after the host's edit", st.name, took)
-		if st.want == "" && code == 0 {
-			t.Errorf("%s: the board still reads %q", st.name, out)
-		}
-		if st.want != "" && (out != st.want || code != 0) {
-			t.Errorf("%s: the board reads %q (exit %d), want %q", st.name, out, code, st.want)
-		}
-		if took > 2*time.Second {
-			t.Errorf("%s: seen after %v, want within 2 s", st.name, took)
+		looks, content, _ := strings.Cut(out, "\n")
+		t.Logf("%s: seen by the board within %v (%s)", st.name, took, looks)
+		if content != st.want || code != 0 && st.want != "" {
+			t.Errorf("%s: after 2 s the board reads %q (exit %d), want %q", st.name, content, code, st.want)
 		}
 	}
+	// Reading opens the file, and an NFS open revalidates (close-to-open).
+	// A bare stat of a deleted file (test -e) trusts the attribute cache
+	// instead: measured 3 s with the profile's options (acregmin), 0.9 s
+	// with actimeo=1.
 }
 
 // TestServerRestart: the board runs a loop that writes, reads back and
