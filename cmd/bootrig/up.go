@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -22,6 +23,10 @@ func upCommand() *cli.Command {
 		&cli.StringFlag{Name: "run", Usage: "run `CMD` in the board's shell, print its output and exit with its status"},
 		&cli.BoolFlag{Name: "attach", Usage: "join the board a 'bootrig up --keep' left running: restart the servers, open its console"},
 		&cli.BoolFlag{Name: "keep", Usage: "leave the emulated board running when bootrig exits (join it with --attach)"},
+		&cli.StringFlag{Name: "port", EnvVars: []string{"BOOTRIG_PORT"},
+			Usage: "a real board's console `SPEC`: /dev/ttyUSB0[,115200[,8N1]], tcp://HOST:PORT, rfc2217://HOST:PORT or unix:PATH (default: the profile's)"},
+		&cli.StringFlag{Name: "power-cmd", EnvVars: []string{"BOOTRIG_POWER_CMD"},
+			Usage: "`COMMAND` that powers a real board on (words split at blanks, no shell); without it bootrig asks you to press reset"},
 		&cli.BoolFlag{Name: "no-build", Usage: "boot what was built, even if stale"},
 		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off"},
 		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE` (default: STATE/boot.log)"},
@@ -58,13 +63,10 @@ func runUp(c *cli.Context) error {
 	if c.Bool("attach") && c.Bool("keep") {
 		return usagef("up", "--attach joins a kept board; it takes no --keep")
 	}
-	if p.QEMU == nil {
-		return fmt.Errorf("board %s is not emulated; bootrig up drives only qemu-arm for now: use bootrig serve and bootrig console", p.Name)
-	}
-	if !emulab.Inside() {
+	if p.QEMU != nil && !emulab.Inside() {
 		return enterLab(c, p)
 	}
-	return upInLab(c, p)
+	return upHere(c, p)
 }
 
 // enterLab runs this command again inside the lab's namespace: a new one,
@@ -91,17 +93,21 @@ func enterLab(c *cli.Context, p *boards.Profile) error {
 	return nil
 }
 
-func upInLab(c *cli.Context, p *boards.Profile) error {
+// upHere brings the board up from this process: inside the lab's
+// namespace for the emulated board, on the host's network for a real one.
+func upHere(c *cli.Context, p *boards.Profile) error {
 	l, err := lab(c, p)
 	if err != nil {
 		return err
 	}
-	lan, err := emulab.LANFor(l)
-	if err != nil {
-		return err
-	}
-	if err := lan.Setup(); err != nil {
-		return err
+	if p.QEMU != nil {
+		lan, err := emulab.LANFor(l)
+		if err != nil {
+			return err
+		}
+		if err := lan.Setup(); err != nil {
+			return err
+		}
 	}
 	state := stateDir(c, p.Name)
 	if err := os.MkdirAll(state, 0o755); err != nil {
@@ -119,10 +125,16 @@ func upInLab(c *cli.Context, p *boards.Profile) error {
 		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
 		NoPortmap:   c.Bool("no-portmap"),
+		PowerCmd:    strings.Fields(c.String("power-cmd")),
 		BootTimeout: c.Duration("timeout"), Log: logs.log, Raw: logs.raw, Notes: stderr, Logger: logger(c),
 	}
 	if !c.Bool("quiet") {
 		cfg.Console = stderr
+	}
+	if p.QEMU == nil {
+		if cfg.Port, err = portSpec(c, p.Name, p.Serial.Port, p.Serial.Baud); err != nil {
+			return err
+		}
 	}
 	ctx := c.Context
 	b, err := up.Start(ctx, cfg)

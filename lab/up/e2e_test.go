@@ -249,3 +249,35 @@ func TestTypedEnv(t *testing.T) {
 		t.Errorf("kernel command line %q, want %q", out, want)
 	}
 }
+
+// TestRealBoard: a board bootrig does not power itself (no qemu section
+// in its profile) is reached on its console port: bootrig catches the
+// countdown, types the environment and boots. The "real" board here is
+// QEMU, powered on by the test, its console a pty like a USB adapter's.
+func TestRealBoard(t *testing.T) {
+	if !inLab(t) {
+		return
+	}
+	c := config(t)
+	q := lab.FromProfile(c.Board, c.State, lab.DefaultTap)
+	q.QMP = filepath.Join(c.State, "qmp.sock")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	m, err := lab.Start(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.PowerOff(context.Background()) })
+	real := *c.Board
+	real.QEMU = nil
+	c.Board, c.Port = &real, m.ConsolePath()
+	// U-Boot counts down 2 s: time enough to open the port after the
+	// power comes on, as with a board whose reset the user presses.
+	if err := m.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := start(t, c)
+	if out, _ := run(t, b, "cat /proc/cmdline"); out != real.Bootargs(c.Lab)+"\n" {
+		t.Errorf("kernel command line %q, want %q", out, real.Bootargs(c.Lab)+"\n")
+	}
+}

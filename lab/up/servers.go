@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"syscall"
 
 	"github.com/bootrig/bootrig/devtable"
 	"github.com/bootrig/bootrig/nfsroot"
@@ -77,6 +78,9 @@ func (s *Servers) Start() (err error) {
 	}
 	for _, start := range starts {
 		if err := start(r); err != nil {
+			if errors.Is(err, syscall.EADDRNOTAVAIL) {
+				return fmt.Errorf("%w: %s is not an address of this host: give it to the interface wired to the board, or pass --server-ip", err, s.IP)
+			}
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -42,6 +43,12 @@ type Config struct {
 	Attach bool
 	// Keep leaves the emulated board running when bootrig exits.
 	Keep bool
+	// Port is a real board's console (a serialcon spec: /dev/ttyUSB0,
+	// tcp://HOST:PORT, ...); unused for an emulated board.
+	Port string
+	// PowerCmd powers a real board on (argv, no shell); without it the
+	// user is asked to press reset.
+	PowerCmd []string
 	// BootTimeout bounds power-on to shell prompt (default 90 s).
 	BootTimeout time.Duration
 	// Allow lists the TFTP and NFS clients served (default: the board's
@@ -85,8 +92,12 @@ type HostStep struct {
 // boot. On error, whatever it started is stopped again.
 func Start(ctx context.Context, c Config) (b *Board, err error) {
 	c = c.withDefaults()
-	if c.Board.QEMU == nil {
-		return nil, fmt.Errorf("board %s is not emulated: powering a real board is not implemented yet (use bootrig serve and bootrig console)", c.Board.Name)
+	real := c.Board.QEMU == nil
+	if real && (c.Attach || c.Keep) {
+		return nil, fmt.Errorf("board %s is not emulated: --attach and --keep are for the emulated board", c.Board.Name)
+	}
+	if real {
+		c.TypeEnv = true // a real board's environment is typed at its prompt
 	}
 	b = &Board{cfg: c, Dialect: uboot.DialectFromProfile(c.Board), shell: c.Board.Linux.ShellPrompt.Regexp}
 	defer func() {
@@ -102,7 +113,8 @@ func Start(ctx context.Context, c Config) (b *Board, err error) {
 	}{
 		{"build", b.build, !c.Build || c.Attach},
 		{"servers", b.serve, false},
-		{"power on", b.powerOn, c.Attach},
+		{"power on", b.powerOn, c.Attach || real},
+		{"power on", b.powerOnReal, !real},
 		{"attach", b.attach, !c.Attach},
 		{"boot", b.boot, c.Attach},
 	}
@@ -227,6 +239,26 @@ func (b *Board) openConsole(ctx context.Context, path string) error {
 	b.Session = serialcon.NewSession(port, serialcon.Options{Name: path, Log: b.cfg.Log, Raw: b.cfg.Raw, Phases: b.Phases})
 	if b.cfg.Console != nil {
 		b.detach = b.Session.Attach(b.cfg.Console)
+	}
+	return nil
+}
+
+// powerOnReal opens a real board's console and powers it on: its power
+// command, or the user pressing reset.
+func (b *Board) powerOnReal(ctx context.Context) error {
+	if b.cfg.Port == "" {
+		return fmt.Errorf("board %s: no console port (give --port SPEC or set serial.port in the profile)", b.cfg.Board.Name)
+	}
+	if err := b.openConsole(ctx, b.cfg.Port); err != nil {
+		return err
+	}
+	if len(b.cfg.PowerCmd) == 0 {
+		fmt.Fprintf(b.cfg.Notes, "bootrig: press reset on the %s now (console %s)\n", b.cfg.Board.Name, b.cfg.Port)
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, b.cfg.PowerCmd[0], b.cfg.PowerCmd[1:]...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("power command %q: %w: %s", b.cfg.PowerCmd, err, out)
 	}
 	return nil
 }
