@@ -23,8 +23,10 @@ if [ "${1:-}" != "--in-netns" ]; then
 	mkdir -p "$work/root"
 	head -c $((SIZE_MIB << 20)) /dev/urandom >"$work/root/file.bin"
 	echo ready >"$work/root/ready.txt"
-	exec unshare -n -- env BOOTRIG_ENV="${BOOTRIG_ENV:-}" WORK="$work" SIZE_MIB="$SIZE_MIB" RUNS="$RUNS" BLKSIZES="$BLKSIZES" \
+	# Not exec: the EXIT trap above must run to remove $work.
+	unshare -n -- env BOOTRIG_ENV="${BOOTRIG_ENV:-}" WORK="$work" SIZE_MIB="$SIZE_MIB" RUNS="$RUNS" BLKSIZES="$BLKSIZES" \
 		bash "$0" --in-netns
+	exit
 fi
 
 # Inside the namespace: lo, and one non-loopback address so that

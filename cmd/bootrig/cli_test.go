@@ -19,6 +19,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the built binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // bootrigBin builds the command once per test run and returns its path.
 func bootrigBin(t testing.TB) string {
 	t.Helper()
