@@ -39,8 +39,9 @@ func upCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "up",
 		Usage: "build, serve, power on, boot and log the board in one command",
-		UsageText: "bootrig up [--board NAME] [--run CMD] [--keep | --attach]\n\n" +
-			"The emulated board (qemu-arm) runs in a private network namespace bootrig makes itself:\n" +
+		UsageText: "bootrig up [--board NAME] [--run CMD] [--keep | --attach] [--port SPEC --power-cmd CMD]\n\n" +
+			"The emulated board (qemu-arm) runs in a private network namespace bootrig makes itself.\n" +
+			"Example: boot it, run a command in its shell and exit with the command's status:\n" +
 			"   bootrig up --run 'cat /proc/cmdline; uname -a'",
 		Flags:  flags,
 		Action: runUp,
