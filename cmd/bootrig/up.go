@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/crossbuild"
 	emulab "github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/lab/up"
 )
@@ -65,6 +66,15 @@ func runUp(c *cli.Context) error {
 		return usagef("up", "--attach joins a kept board; it takes no --keep")
 	}
 	if p.QEMU != nil && !emulab.Inside() {
+		// Build out here: a first build fetches busybox's source (apt-get
+		// source), and the lab has no route out.
+		if !c.Bool("attach") && !c.Bool("no-build") {
+			if _, err := crossbuild.Build(c.Context, crossbuild.Config{
+				Board: p, Target: crossbuild.TargetAll, Cache: cacheDir(), Out: outDir(p.Name), Progress: c.App.ErrWriter,
+			}); err != nil {
+				return err
+			}
+		}
 		return enterLab(c, p)
 	}
 	return upHere(c, p)
@@ -83,7 +93,7 @@ func enterLab(c *cli.Context, p *boards.Profile) error {
 		}
 		code, err = emulab.Join(c.Context, st.QEMUPid, os.Args[1:], stdio)
 	} else {
-		code, err = emulab.Reexec(c.Context, os.Args[1:], stdio)
+		code, err = emulab.Reexec(c.Context, append(os.Args[1:], "--no-build"), stdio)
 	}
 	if err != nil {
 		return err
