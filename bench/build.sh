@@ -78,6 +78,7 @@ if [ -z "${NOCOLD:-}" ]; then
 		if cmp -s "$mine" "$theirs"; then same=identical; else same=DIFFERENT; fi
 		echo "reproducible: the cold build's zImage and $theirs are $same"
 	fi
+	sed -n 's/^\(.*: compile: [0-9]* objects in .*\)$/  bootrig cold \1/p' "$WORK/cold.txt"
 	printf 'cold  bootrig %7.1f s   make by hand %7.1f s   ratio %s\n' "$bootrig_cold" "$anchor_cold" "$(ratio "$bootrig_cold" "$anchor_cold")"
 fi
 printf 'no-op bootrig %7.2f s   make by hand %7.2f s   ratio %s\n' "$bootrig_noop" "$anchor_noop" "$(ratio "$bootrig_noop" "$anchor_noop")"
