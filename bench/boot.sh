@@ -28,7 +28,7 @@ ROOTFS=$CACHE/qemu-arm/out/rootfs
 work=$(mktemp -d /tmp/bench-boot.XXXXXX)
 cleanup() {
 	[ -n "${qemu:-}" ] && kill "$qemu" 2>/dev/null || true
-	[ -n "${anchor:-}" ] && kill "$anchor" 2>/dev/null || true
+	[ -n "${anchor:-}" ] && kill -- -"$anchor" 2>/dev/null || true # ganesha and rpcbind
 	wait 2>/dev/null || true
 	rm -rf "$work" "$ROOTFS/root/bench" "$ROOTFS/root/nfsbench.sh"
 }
@@ -75,21 +75,28 @@ cp boards/profiles/qemu-arm.yaml "$profile" || {
 }
 sed -i 's/^\(  options: .*\)$/\1,port=2049,mountport=2049,mountproto=tcp/' "$profile"
 mkdir -p "$ROOTFS/root/bench"
-head -c $((SIZE_MIB << 20)) /dev/urandom >"$ROOTFS/root/bench/read.bin"
-cat "$ROOTFS/root/bench/read.bin" >/dev/null # both servers read it from the host's page cache
+for i in $(seq "$RUNS"); do # a file per run and server: the board reads each cold
+	for side in bootrig ganesha; do head -c $((SIZE_MIB << 20)) /dev/urandom >"$ROOTFS/root/bench/read-$side-$i.bin"; done
+done
+cat "$ROOTFS"/root/bench/read-*.bin >/dev/null # both servers read from the host's page cache
 opts=vers=3,tcp,nolock,port=20490,mountport=20491,mountproto=tcp,rsize=1048576,wsize=1048576,lookupcache=positive
 cat >"$ROOTFS/root/nfsbench.sh" <<EOF
 #!/bin/sh
-# Written by bench/boot.sh.
+# Written by bench/boot.sh: $RUNS rounds, the servers' order alternating.
 now() { cut -d' ' -f1 /proc/uptime; }
 t() { s=\$(now); "\$@" >/dev/null 2>&1 || echo "failed: \$*" >&2; e=\$(now); awk "BEGIN {print \$e - \$s}"; }
 mkdir -p /mnt && mount -t nfs -o $opts 192.168.7.1:$ROOTFS /mnt || exit 1
-for side in ganesha bootrig; do
-	if [ \$side = ganesha ]; then d=/mnt/root/bench; r=/mnt; else d=/root/bench; r=/; fi
-	echo "\$side read \$(t dd if=\$d/read.bin of=/dev/null bs=1M)"
-	echo "\$side write \$(t dd if=/dev/zero of=\$d/write-\$side.bin bs=1M count=$SIZE_MIB conv=fsync)"
-	echo "\$side find \$(t sh -c "find \$r -xdev | wc -l")"
-	echo "\$side entries \$(find \$r -xdev | wc -l)"
+for i in \$(seq $RUNS); do
+	order="bootrig ganesha"; [ \$((i % 2)) = 0 ] && order="ganesha bootrig"
+	for side in \$order; do
+		if [ \$side = ganesha ]; then d=/mnt/root/bench; r=/mnt; else d=/root/bench; r=/; fi
+		echo "\$side read \$(t dd if=\$d/read-\$side-\$i.bin of=/dev/null bs=1M)"
+		echo "\$side write \$(t dd if=/dev/zero of=\$d/write-\$side.bin bs=1M count=$SIZE_MIB conv=fsync)"
+		if [ \$i = 1 ]; then # cold caches: the first round only
+			echo "\$side find \$(t sh -c "find \$r -xdev | wc -l")"
+			echo "\$side entries \$(find \$r -xdev | wc -l)"
+		fi
+	done
 done
 umount /mnt
 EOF
@@ -113,7 +120,7 @@ EXPORT {
 CONF
 # rpcbind and ganesha in the lab's network namespace, as root, with a /run
 # of their own (rpcbind's socket must not meet the host's).
-nsenter --target "$qemu" --net -- unshare --mount -- bash -c '
+setsid nsenter --target "$qemu" --net -- unshare --mount -- bash -c '
 	mount -t tmpfs tmpfs /run
 	rpcbind -f -w &
 	for _ in $(seq 50); do rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
@@ -128,12 +135,12 @@ $br up --board-file "$profile" --quiet --attach --no-portmap --state "$state" --
 	cat "$work/nfs.err" "$work/nfs.out" >&2
 	exit 1
 }
-grep -v '^\[' "$work/nfs.out" | awk '
-	$1=="ganesha" {g[$2]=$3} $1=="bootrig" {b[$2]=$3}
-	END {
-		printf "  %-24s %10s %10s %8s\n", "", "bootrig", "ganesha", "ratio"
-		n["read"]="read 64 MiB (s)"; n["write"]="write 64 MiB, fsync (s)"; n["find"]="find rootfs | wc -l (s)"
-		split("read write find", k, " ")
-		for (i=1; i<=3; i++) { x=k[i]; r = (b[x] > 0) ? g[x]/b[x] : 0; printf "  %-24s %10s %10s %8.2f\n", n[x], b[x], g[x], r }
-		printf "  entries seen: bootrig %s, ganesha %s\n", b["entries"], g["entries"]
-	}'
+grep -v '^\[' "$work/nfs.out" >"$work/nfs.tsv"
+m() { awk -v s="$1" -v k="$2" '$1==s && $2==k {print $3}' "$work/nfs.tsv" | median; }
+printf "  %-36s %10s %10s %8s\n" "(median of $RUNS; find: cold, once)" bootrig ganesha ratio
+for k in read write find; do
+	b=$(m bootrig $k) g=$(m ganesha $k)
+	case $k in read) n="read $SIZE_MIB MiB (s)" ;; write) n="write $SIZE_MIB MiB, fsync (s)" ;; find) n="find rootfs | wc -l (s)" ;; esac
+	printf "  %-36s %10s %10s %8.2f\n" "$n" "$b" "$g" "$(echo "$g / $b" | bc -l)"
+done
+echo "  entries seen: bootrig $(m bootrig entries), ganesha $(m ganesha entries); ratio > 1: bootrig is faster"
