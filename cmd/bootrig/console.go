@@ -106,7 +106,9 @@ func consoleCommand() *cli.Command {
 		Usage: "open an interactive, logged serial console",
 		UsageText: "bootrig console [--board B] [--port SPEC] [--log FILE] [--raw FILE] [--power-cycle CMD]\n\n" +
 			"Ctrl-] then q quits, b sends a break, r runs the power-cycle command,\n" +
-			"Ctrl-] again sends a Ctrl-].",
+			"Ctrl-] again sends a Ctrl-].\n\n" +
+			"Example: the mini2440 on a USB-serial adapter, logged to a file:\n" +
+			"   bootrig console --board mini2440 --port /dev/ttyUSB0 --log mini2440.log",
 		Flags: append(append(boardFlags(), portFlags()...),
 			&cli.StringFlag{Name: "power-cycle", EnvVars: []string{"BOOTRIG_POWER_CYCLE"},
 				Usage: "`COMMAND` that power-cycles the board (words split at blanks, no shell), for Ctrl-] r"}),

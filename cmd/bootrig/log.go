@@ -21,7 +21,9 @@ func logCommand() *cli.Command {
 		Usage: "record a board's console until a pattern or a deadline",
 		UsageText: "bootrig log [--board B] [--port SPEC] [--until REGEXP] [--timeout DURATION] [-o FILE] [--raw FILE]\n\n" +
 			"Exit status: 0 when REGEXP was seen (or, without --until, at the deadline or Ctrl-C),\n" +
-			"3 when the deadline came first, 1 on an error. The boot's phase summary is printed.",
+			"3 when the deadline came first, 1 on an error. The boot's phase summary is printed.\n\n" +
+			"Example: record a mini2440's boot until its shell prompt, at most 2 minutes:\n" +
+			"   bootrig log --board mini2440 --port /dev/ttyUSB0 --until '/ # $' --timeout 2m -o boot.log",
 		Flags: append(append(boardFlags(), portFlags()[:1]...),
 			&cli.StringFlag{Name: "until", Usage: "stop when the console shows `REGEXP`"},
 			&cli.DurationFlag{Name: "timeout", Usage: "stop after `DURATION` (e.g. 90s); 0 for none"},

@@ -78,14 +78,21 @@ func ubootEnvCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name: "print", Usage: "print the whole environment", Flags: driverFlags(),
+				UsageText: "bootrig uboot env print [--board B] [--port SPEC]\n\n" +
+					"Example:\n   bootrig uboot env print --board mini2440 --port /dev/ttyUSB0",
 				Action: runEnvPrint,
 			},
 			{
 				Name: "get", Usage: "print one variable's bare value", ArgsUsage: "NAME", Flags: driverFlags(),
+				UsageText: "bootrig uboot env get [--board B] [--port SPEC] NAME\n\n" +
+					"Example: compare the board's bootcmd in a script:\n" +
+					"   test \"$(bootrig uboot env get --port /dev/ttyUSB0 bootcmd)\" = 'tftp 0x30008000 uImage; bootm 0x30008000'",
 				Action: runEnvGet,
 			},
 			{
 				Name: "set", Usage: "set variables (each verified with printenv)", ArgsUsage: "NAME=VALUE...",
+				UsageText: "bootrig uboot env set [--board B] [--port SPEC] [--save] NAME=VALUE...\n\n" +
+					"Example:\n   bootrig uboot env set --port /dev/ttyUSB0 --save serverip=192.168.1.113 ipaddr=192.168.1.244",
 				Flags:  append(driverFlags(), &cli.BoolFlag{Name: "save", Usage: "then saveenv"}),
 				Action: runEnvSet,
 			},
@@ -166,6 +173,9 @@ func flashEnvCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "flash-env",
 		Usage: "set bootargs, bootcmd and the network from the profile, saveenv, and prove it survives a reset",
+		UsageText: "bootrig uboot flash-env [--board B] [--port SPEC] [--server-ip IP --board-ip IP --gateway IP --netmask MASK --rootfs DIR] [--ethaddr MAC]\n\n" +
+			"Example: the classic mini2440 lab:\n" +
+			"   bootrig uboot flash-env --board mini2440 --port /dev/ttyUSB0 --server-ip 192.168.1.113 --board-ip 192.168.1.244",
 		Flags: append(append(driverFlags(), labFlags()...),
 			&cli.StringFlag{Name: "ethaddr", Usage: "also set the board's MAC `ADDRESS`"}),
 		Action: runFlashEnv,
@@ -217,6 +227,8 @@ func ubootBootCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "boot",
 		Usage: "boot from the U-Boot prompt and record the console until the shell prompt",
+		UsageText: "bootrig uboot boot [--board B] [--port SPEC] [--cmd COMMAND]\n\n" +
+			"Example:\n   bootrig uboot boot --board mini2440 --port /dev/ttyUSB0",
 		Flags: append(driverFlags(),
 			&cli.StringFlag{Name: "cmd", Value: "boot", Usage: "U-Boot `COMMAND` that boots"}),
 		Action: runUBootBoot,
