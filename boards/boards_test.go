@@ -85,7 +85,7 @@ func TestBootargsGolden(t *testing.T) {
 		},
 		{
 			board: "qemu-arm", export: "/",
-			bootargs: "noinitrd root=/dev/nfs rw nfsroot=192.168.1.113:/,v3,tcp,nolock,lookupcache=positive,rsize=1048576,wsize=1048576 " +
+			bootargs: "noinitrd root=/dev/nfs rw nfsroot=192.168.1.113:/,v3,tcp,nolock,lookupcache=positive,actimeo=1,rsize=1048576,wsize=1048576 " +
 				"ip=192.168.1.244:192.168.1.113:192.168.1.1:255.255.255.0::eth0:off console=ttyAMA0,115200 init=/sbin/init",
 			bootcmd: "tftp ${kernel_addr_r} uImage; bootm ${kernel_addr_r} - ${fdtcontroladdr}",
 		},
