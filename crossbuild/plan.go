@@ -81,7 +81,7 @@ func (k KernelPlan) Compile() Step {
 		targets = append(targets, k.DTB)
 	}
 	s := k.Make.Step("kernel: compile", targets...)
-	s.Objects = 700
+	s.Objects = 850 // qemu-arm cold: 843; later builds use the last count
 	return s
 }
 
@@ -115,7 +115,7 @@ func (b BusyboxPlan) Resolve() Step {
 // Compile builds the busybox binary and its list of applet links.
 func (b BusyboxPlan) Compile() Step {
 	s := b.Make.Step("busybox: compile", "busybox", "busybox.links")
-	s.Objects = 500
+	s.Objects = 570 // defconfig cold: 566
 	return s
 }
 
