@@ -37,7 +37,9 @@ func Skeleton(console, host string) []SkelFile {
 			"mount -a\n" +
 			"# mdev handles hotplug when the kernel has CONFIG_UEVENT_HELPER.\n" +
 			"[ -w /proc/sys/kernel/hotplug ] && echo /sbin/mdev > /proc/sys/kernel/hotplug\n" +
-			"mdev -s\n" +
+			"# The kernel fills a devtmpfs /dev itself (CONFIG_DEVTMPFS_MOUNT); a full\n" +
+			"# mdev -s there costs seconds on a slow board and adds nothing.\n" +
+			"grep -q '^devtmpfs /dev ' /proc/mounts || mdev -s\n" +
 			"hostname -F /etc/hostname\n" +
 			"ifconfig lo 127.0.0.1 up\n"},
 		{"etc/fstab", 0o644, header +
