@@ -7,41 +7,14 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/bootrig/bootrig/internal/netnstest"
 
 	"github.com/bootrig/bootrig/portmap"
 )
-
-// inNetns runs f on an OS thread of its own in a new network namespace
-// with lo up; sockets f opens and processes it starts live there. The
-// thread stays locked, so it exits with the goroutine and the namespace
-// goes with it.
-func inNetns(f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
-			return
-		}
-		lo, err := netlink.LinkByName("lo")
-		if err == nil {
-			err = netlink.LinkSetUp(lo)
-		}
-		if err != nil {
-			errc <- fmt.Errorf("bringing lo up: %w", err)
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
 
 // TestLibnfsThroughPortmapper mounts with libnfs-utils using only the
 // standard ports, 111 (our portmapper) and 2049, in a private network
@@ -54,7 +27,7 @@ func TestLibnfsThroughPortmapper(t *testing.T) {
 	defer x.Close()
 	var outs []string
 	logs := &lockedBuffer{}
-	err := inNetns(func() error {
+	err := netnstest.Run(func() error {
 		srv := &Server{Export: x, Log: slog.New(slog.NewTextHandler(logs, nil))}
 		l, err := net.Listen("tcp", ":2049")
 		if err != nil {

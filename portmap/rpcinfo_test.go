@@ -3,42 +3,14 @@ package portmap
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/bootrig/bootrig/internal/netnstest"
 )
-
-// inNetns runs f on an OS thread of its own in a new network namespace
-// with lo up. Sockets f opens live in that namespace, and so do the
-// processes it starts (they are forked from the thread). The thread is
-// never unlocked, so it exits with the goroutine and the namespace goes.
-func inNetns(t *testing.T, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
-			return
-		}
-		lo, err := netlink.LinkByName("lo")
-		if err == nil {
-			err = netlink.LinkSetUp(lo)
-		}
-		if err != nil {
-			errc <- fmt.Errorf("bringing lo up: %w", err)
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
 
 // TestRpcinfo points the real rpcinfo (package rpcbind) at the server
 // on port 111, in a private network namespace.
@@ -49,7 +21,7 @@ func TestRpcinfo(t *testing.T) {
 		out  string
 	}
 	var results []result
-	err := inNetns(t, func() error {
+	err := netnstest.Run(func() error {
 		l, err := net.Listen("tcp", ":111")
 		if err != nil {
 			return err

@@ -6,11 +6,11 @@ import (
 	"maps"
 	"net"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/vishvananda/netlink"
+	"github.com/bootrig/bootrig/internal/netnstest"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -69,36 +69,11 @@ func TestListenErrors(t *testing.T) {
 	}
 }
 
-// inNetns runs f on an OS thread of its own in a new network namespace
-// with lo up. Sockets f opens live in that namespace, and so do the
-// processes it starts (they are forked from the thread). The thread is
-// never unlocked, so it exits with the goroutine and the namespace goes.
-func inNetns(f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
-			return
-		}
-		lo, err := netlink.LinkByName("lo")
-		if err == nil {
-			err = netlink.LinkSetUp(lo)
-		}
-		if err != nil {
-			errc <- fmt.Errorf("bringing lo up: %w", err)
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
-
 // privilegedListen tries port 69 in a private network namespace from a
 // thread that has dropped CAP_NET_BIND_SERVICE.
 func privilegedListen(t *testing.T) error {
 	var lerr error
-	err := inNetns(func() error {
+	err := netnstest.Run(func() error {
 		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 		var data [2]unix.CapUserData
 		if err := unix.Capget(&hdr, &data[0]); err != nil {

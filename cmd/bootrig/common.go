@@ -6,12 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/crossbuild"
 )
 
 // boardFlags select a board: --board NAME or --board-file PATH.
@@ -79,19 +79,10 @@ func lab(c *cli.Context, p *boards.Profile) (boards.Lab, error) {
 }
 
 // cacheDir is bootrig's cache: ~/.cache/bootrig (or $BOOTRIG_CACHE).
-func cacheDir() string {
-	if d := os.Getenv("BOOTRIG_CACHE"); d != "" {
-		return d
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		d = os.TempDir()
-	}
-	return filepath.Join(d, "bootrig")
-}
+func cacheDir() string { return crossbuild.DefaultCache() }
 
 // outDir is where a board's build results go by default.
-func outDir(board string) string { return filepath.Join(cacheDir(), board, "out") }
+func outDir(board string) string { return crossbuild.DefaultOut(cacheDir(), board) }
 
 // logger is the command's logger: debug level with --verbose.
 func logger(c *cli.Context) *slog.Logger {
