@@ -26,8 +26,13 @@ func TestShippedProfiles(t *testing.T) {
 			if !strings.HasPrefix(p.Docs, "https://") {
 				t.Errorf("docs %q: want an https link", p.Docs)
 			}
-			if !p.UBoot.Prompt.MatchString(promptSample(p)) {
+			if !p.UBoot.Prompt.MatchString("Hit any key\r\n" + promptSample(p)) {
 				t.Errorf("uboot.prompt %q does not match a prompt line", p.UBoot.Prompt)
+			}
+			// Output that merely ends like the prompt (crc32 prints
+			// "... ==> " before its value) must not pass for one.
+			if p.UBoot.Prompt.MatchString("crc32 for 40400000 ... 4070007a =" + promptSample(p)) {
+				t.Errorf("uboot.prompt %q matches mid-line: anchor it at a line start with (?m)^", p.UBoot.Prompt)
 			}
 			if !p.Linux.ShellPrompt.MatchString("/ # ") {
 				t.Errorf("linux.shell_prompt %q does not match busybox's root prompt", p.Linux.ShellPrompt)
@@ -154,7 +159,7 @@ func TestProfileErrors(t *testing.T) {
 		{"unknown field", edit("arch: arm", "arch: arm\nfavourite_colour: blue"), "favourite_colour", "unknown field"},
 		{"unknown nested field", edit("  cbsize: 256", "  cbsize: 256\n  cbsise: 256"), "uboot.cbsise", "unknown field"},
 		{"missing name", edit("name: mini2440", ""), "name", "missing"},
-		{"missing prompt", edit("  prompt: 'MINI2440 # $'", ""), "uboot.prompt", "missing"},
+		{"missing prompt", edit("  prompt: '(?m)^MINI2440 # $'", ""), "uboot.prompt", "missing"},
 		{"load address over 32 bits", edit("load_addr: 0x30008000", "load_addr: 0x130008000"), "kernel.load_addr", "does not fit in 32 bits"},
 		{"load address not a number", edit("load_addr: 0x30008000", "load_addr: 0x3000z000"), "kernel.load_addr", "is not a number"},
 		{"load address outside RAM", edit("load_addr: 0x30008000", "load_addr: 0x20008000"), "kernel.load_addr", "outside RAM"},
@@ -165,7 +170,7 @@ func TestProfileErrors(t *testing.T) {
 		{"board off the network", edit("board_ip: 192.168.1.244", "board_ip: 10.1.1.1"), "network.board_ip", "not on the server's network"},
 		{"nfs v2", edit("options: v3,tcp,nolock", "options: v2,tcp"), "nfs.options", "NFSv3 only"},
 		{"nfs without tcp", edit("options: v3,tcp,nolock", "options: v3,nolock"), "nfs.options", "must include v3 and tcp"},
-		{"bad regexp", edit("  prompt: 'MINI2440 # $'", "  prompt: 'MINI2440 (# $'"), "uboot.prompt", "bad regexp"},
+		{"bad regexp", edit("  prompt: '(?m)^MINI2440 # $'", "  prompt: 'MINI2440 (# $'"), "uboot.prompt", "bad regexp"},
 		{"dynamic busybox", edit("CONFIG_STATIC=y", "CONFIG_STATIC=n"), "busybox.fragment", "CONFIG_STATIC=y"},
 		{"tiny cbsize", edit("cbsize: 256", "cbsize: 16"), "uboot.cbsize", "too small"},
 		{"bad dtb", edit("dtb: none", "dtb: maybe"), "kernel.dtb", "want none"},

@@ -72,7 +72,7 @@ func bootUBoot(t *testing.T, q QEMU) (*Machine, *testConsole) {
 	}
 	con.wait(t, "Hit any key to stop autoboot", 30*time.Second)
 	con.send(t, " ")
-	con.wait(t, "=> $", 10*time.Second)
+	con.wait(t, "(?m)^=> $", 10*time.Second)
 	return m, con
 }
 
@@ -215,14 +215,14 @@ func TestUBootTFTP(t *testing.T) {
 	}
 	_, con := bootUBoot(t, q)
 	con.send(t, "setenv ipaddr %s; setenv serverip %s; setenv netmask %s\n", l.BoardIP, l.ServerIP, l.Netmask)
-	con.wait(t, "=> $", 10*time.Second)
+	con.wait(t, "(?m)^=> $", 10*time.Second)
 	con.send(t, "tftp ${kernel_addr_r} blob.bin\n")
-	out := con.wait(t, "=> $", 60*time.Second)
+	out := con.wait(t, "(?m)^=> $", 60*time.Second)
 	if !strings.Contains(out, fmt.Sprintf("Bytes transferred = %d", len(data))) {
 		t.Fatalf("tftp did not transfer %d bytes:\n%s", len(data), out)
 	}
 	con.send(t, "crc32 ${kernel_addr_r} ${filesize}\n")
-	out = con.wait(t, "=> $", 10*time.Second)
+	out = con.wait(t, "(?m)^=> $", 10*time.Second)
 	want := fmt.Sprintf("==> %08x", crc32.ChecksumIEEE(data))
 	if !strings.Contains(out, want) {
 		t.Errorf("U-Boot's crc32 of the file: want %s in\n%s", want, out)

@@ -10,7 +10,8 @@ import (
 // Dialect is how one board's U-Boot behaves on its console: what the
 // [Driver] needs to know to reach its prompt and type into it.
 type Dialect struct {
-	// Prompt matches U-Boot's prompt at the end of the output ("=> $").
+	// Prompt matches U-Boot's prompt at the end of the output, at a line start ("(?m)^=> $"),
+	// so output that ends in "==> " (crc32) is not taken for one.
 	Prompt *regexp.Regexp
 	// Autoboot matches the countdown; it is matched per line (multi-line
 	// mode), so "^ ?[0-9] ?$" catches old U-Boots that print a bare number.
@@ -46,7 +47,7 @@ func DialectFromProfile(p *boards.Profile) Dialect {
 // withDefaults fills what a dialect left zero.
 func (d Dialect) withDefaults() Dialect {
 	if d.Prompt == nil {
-		d.Prompt = regexp.MustCompile(`=> $`)
+		d.Prompt = regexp.MustCompile(`(?m)^=> $`)
 	}
 	if d.Autoboot == nil {
 		d.Autoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
