@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -61,7 +60,7 @@ func runBuild(c *cli.Context) error {
 
 // buildConfig reads the command line into a build configuration.
 func buildConfig(c *cli.Context) (crossbuild.Config, error) {
-	args, err := flagsAfterArgs(c, 1)
+	args, err := argsAtMost(c, 1)
 	if err != nil {
 		return crossbuild.Config{}, err
 	}
@@ -84,62 +83,6 @@ func buildConfig(c *cli.Context) (crossbuild.Config, error) {
 		Overlays: c.StringSlice("overlay"), CleanRootFS: c.Bool("clean-rootfs"), Jobs: c.Int("jobs"),
 		Progress: c.App.ErrWriter, Bar: writerIsTerminal(c.App.ErrWriter),
 	}, nil
-}
-
-// flagsAfterArgs returns the command's first n arguments and lets flags
-// follow them
-// ("bootrig build kernel --board mini2440"). urfave/cli v2 stops parsing
-// flags at the first argument, so the rest are parsed here, with the
-// command's own flag definitions, and set on the context in order.
-func flagsAfterArgs(c *cli.Context, n int) ([]string, error) {
-	args := c.Args().Slice()
-	if len(args) <= n {
-		return args, nil
-	}
-	set := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
-	set.SetOutput(io.Discard)
-	for _, f := range c.Command.Flags {
-		if err := f.Apply(set); err != nil {
-			return nil, err
-		}
-	}
-	var seen []flagValue
-	set.VisitAll(func(f *flag.Flag) {
-		f.Value = &recordValue{name: f.Name, isBool: isBoolFlag(f.Value), seen: &seen}
-	})
-	if err := set.Parse(args[n:]); err != nil {
-		return nil, usagef(c.Command.FullName(), "%v", err)
-	}
-	if set.NArg() > 0 {
-		return nil, usagef(c.Command.FullName(), "want at most %d arguments, got %q", n, append(args[:n:n], set.Args()...))
-	}
-	for _, v := range seen {
-		if err := c.Set(v.name, v.value); err != nil {
-			return nil, usagef(c.Command.FullName(), "--%s %s: %v", v.name, v.value, err)
-		}
-	}
-	return args[:n], nil
-}
-
-type flagValue struct{ name, value string }
-
-// recordValue records each occurrence of a flag, in command-line order.
-type recordValue struct {
-	name   string
-	isBool bool
-	seen   *[]flagValue
-}
-
-func (r *recordValue) String() string { return "" }
-func (r *recordValue) Set(v string) error {
-	*r.seen = append(*r.seen, flagValue{r.name, v})
-	return nil
-}
-func (r *recordValue) IsBoolFlag() bool { return r.isBool }
-
-func isBoolFlag(v flag.Value) bool {
-	b, ok := v.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
 }
 
 // printBuild prints the size report and the output paths.

@@ -26,7 +26,7 @@ func initramfsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "uimage", Usage: "write a U-Boot ramdisk image (for 'bootm KERNEL INITRD') instead of the bare .cpio.gz"},
 		),
 		Action: func(c *cli.Context) error {
-			args, err := flagsAfterArgs(c, 2)
+			args, err := argsAtMost(c, 2)
 			if err != nil {
 				return err
 			}
