@@ -190,6 +190,38 @@ func cookieVerf(st *unix.Statx_t) []byte {
 
 func xdrLen(s string) int { return 4 + (len(s)+3)&^3 }
 
+// openDir is a directory opened for READDIR or READDIRPLUS, with the
+// entries that follow the client's cookie.
+type openDir struct {
+	dn   *node
+	dir  *os.File
+	st   unix.Statx_t
+	attr attr
+	rest []dirent
+}
+
+// openListing opens the directory h names and lists it after cookie. On
+// failure it writes the error reply (status, then the directory's
+// attributes when it has them) and returns false; on success the caller
+// closes l.dir.
+func (x *Export) openListing(e *encoder, h []byte, cookie uint64) (l openDir, ok bool) {
+	dn, dir, dst, err := x.dirOf(h)
+	if err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(nil)
+		return l, false
+	}
+	da := x.attrOf(&dst)
+	ents, err := x.list(dir, &dst)
+	if err != nil {
+		dir.Close()
+		e.uint32(uint32(status(err)))
+		e.postOp(&da)
+		return l, false
+	}
+	return openDir{dn: dn, dir: dir, st: dst, attr: da, rest: after(ents, cookie)}, true
+}
+
 func nfsReaddir(r *request, e *encoder) error {
 	h := r.args.opaque(fhMax)
 	cookie := r.args.uint64()
@@ -198,21 +230,12 @@ func nfsReaddir(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	dn, dir, dst, err := r.x.dirOf(h)
-	if err != nil {
-		e.uint32(uint32(status(err)))
-		e.postOp(nil)
+	l, ok := r.x.openListing(e, h, cookie)
+	if !ok {
 		return nil
 	}
-	defer dir.Close()
-	da := r.x.attrOf(&dst)
-	ents, err := r.x.list(dir, &dst)
-	if err != nil {
-		e.uint32(uint32(status(err)))
-		e.postOp(&da)
-		return nil
-	}
-	rest := after(ents, cookie)
+	defer l.dir.Close()
+	dn, dir, dst, da, rest := l.dn, l.dir, l.st, l.attr, l.rest
 	size := 4 + 88 + 8 + 8
 	var out []dirent
 	for _, d := range rest {
@@ -264,21 +287,12 @@ func nfsReaddirplus(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	dn, dir, dst, err := r.x.dirOf(h)
-	if err != nil {
-		e.uint32(uint32(status(err)))
-		e.postOp(nil)
+	l, ok := r.x.openListing(e, h, cookie)
+	if !ok {
 		return nil
 	}
-	defer dir.Close()
-	da := r.x.attrOf(&dst)
-	ents, err := r.x.list(dir, &dst)
-	if err != nil {
-		e.uint32(uint32(status(err)))
-		e.postOp(&da)
-		return nil
-	}
-	rest := after(ents, cookie)
+	defer l.dir.Close()
+	dn, dir, dst, da, rest := l.dn, l.dir, l.st, l.attr, l.rest
 	maxcount = min(maxcount, r.maxReply)
 	if dircount == 0 {
 		dircount = maxcount
