@@ -1,9 +1,13 @@
 package serialcon
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -67,4 +71,40 @@ func (l *Log) Close() error {
 		l.emit()
 	}
 	return l.err
+}
+
+// LogLine is one line of a [Log].
+type LogLine struct {
+	At    time.Duration // since the start
+	Delta time.Duration // since the previous line
+	Text  string
+}
+
+// ErrLogFormat is a line that is not "[   12.345678 +0.001234] text".
+var ErrLogFormat = errors.New("not a bootrig console log line")
+
+var reLogLine = regexp.MustCompile(`^\[ *(\d+\.\d{6}) \+(\d+\.\d{6})\] ?(.*)$`)
+
+// ReadLog reads a log [Log] wrote; name says where in errors.
+func ReadLog(r io.Reader, name string) ([]LogLine, error) {
+	var lines []LogLine
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		m := reLogLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			return nil, fmt.Errorf("%s:%d: %w: %.60q", name, n, ErrLogFormat, sc.Text())
+		}
+		lines = append(lines, LogLine{At: seconds(m[1]), Delta: seconds(m[2]), Text: m[3]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return lines, nil
+}
+
+// seconds parses what the regexp checked: digits, a dot, six digits.
+func seconds(s string) time.Duration {
+	us, _ := strconv.ParseInt(s[:len(s)-7]+s[len(s)-6:], 10, 64)
+	return time.Duration(us) * time.Microsecond
 }

@@ -1,6 +1,7 @@
 package serialcon
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -25,5 +26,39 @@ func TestLogStampsLines(t *testing.T) {
 	}
 	if !strings.HasSuffix(b.String(), "[   13.000000 +0.654322] => \n") {
 		t.Errorf("Close did not write the partial line: %q", b.String())
+	}
+}
+
+func TestReadLogReadsWhatLogWrote(t *testing.T) {
+	start := time.Unix(0, 0)
+	var b strings.Builder
+	l := NewLog(&b, start)
+	l.WriteAt([]byte("one\r\n\r\n"), start.Add(1500*time.Microsecond))
+	l.WriteAt([]byte("two [#] x\n/ # "), start.Add(1234*time.Second+1*time.Microsecond))
+	l.Close()
+	lines, err := ReadLog(strings.NewReader(b.String()), "boot.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []LogLine{
+		{At: 1500 * time.Microsecond, Delta: 1500 * time.Microsecond, Text: "one"},
+		{At: 1500 * time.Microsecond, Text: ""},
+		{At: 1234000001 * time.Microsecond, Delta: 1233998501 * time.Microsecond, Text: "two [#] x"},
+		{At: 1234000001 * time.Microsecond, Text: "/ # "},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("lines %+v", lines)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d = %+v, want %+v", i, lines[i], want[i])
+		}
+	}
+}
+
+func TestReadLogNamesTheBadLine(t *testing.T) {
+	_, err := ReadLog(strings.NewReader("[    0.100000 +0.100000] ok\nU-Boot 2023.01\n"), "x.log")
+	if !errors.Is(err, ErrLogFormat) || !strings.Contains(err.Error(), "x.log:2:") {
+		t.Fatalf("err = %v", err)
 	}
 }

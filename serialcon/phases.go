@@ -21,6 +21,7 @@ const (
 	PhaseTFTP     Phase = "tftp"            // one transfer (see Step.Transfer)
 	PhaseStart    Phase = "Starting kernel" // U-Boot hands over
 	PhaseLinux    Phase = "Linux version"   // the kernel's first line
+	PhaseNet      Phase = "IP-Config"       // the kernel has its network (nfsroot mounts next)
 	PhaseRoot     Phase = "VFS: Mounted root"
 	PhaseFreeing  Phase = "Freeing unused kernel memory"
 	PhaseInit     Phase = "init"  // init started
@@ -36,7 +37,25 @@ var (
 	ErrNoConsole        = errors.New("unable to open an initial console (no /dev/console in the root filesystem?)")
 	ErrNFSNotResponding = errors.New("NFS server not responding")
 	ErrBoardReset       = errors.New("board reset: U-Boot banner in the middle of the run")
+	ErrUBootError       = errors.New("U-Boot reported an error")
+	ErrRamdiskFormat    = errors.New("U-Boot: wrong ramdisk image format (the initrd is not a uImage, or bootm was given a bad address)")
+	ErrRetryExceeded    = errors.New("U-Boot: retry count exceeded (no answer from the server)")
+	ErrTFTPTimeout      = errors.New("TFTP timeout: the server did not answer U-Boot")
+	ErrTFTPError        = errors.New("TFTP error from the server")
+	ErrCPUReset         = errors.New("CPU reset")
+	ErrOops             = errors.New("kernel oops")
+	ErrKernelBug        = errors.New("kernel BUG")
+	ErrUnhandledFault   = errors.New("unhandled fault in the kernel")
 )
+
+// classes are the failures' short names, as reports and CI show them.
+var classes = map[error]string{
+	ErrStuckInUBoot: "stuck-in-uboot", ErrNoKernelOutput: "no-kernel-output", ErrKernelPanic: "kernel-panic",
+	ErrNoInit: "no-init", ErrNoConsole: "no-console", ErrNFSNotResponding: "nfs-not-responding",
+	ErrBoardReset: "board-reset", ErrUBootError: "uboot-error", ErrRamdiskFormat: "wrong-ramdisk-format",
+	ErrRetryExceeded: "retry-count-exceeded", ErrTFTPTimeout: "tftp-timeout", ErrTFTPError: "tftp-error",
+	ErrCPUReset: "cpu-reset", ErrOops: "oops", ErrKernelBug: "kernel-bug", ErrUnhandledFault: "unhandled-fault",
+}
 
 // Transfer is one TFTP download as U-Boot reports it.
 type Transfer struct {
@@ -60,6 +79,15 @@ func (f Failure) Error() string {
 }
 
 func (f Failure) Unwrap() error { return f.Err }
+
+// Class is the failure's short name ("kernel-panic", "tftp-timeout"); a
+// sentinel without one is named by its message.
+func (f Failure) Class() string {
+	if c, ok := classes[f.Err]; ok {
+		return c
+	}
+	return fmt.Sprint(f.Err)
+}
 
 // Phases recognises boot phases and failures in console output. It is
 // safe for concurrent use; a [Session] feeds it.
@@ -93,6 +121,9 @@ func NewPhases(start time.Time, shell *regexp.Regexp) *Phases {
 	return &Phases{start: start, shell: shell}
 }
 
+// Start is the time the boot started (power-on).
+func (p *Phases) Start() time.Time { return p.start }
+
 var (
 	reBanner   = regexp.MustCompile(`^U-Boot (SPL )?\d+\.\d+`)
 	reAutoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
@@ -108,6 +139,7 @@ var (
 	}{
 		{re: regexp.MustCompile(`Starting kernel`), phase: PhaseStart},
 		{re: regexp.MustCompile(`Linux version \S+`), phase: PhaseLinux},
+		{re: regexp.MustCompile(`IP-Config: Complete`), phase: PhaseNet},
 		{re: regexp.MustCompile(`VFS: Mounted root`), phase: PhaseRoot},
 		{re: regexp.MustCompile(`Freeing unused kernel`), phase: PhaseFreeing},
 		{re: regexp.MustCompile(`Run \S+ as init process|init started: BusyBox|Please press Enter to activate`), phase: PhaseInit},
@@ -115,6 +147,15 @@ var (
 		{re: regexp.MustCompile(`nable to open an initial console`), err: ErrNoConsole},
 		{re: regexp.MustCompile(`nfs: server \S+ not responding`), err: ErrNFSNotResponding},
 		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
+		{re: regexp.MustCompile(`^## Error`), err: ErrUBootError},
+		{re: regexp.MustCompile(`Wrong Ramdisk Image Format`), err: ErrRamdiskFormat},
+		{re: regexp.MustCompile(`Retry count exceeded`), err: ErrRetryExceeded},
+		{re: regexp.MustCompile(`^(Loading:)?[\s#]*T[\s#T]*$`), err: ErrTFTPTimeout}, // a T per timeout
+		{re: regexp.MustCompile(`^TFTP error: `), err: ErrTFTPError},
+		{re: regexp.MustCompile(`Resetting CPU|^resetting \.\.\.`), err: ErrCPUReset},
+		{re: regexp.MustCompile(`Internal error: Oops|\] Oops`), err: ErrOops},
+		{re: regexp.MustCompile(`(^|\] )BUG: `), err: ErrKernelBug},
+		{re: regexp.MustCompile(`Unhandled fault`), err: ErrUnhandledFault},
 	}
 )
 
@@ -287,7 +328,12 @@ func (s Summary) Err() error {
 
 // String is a table of phases with their start and duration, then the
 // failures.
-func (s Summary) String() string {
+func (s Summary) String() string { return s.Table(0) }
+
+// Table is String with a bar column width characters wide when width > 0:
+// each phase's bar starts and ends where the phase does on a time axis
+// from power-on to the end.
+func (s Summary) Table(width int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-30s %10s %10s\n", "phase", "at", "took")
 	for _, st := range s.Steps {
@@ -298,7 +344,11 @@ func (s Summary) String() string {
 				name += " at " + t.Rate
 			}
 		}
-		fmt.Fprintf(&b, "%-30s %9.3fs %9.3fs\n", name, st.Start.Seconds(), st.Duration.Seconds())
+		fmt.Fprintf(&b, "%-30s %9.3fs %9.3fs", name, st.Start.Seconds(), st.Duration.Seconds())
+		if width > 0 {
+			b.WriteString("  " + bar(st.Start, st.Duration, s.Elapsed, width))
+		}
+		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "%-30s %9.3fs\n", "total", s.Elapsed.Seconds())
 	if err := s.Err(); err != nil {
@@ -310,4 +360,17 @@ func (s Summary) String() string {
 		}
 	}
 	return b.String()
+}
+
+// bar draws [start, start+d) of a total-long axis in width characters:
+// blanks up to the start, then at least one block.
+func bar(start, d, total time.Duration, width int) string {
+	if total <= 0 {
+		return ""
+	}
+	from := int(int64(width) * int64(start) / int64(total))
+	n := int(int64(width) * int64(d) / int64(total))
+	from = min(from, width-1)
+	n = max(1, min(n, width-from))
+	return strings.Repeat(" ", from) + strings.Repeat("█", n)
 }

@@ -31,7 +31,7 @@ func TestPhasesOfANetworkBoot(t *testing.T) {
 	for _, st := range s.Steps {
 		got = append(got, st.Phase)
 	}
-	want := []Phase{PhaseUBoot, PhaseAutoboot, PhaseTFTP, PhaseStart, PhaseLinux, PhaseRoot, PhaseFreeing, PhaseInit, PhaseShell}
+	want := []Phase{PhaseUBoot, PhaseAutoboot, PhaseTFTP, PhaseStart, PhaseLinux, PhaseNet, PhaseRoot, PhaseFreeing, PhaseInit, PhaseShell}
 	if strings.Join(phaseNames(got), ",") != strings.Join(phaseNames(want), ",") {
 		t.Fatalf("phases %v, want %v", got, want)
 	}
@@ -79,6 +79,17 @@ func TestPhasesNameFailures(t *testing.T) {
 		{"nfs", kernel + "[   30.0] nfs: server 192.168.7.1 not responding, still trying\r\n", ErrNFSNotResponding},
 		{"reset", kernel + "\r\nU-Boot 2023.01\r\n", ErrBoardReset},
 		{"prompt in U-Boot is not a shell", "U-Boot 1.3.2-mini2440\r\nMINI2440 # ", ErrStuckInUBoot},
+		{"U-Boot error", uboot + "## Error: \"bootcmd\" not defined\r\n", ErrUBootError},
+		{"ramdisk", uboot + "Wrong Ramdisk Image Format\r\n", ErrRamdiskFormat},
+		{"tftp timeout", uboot + "TFTP from server 192.168.7.1; our IP address is 192.168.7.2\r\nLoading: T T T T \r\n", ErrTFTPTimeout},
+		{"tftp timeout mid-transfer", uboot + "TFTP from server 192.168.7.1; our IP address is 192.168.7.2\r\nLoading: ######T #####\r\n", ErrTFTPTimeout},
+		{"retry", uboot + "ARP Retry count exceeded; starting again\r\n", ErrRetryExceeded},
+		{"tftp error", uboot + "TFTP error: 'File not found' (1)\r\n", ErrTFTPError},
+		{"cpu reset", uboot + "=> reset\r\nresetting ...\r\n", ErrCPUReset},
+		{"Resetting CPU", kernel + "[    2.0] Resetting CPU ...\r\n", ErrCPUReset},
+		{"oops", kernel + "[    2.0] Internal error: Oops: 5 [#1] ARM\r\n", ErrOops},
+		{"BUG", kernel + "[    2.0] BUG: scheduling while atomic: swapper/0/1/0x00000002\r\n", ErrKernelBug},
+		{"unhandled fault", kernel + "[    2.0] Unhandled fault: alignment exception (0x001) at 0xc0001234\r\n", ErrUnhandledFault},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Unix(0, 0)
@@ -93,5 +104,30 @@ func TestPhasesNameFailures(t *testing.T) {
 				t.Errorf("failure has no time: %#v", err)
 			}
 		})
+	}
+}
+
+func TestFailureClassesAreNamed(t *testing.T) {
+	for err, want := range map[error]string{ErrKernelPanic: "kernel-panic", ErrTFTPTimeout: "tftp-timeout", errors.New("new kind"): "new kind"} {
+		if got := (Failure{Err: err}).Class(); got != want {
+			t.Errorf("Class of %v = %q, want %q", err, got, want)
+		}
+	}
+}
+
+func TestTableBarsFollowTheTimeAxis(t *testing.T) {
+	s := Summary{Elapsed: 10 * time.Second, Steps: []Step{
+		{Phase: PhaseUBoot, Start: 0, Duration: 5 * time.Second},
+		{Phase: PhaseStart, Start: 5 * time.Second, Duration: 5 * time.Second},
+		{Phase: PhaseShell, Start: 10 * time.Second},
+	}}
+	lines := strings.Split(s.Table(10), "\n")
+	for i, want := range []string{"  █████", "       █████", "           █"} {
+		if !strings.HasSuffix(lines[i+1], want) {
+			t.Errorf("row %d %q does not end in %q", i, lines[i+1], want)
+		}
+	}
+	if s.Table(0) != s.String() || strings.Contains(s.String(), "█") {
+		t.Errorf("String has bars:\n%s", s)
 	}
 }
