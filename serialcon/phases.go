@@ -59,9 +59,10 @@ var classes = map[error]string{
 
 // Transfer is one TFTP download as U-Boot reports it.
 type Transfer struct {
-	File  string // "uImage"
-	Bytes int64  // from "Bytes transferred = N"
-	Rate  string // "3.5 MiB/s" as printed; "" for old U-Boots that print none
+	File  string        // "uImage"
+	Bytes int64         // from "Bytes transferred = N"
+	Rate  string        // "3.5 MiB/s" as printed; "" for old U-Boots that print none
+	End   time.Duration // since the start, at "Bytes transferred"; 0 before
 }
 
 // Failure is a failure seen on the console.
@@ -143,7 +144,7 @@ var (
 		{re: regexp.MustCompile(`VFS: Mounted root`), phase: PhaseRoot},
 		{re: regexp.MustCompile(`Freeing unused kernel`), phase: PhaseFreeing},
 		{re: regexp.MustCompile(`Run \S+ as init process|init started: BusyBox|Please press Enter to activate`), phase: PhaseInit},
-		{re: regexp.MustCompile(`No working init found|No init found`), err: ErrNoInit},
+		{re: regexp.MustCompile(`No working init found|No init found|Requested init \S+ failed`), err: ErrNoInit},
 		{re: regexp.MustCompile(`nable to open an initial console`), err: ErrNoConsole},
 		{re: regexp.MustCompile(`nfs: server \S+ not responding`), err: ErrNFSNotResponding},
 		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
@@ -217,6 +218,7 @@ func (p *Phases) onLine(l string, at time.Duration) {
 			p.tftp.Rate = m[1]
 		} else if m := reBytes.FindStringSubmatch(l); m != nil {
 			p.tftp.Bytes, _ = strconv.ParseInt(m[1], 10, 64)
+			p.tftp.End = at
 			p.tftp = nil
 		}
 	}

@@ -39,7 +39,7 @@ func TestPhasesOfANetworkBoot(t *testing.T) {
 		t.Errorf("a good boot has an error: %v", err)
 	}
 	tr := s.Transfers()
-	if len(tr) != 1 || tr[0] != (Transfer{File: "uImage", Bytes: 1412216, Rate: "11.2 MiB/s"}) {
+	if len(tr) != 1 || tr[0] != (Transfer{File: "uImage", Bytes: 1412216, Rate: "11.2 MiB/s", End: 2 * time.Second}) {
 		t.Errorf("transfers %+v", tr)
 	}
 	if s.Steps[0].Start != 200*time.Millisecond || s.Steps[1].Start != 1100*time.Millisecond || s.Steps[0].Duration != 900*time.Millisecond {
@@ -74,6 +74,7 @@ func TestPhasesNameFailures(t *testing.T) {
 		{"silent kernel", uboot + "Starting kernel ...\r\n\r\n", ErrNoKernelOutput},
 		{"panic", kernel + "[    1.0] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,255)\r\n", ErrKernelPanic},
 		{"no init", kernel + "[    1.0] Kernel panic - not syncing: No working init found.  Try passing init= option to kernel.\r\n", ErrNoInit},
+		{"requested init", kernel + "[    0.9] Kernel panic - not syncing: Requested init /sbin/nope failed (error -2).\r\n", ErrNoInit},
 		{"no init alone", kernel + "[    1.0] No init found.\r\n", ErrNoInit},
 		{"no console", kernel + "[    1.0] Warning: unable to open an initial console.\r\n", ErrNoConsole},
 		{"nfs", kernel + "[   30.0] nfs: server 192.168.7.1 not responding, still trying\r\n", ErrNFSNotResponding},

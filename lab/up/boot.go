@@ -43,8 +43,9 @@ func (b *Board) typeEnv(ctx context.Context) error {
 }
 
 var (
-	reIPConfig  = regexp.MustCompile(`IP-Config: Complete`)
-	reMountFail = regexp.MustCompile(`VFS: Unable to mount root fs via NFS|Kernel panic|No working init found`)
+	reIPConfig = regexp.MustCompile(`IP-Config: Complete`)
+	// Whole lines: the phase tracker names the failure once its line ends.
+	reMountFail = regexp.MustCompile(`(VFS: Unable to mount root fs via NFS|Kernel panic|No working init found)[^\n]*\n`)
 	reActivate  = regexp.MustCompile(`Please press Enter to activate this console`)
 	reTFTPError = regexp.MustCompile(`TFTP error: '([^'\r\n]*)'|Retry count exceeded|ARP Retry count exceeded`)
 )
