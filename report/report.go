@@ -120,16 +120,17 @@ func New(rec Record, log []serialcon.LogLine) (*Report, error) {
 	return r, nil
 }
 
-// replay feeds the log to serialcon's tracker as the board sent it, a
-// byte at a time, so that a prompt followed on its line by the echo of
-// what was typed is recognised where it was live.
+// replay feeds the log to serialcon's tracker a word at a time, so that
+// a prompt (they end in a blank: "# ", "login: ", the countdown's "0 ")
+// followed on its line by the echo of what was typed is recognised on the
+// unfinished line, as it was live.
 func replay(log []serialcon.LogLine, shell *regexp.Regexp, end time.Duration) serialcon.Summary {
 	t0 := time.Unix(0, 0)
 	p := serialcon.NewPhases(t0, shell)
 	for _, l := range log {
 		at := t0.Add(l.At)
-		for i := range len(l.Text) {
-			p.Feed([]byte{l.Text[i]}, at)
+		for _, w := range strings.SplitAfter(l.Text, " ") {
+			p.Feed([]byte(w), at)
 		}
 		p.Feed([]byte{'\n'}, at)
 	}
