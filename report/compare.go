@@ -100,3 +100,19 @@ func (c *Comparison) WriteHTML(w io.Writer, oldName, newName string) error {
 		Old, New string
 	}{c, c.timeline(), oldName, newName})
 }
+
+// Total is the change of power-on to the end, "5.126s -> 7.012s (+1.886s)".
+func (c *Comparison) Total() string {
+	return fmt.Sprintf("%.3fs -> %.3fs (%+.3fs)", c.Old.Elapsed.S(), c.New.Elapsed.S(), (c.New.Elapsed - c.Old.Elapsed).S())
+}
+
+// LargestChange is the lane that changed most and by how much; "none"
+// when no lane is in both runs.
+func (c *Comparison) LargestChange() string {
+	for _, d := range c.Rows {
+		if d.Key == c.Largest {
+			return fmt.Sprintf("%s %+.3fs", d.Key, d.Delta.S())
+		}
+	}
+	return "none"
+}

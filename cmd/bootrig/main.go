@@ -83,6 +83,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags:                []cli.Flag{verboseFlag},
 		Commands: []*cli.Command{
 			upCommand(),
+			reportCommand(),
 			buildCommand(),
 			serveCommand(),
 			consoleCommand(),

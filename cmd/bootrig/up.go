@@ -16,6 +16,7 @@ import (
 	"github.com/bootrig/bootrig/crossbuild"
 	emulab "github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/lab/up"
+	"github.com/bootrig/bootrig/report"
 )
 
 func upCommand() *cli.Command {
@@ -30,8 +31,12 @@ func upCommand() *cli.Command {
 			Usage: "`COMMAND` that powers a real board on (words split at blanks, no shell); without it bootrig asks you to press reset"},
 		&cli.BoolFlag{Name: "no-build", Usage: "boot what was built, even if stale"},
 		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off"},
-		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE` (default: STATE/boot.log)"},
-		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE` (default: STATE/boot.raw)"},
+		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE`, besides the run's (STATE/runs/ID/boot.log)"},
+		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE`, besides the run's (STATE/runs/ID/boot.raw)"},
+		&cli.BoolFlag{Name: "report", Usage: "print the path of the boot's HTML report (STATE/runs/ID/report.html)"},
+		&cli.StringFlag{Name: "compare", Usage: "compare the boot with `RUN` ('last': the previous one) in STATE/runs/ID/compare.html"},
+		&cli.StringFlag{Name: "junit", Usage: "write the boot as JUnit XML to `FILE`: a test case per phase and per --run command"},
+		&cli.IntFlag{Name: "keep-runs", Value: report.DefaultKeep, Usage: "keep the last `N` run directories in STATE/runs"},
 		&cli.BoolFlag{Name: "no-portmap", Usage: "run no portmapper (nfsroot= must then name port= and mountport=)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not show the boot on stderr (the logs keep it)"},
 		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
@@ -124,12 +129,15 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return err
 	}
-	logs, err := openLogs(c, state)
+	run, err := startRun(c, p.Name, p.Linux.ShellPrompt.String())
 	if err != nil {
 		return err
 	}
-	defer logs.close()
-	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	logs, err := openLogs(c, run.dir)
+	if err != nil {
+		return err
+	}
+	stderr := c.App.ErrWriter
 	in, interactive := c.App.Reader.(*os.File)
 	interactive = interactive && c.String("run") == "" && term.IsTerminal(int(in.Fd()))
 	cfg := up.Config{
@@ -150,29 +158,48 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 	ctx := c.Context
 	b, err := up.Start(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("%w (console log: %s)", err, logs.logPath)
+		err = fmt.Errorf("%w (console log: %s)", err, logs.logPath)
+	} else {
+		err = useBoard(c, b, run, logs.logPath, in, interactive)
+		b.Close(context.WithoutCancel(ctx))
 	}
-	defer b.Close(context.WithoutCancel(ctx))
+	logs.close()
+	if rerr := run.finish(c); rerr != nil {
+		fmt.Fprintf(stderr, "bootrig: report: %v\n", rerr)
+	}
+	return err
+}
+
+// useBoard does what was asked with a booted board: run a command, give
+// the console to the user, or wait for Ctrl-C.
+func useBoard(c *cli.Context, b *up.Board, run *upRun, logPath string, in *os.File, interactive bool) error {
+	ctx, stdout, stderr := c.Context, c.App.Writer, c.App.ErrWriter
 	b.HideConsole()
-	printSummary(stderr, b, logs.logPath)
+	printSummary(stderr, b, logPath)
 	switch {
 	case c.String("run") != "":
-		return runOnBoard(ctx, b, c.String("run"), stdout)
+		return runOnBoard(ctx, b, run, c.String("run"), stdout)
 	case interactive:
 		return b.Interact(ctx, in, stdout, true)
 	}
-	fmt.Fprintf(stderr, "board %s is up; Ctrl-C stops it\n", p.Name)
+	fmt.Fprintf(stderr, "board %s is up; Ctrl-C stops it\n", run.rec.Board)
 	<-ctx.Done()
 	return nil
 }
 
-func runOnBoard(ctx context.Context, b *up.Board, cmd string, stdout io.Writer) error {
+func runOnBoard(ctx context.Context, b *up.Board, run *upRun, cmd string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
+	rc := report.Command{Line: cmd, Start: report.Dur(time.Since(b.Session.Start())), Exit: -1}
 	out, code, err := b.Run(ctx, cmd)
+	rc.End = report.Dur(time.Since(b.Session.Start()))
 	if err != nil {
+		rc.Err = err.Error()
+		run.command(rc)
 		return err
 	}
+	rc.Exit = code
+	run.command(rc)
 	io.WriteString(stdout, out)
 	if code != 0 {
 		return cli.Exit("", code)
@@ -185,42 +212,50 @@ func printSummary(w io.Writer, b *up.Board, logPath string) {
 	for _, st := range b.Steps {
 		fmt.Fprintf(w, "%-30s %10s\n", "bootrig: "+st.Name, st.Took.Round(time.Millisecond))
 	}
-	fmt.Fprint(w, b.Summary())
+	s := b.Summary()
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(w, s.Table(30))
+	} else {
+		fmt.Fprint(w, s)
+	}
 	fmt.Fprintf(w, "console log: %s\n", logPath)
 }
 
 // upLogs are the console logs up writes.
 type upLogs struct {
-	log, raw *os.File
-	logPath  string
+	log, raw io.Writer
+	files    []*os.File
+	logPath  string // the run's
 }
 
-func openLogs(c *cli.Context, state string) (*upLogs, error) {
-	l := &upLogs{logPath: c.String("log")}
-	if l.logPath == "" {
-		l.logPath = filepath.Join(state, "boot.log")
-	}
-	rawPath := c.String("raw")
-	if rawPath == "" {
-		rawPath = filepath.Join(state, "boot.raw")
-	}
-	// Joining a running board continues its logs.
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if c.Bool("attach") {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-	}
-	var err error
-	if l.log, err = os.OpenFile(l.logPath, flags, 0o644); err != nil {
-		return nil, fmt.Errorf("--log: %w", err)
-	}
-	if l.raw, err = os.OpenFile(rawPath, flags, 0o644); err != nil {
-		l.log.Close()
-		return nil, fmt.Errorf("--raw: %w", err)
+// openLogs opens the run's logs in dir, and --log and --raw besides.
+func openLogs(c *cli.Context, dir string) (*upLogs, error) {
+	l := &upLogs{logPath: filepath.Join(dir, report.LogFile)}
+	for _, f := range []struct {
+		flag, run string
+		dst       *io.Writer
+	}{{"log", report.LogFile, &l.log}, {"raw", report.RawFile, &l.raw}} {
+		var ws []io.Writer
+		for _, path := range []string{filepath.Join(dir, f.run), c.String(f.flag)} {
+			if path == "" {
+				continue
+			}
+			file, err := os.Create(path)
+			if err != nil {
+				l.close()
+				return nil, fmt.Errorf("--%s: %w", f.flag, err)
+			}
+			l.files = append(l.files, file)
+			ws = append(ws, file)
+		}
+		*f.dst = io.MultiWriter(ws...)
 	}
 	return l, nil
 }
 
 func (l *upLogs) close() {
-	l.log.Close()
-	l.raw.Close()
+	for _, f := range l.files {
+		f.Close()
+	}
+	l.files = nil
 }
