@@ -59,9 +59,16 @@ type result struct {
 
 func runBootrig(t *testing.T, args ...string) result {
 	t.Helper()
+	return runBootrigEnv(t, nil, args...)
+}
+
+// runBootrigEnv runs bootrig with env added to the test's environment.
+func runBootrigEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bootrig(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -89,7 +96,7 @@ func TestUpRun(t *testing.T) {
 	if r.code != 7 || r.stdout != "hello from armv7l\n" {
 		t.Errorf("exit %d, stdout %q; want 7, %q", r.code, r.stdout, "hello from armv7l\n")
 	}
-	for _, want := range []string{"Starting kernel", "shell", "console log: " + filepath.Join(state, "boot.log")} {
+	for _, want := range []string{"Starting kernel", "shell", "console log: " + filepath.Join(state, "runs")} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q", want)
 		}
@@ -139,6 +146,16 @@ func rootfsCopy(t *testing.T) string {
 	if rbuild.code != 0 {
 		t.Fatalf("bootrig build: exit %d", rbuild.code)
 	}
+	dst := filepath.Join(t.TempDir(), "rootfs")
+	if out, err := exec.Command("cp", "-a", filepath.Join(buildOut(t), "rootfs"), dst).CombinedOutput(); err != nil {
+		t.Fatalf("copy the rootfs: %v: %s", err, out)
+	}
+	return dst
+}
+
+// buildOut is where bootrig build puts the qemu-arm board's files.
+func buildOut(t *testing.T) string {
+	t.Helper()
 	cache := os.Getenv("BOOTRIG_CACHE")
 	if cache == "" {
 		d, err := os.UserCacheDir()
@@ -147,9 +164,5 @@ func rootfsCopy(t *testing.T) string {
 		}
 		cache = filepath.Join(d, "bootrig")
 	}
-	dst := filepath.Join(t.TempDir(), "rootfs")
-	if out, err := exec.Command("cp", "-a", filepath.Join(cache, "qemu-arm", "out", "rootfs"), dst).CombinedOutput(); err != nil {
-		t.Fatalf("copy the rootfs: %v: %s", err, out)
-	}
-	return dst
+	return filepath.Join(cache, "qemu-arm", "out")
 }

@@ -133,6 +133,7 @@ var (
 	reRate     = regexp.MustCompile(`^\s*([\d.]+ [KMG]?i?B/s)\s*$`)
 	reBytes    = regexp.MustCompile(`Bytes transferred = (\d+)`)
 	reLogin    = regexp.MustCompile(`login: $`)
+	reTraceEnd = regexp.MustCompile(`---\[ end Kernel panic`)
 	lineRules  = []struct {
 		re    *regexp.Regexp
 		phase Phase
@@ -221,6 +222,9 @@ func (p *Phases) onLine(l string, at time.Duration) {
 			p.tftp.End = at
 			p.tftp = nil
 		}
+	}
+	if reTraceEnd.MatchString(l) { // repeats the panic line: not a second failure
+		return
 	}
 	for _, r := range lineRules {
 		if !r.re.MatchString(l) {

@@ -132,3 +132,13 @@ func TestTableBarsFollowTheTimeAxis(t *testing.T) {
 		t.Errorf("String has bars:\n%s", s)
 	}
 }
+
+func TestPanicEndMarkerIsNotASecondFailure(t *testing.T) {
+	start := time.Unix(0, 0)
+	p := NewPhases(start, nil)
+	end := feedLines(p, start, "[    1.1] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\r\n"+
+		"[    1.2] ---[ end Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100 ]---\r\n", time.Second)
+	if fs := p.Summary(end).Failures; len(fs) != 1 || !errors.Is(fs[0], ErrKernelPanic) {
+		t.Errorf("failures %v", fs)
+	}
+}

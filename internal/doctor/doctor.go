@@ -78,6 +78,9 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 				Requirement{What: "rpcinfo", Package: "rpcbind", For: Test, Present: anyCommand("rpcinfo")},
 				Requirement{What: "ser2net", Package: "ser2net", For: Test, Present: anyCommand("ser2net")},
 				Requirement{What: "ip", Package: "iproute2", For: Test, Present: anyCommand("ip")},
+				Requirement{What: "junitparser (Python JUnit reader, checks bootrig's JUnit XML)", Package: "python3-junitparser", For: Test,
+					Present: anyFile("/usr/lib/python3/dist-packages/junitparser/__init__.py")},
+				Requirement{What: "chromium (headless browser, opens bootrig's reports)", Package: "chromium", For: Test, Present: anyCommand("chromium")},
 			)
 		case Bench:
 			reqs = append(reqs,
