@@ -173,7 +173,7 @@ func TestBootToShell(t *testing.T) {
 
 	s := b.Summary()
 	want := []serialcon.Phase{serialcon.PhaseUBoot, serialcon.PhaseAutoboot, serialcon.PhaseTFTP, serialcon.PhaseStart,
-		serialcon.PhaseLinux, serialcon.PhaseRoot, serialcon.PhaseFreeing, serialcon.PhaseInit, serialcon.PhaseShell}
+		serialcon.PhaseLinux, serialcon.PhaseNet, serialcon.PhaseRoot, serialcon.PhaseFreeing, serialcon.PhaseInit, serialcon.PhaseShell}
 	var got []serialcon.Phase
 	for _, st := range s.Steps {
 		got = append(got, st.Phase)
