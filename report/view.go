@@ -10,6 +10,7 @@ import (
 // places what it is given.
 type view struct {
 	Width, Height float64
+	LabelY        float64 // the failures' labels, under the lanes
 	Ticks         []tick
 	Rows          []row
 	Bands         []band // gaps
@@ -48,8 +49,9 @@ type band struct {
 }
 
 type mark struct {
-	X     float64
-	Class string // the failure's
+	X      float64
+	Anchor string // of its label: start, or end near the right edge
+	Class  string // the failure's
 	Href  string
 	Title string
 }
@@ -94,8 +96,15 @@ func (a axis) ticks() []tick {
 
 func (v *view) finish(a axis) {
 	v.Width = labelWidth + plotWidth + 20
-	v.Height = axisHeight + rowHeight*float64(len(v.Rows)) + 8
+	v.LabelY = axisHeight + rowHeight*float64(len(v.Rows)) + 14
+	v.Height = v.LabelY + 6
 	v.Ticks = a.ticks()
+	for i := range v.Marks {
+		v.Marks[i].Anchor = "start"
+		if v.Marks[i].X > labelWidth+plotWidth*0.8 {
+			v.Marks[i].Anchor = "end"
+		}
+	}
 }
 
 func href(line int) string {
