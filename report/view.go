@@ -52,8 +52,8 @@ type mark struct {
 	X      float64
 	Anchor string // of its label: start, or end near the right edge
 	Class  string // the failure's
-	Href  string
-	Title string
+	Href   string
+	Title  string
 }
 
 // axis maps time to x.
