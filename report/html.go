@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"time"
 )
 
 //go:embed report.html.tmpl
@@ -32,10 +33,11 @@ func trunc(s string, n int) string {
 // links out.
 func (r *Report) WriteHTML(w io.Writer) error {
 	return page.ExecuteTemplate(w, "report", struct {
-		R       *Report
-		V       view
-		Classes []string
-	}{r, r.timeline(), r.lineClasses()})
+		R         *Report
+		V         view
+		Classes   []string
+		Threshold time.Duration
+	}{r, r.timeline(), r.lineClasses(), InitcallThreshold})
 }
 
 // lineClasses mark the console lines that follow a gap or show a failure.

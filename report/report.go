@@ -23,6 +23,7 @@ type Report struct {
 	Lanes      []Lane      `json:"lanes"`
 	Kernel     Alignment   `json:"kernel"`
 	Milestones []Milestone `json:"milestones,omitempty"`
+	Initcalls  []Initcall  `json:"initcalls,omitempty"` // initcall_debug's, the long ones
 	Gaps       []Gap       `json:"gaps"`
 	Failures   []Failure   `json:"failures,omitempty"`
 	Commands   []Command   `json:"commands,omitempty"`
@@ -115,6 +116,7 @@ func New(rec Record, log []serialcon.LogLine) (*Report, error) {
 	r.Lanes = r.lanes(s)
 	r.Kernel = align(r.Lines, s)
 	r.Milestones = r.milestones(s)
+	r.Initcalls = r.initcalls()
 	r.Gaps = gaps(r.Lines, topGaps)
 	r.Failures = r.failures(s)
 	return r, nil

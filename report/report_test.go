@@ -339,3 +339,24 @@ func TestCompareFindsTheChangedPhase(t *testing.T) {
 		t.Errorf("comparison page: %v", err)
 	}
 }
+
+func TestInitcalls(t *testing.T) {
+	r := load(t, "initcalls")
+	if len(r.Initcalls) == 0 {
+		t.Fatal("no initcalls over the threshold")
+	}
+	for _, ic := range r.Initcalls {
+		text := r.Lines[ic.Line].Text
+		p, _ := printk(text)
+		if ic.Took < Dur(InitcallThreshold) || !strings.Contains(text, " returned ") || ic.Start+ic.Took != Dur(p)+r.Kernel.Offset {
+			t.Errorf("initcall %+v from %q", ic, text)
+		}
+	}
+	if r.Err != "" || len(load(t, "good").Initcalls) != 0 {
+		t.Errorf("err %q, or initcalls without initcall_debug", r.Err)
+	}
+	var b bytes.Buffer
+	if err := r.WriteHTML(&b); err != nil || !strings.Contains(b.String(), `class="bar initcall"`) {
+		t.Errorf("no initcall lane: %v", err)
+	}
+}

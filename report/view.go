@@ -152,6 +152,15 @@ func (r *Report) timeline() view {
 		}
 		v.Rows = append(v.Rows, mr)
 	}
+	if len(r.Initcalls) > 0 {
+		y := axisHeight + rowHeight*float64(len(v.Rows))
+		ir := row{Y: y, Label: fmt.Sprintf("initcalls over %v", InitcallThreshold)}
+		for _, ic := range r.Initcalls {
+			ir.Bars = append(ir.Bars, bar{X: a.x(ic.Start), Y: y + 3, W: a.w(ic.Start, ic.Start+ic.Took), H: rowHeight - 6,
+				Class: "bar initcall", Href: href(ic.Line), Title: fmt.Sprintf("%s: %.3fs", ic.Name, ic.Took.S())})
+		}
+		v.Rows = append(v.Rows, ir)
+	}
 	for _, g := range r.Gaps {
 		v.Bands = append(v.Bands, band{X: a.x(g.Start), W: a.w(g.Start, g.End), Href: href(g.After),
 			Title: fmt.Sprintf("%.3fs without output: %q … %q", (g.End - g.Start).S(), r.Lines[g.Before].Text, r.Lines[g.After].Text)})

@@ -36,7 +36,8 @@ func upCommand() *cli.Command {
 		&cli.BoolFlag{Name: "report", Usage: "print the path of the boot's HTML report (STATE/runs/ID/report.html)"},
 		&cli.StringFlag{Name: "compare", Usage: "compare the boot with `RUN` ('last': the previous one) in STATE/runs/ID/compare.html"},
 		&cli.StringFlag{Name: "junit", Usage: "write the boot as JUnit XML to `FILE`: a test case per phase and per --run command"},
-		&cli.IntFlag{Name: "keep-runs", Value: report.DefaultKeep, Usage: "keep the last `N` run directories in STATE/runs"},
+		&cli.BoolFlag{Name: "initcalls", Usage: "boot with initcall_debug: the report gets a lane of the initcalls over 5 ms"},
+		&cli.IntFlag{Name: "keep-runs", Value: report.DefaultKeep, Usage: "keep the last `N` run directories in STATE/runs (0: all)"},
 		&cli.BoolFlag{Name: "no-portmap", Usage: "run no portmapper (nfsroot= must then name port= and mountport=)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not show the boot on stderr (the logs keep it)"},
 		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
@@ -66,6 +67,9 @@ func runUp(c *cli.Context) error {
 	p, err := board(c)
 	if err != nil {
 		return err
+	}
+	if c.Bool("initcalls") { // their lines are KERN_DEBUG
+		p.Linux.Extra = strings.TrimSpace(p.Linux.Extra + " initcall_debug ignore_loglevel")
 	}
 	if c.Bool("attach") && c.Bool("keep") {
 		return usagef("up", "--attach joins a kept board; it takes no --keep")
