@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,8 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"sign":  func(d Dur) string { return fmt.Sprintf("%+.3fs", d.S()) },
 	"sub":   func(a, b Dur) Dur { return a - b },
 	"href":  href,
-	"line":  func(r *Report, i int) string { return r.Lines[i].Text },
+	"line":  func(r *Report, i int) string { return visible(r.Lines[i].Text) },
+	"vis":   visible,
 	"trunc": trunc,
 }).Parse(pageText))
 
@@ -52,4 +54,15 @@ func (r *Report) lineClasses() []string {
 		}
 	}
 	return cs
+}
+
+// visible shows control characters (U-Boot's progress backspaces) as
+// their Unicode control pictures.
+func visible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' {
+			return 0x2400 + r
+		}
+		return r
+	}, s)
 }

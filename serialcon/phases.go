@@ -39,6 +39,7 @@ var (
 	ErrBoardReset       = errors.New("board reset: U-Boot banner in the middle of the run")
 	ErrUBootError       = errors.New("U-Boot reported an error")
 	ErrRamdiskFormat    = errors.New("U-Boot: wrong ramdisk image format (the initrd is not a uImage, or bootm was given a bad address)")
+	ErrImageFormat      = errors.New("U-Boot: no kernel image at bootm's address (the download failed, or a wrong address)")
 	ErrRetryExceeded    = errors.New("U-Boot: retry count exceeded (no answer from the server)")
 	ErrTFTPTimeout      = errors.New("TFTP timeout: the server did not answer U-Boot")
 	ErrTFTPError        = errors.New("TFTP error from the server")
@@ -52,7 +53,7 @@ var (
 var classes = map[error]string{
 	ErrStuckInUBoot: "stuck-in-uboot", ErrNoKernelOutput: "no-kernel-output", ErrKernelPanic: "kernel-panic",
 	ErrNoInit: "no-init", ErrNoConsole: "no-console", ErrNFSNotResponding: "nfs-not-responding",
-	ErrBoardReset: "board-reset", ErrUBootError: "uboot-error", ErrRamdiskFormat: "wrong-ramdisk-format",
+	ErrBoardReset: "board-reset", ErrUBootError: "uboot-error", ErrRamdiskFormat: "wrong-ramdisk-format", ErrImageFormat: "wrong-image-format",
 	ErrRetryExceeded: "retry-count-exceeded", ErrTFTPTimeout: "tftp-timeout", ErrTFTPError: "tftp-error",
 	ErrCPUReset: "cpu-reset", ErrOops: "oops", ErrKernelBug: "kernel-bug", ErrUnhandledFault: "unhandled-fault",
 }
@@ -151,8 +152,9 @@ var (
 		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
 		{re: regexp.MustCompile(`^## Error`), err: ErrUBootError},
 		{re: regexp.MustCompile(`Wrong Ramdisk Image Format`), err: ErrRamdiskFormat},
+		{re: regexp.MustCompile(`^Wrong Image Format for bootm|can't get kernel image`), err: ErrImageFormat},
 		{re: regexp.MustCompile(`Retry count exceeded`), err: ErrRetryExceeded},
-		{re: regexp.MustCompile(`^(Loading:)?[\s#]*T[\s#T]*$`), err: ErrTFTPTimeout}, // a T per timeout
+		{re: regexp.MustCompile(`^(Loading:)?[\s#*\x08]*T[\s#*T\x08]*$`), err: ErrTFTPTimeout}, // a T per timeout
 		{re: regexp.MustCompile(`^TFTP error: `), err: ErrTFTPError},
 		{re: regexp.MustCompile(`Resetting CPU|^resetting \.\.\.`), err: ErrCPUReset},
 		{re: regexp.MustCompile(`Internal error: Oops|\] Oops`), err: ErrOops},

@@ -82,6 +82,8 @@ func TestPhasesNameFailures(t *testing.T) {
 		{"prompt in U-Boot is not a shell", "U-Boot 1.3.2-mini2440\r\nMINI2440 # ", ErrStuckInUBoot},
 		{"U-Boot error", uboot + "## Error: \"bootcmd\" not defined\r\n", ErrUBootError},
 		{"ramdisk", uboot + "Wrong Ramdisk Image Format\r\n", ErrRamdiskFormat},
+		{"image", uboot + "Wrong Image Format for bootm command\r\nERROR: can't get kernel image!\r\n", ErrImageFormat},
+		{"tftp timeout at the start", uboot + "TFTP from server 192.168.7.1; our IP address is 192.168.8.2; sending through gateway 192.168.7.1\r\nLoading: *\bT T T \r\n", ErrTFTPTimeout},
 		{"tftp timeout", uboot + "TFTP from server 192.168.7.1; our IP address is 192.168.7.2\r\nLoading: T T T T \r\n", ErrTFTPTimeout},
 		{"tftp timeout mid-transfer", uboot + "TFTP from server 192.168.7.1; our IP address is 192.168.7.2\r\nLoading: ######T #####\r\n", ErrTFTPTimeout},
 		{"retry", uboot + "ARP Retry count exceeded; starting again\r\n", ErrRetryExceeded},
