@@ -71,12 +71,17 @@ type Line struct {
 }
 
 // Load reads a run directory: its boot.log and, when there, its run.json.
+// A file is read as a log alone (`bootrig log -o FILE`, `bootrig console
+// --log FILE`).
 func Load(dir string) (*Report, error) {
-	rec, err := LoadRecord(dir)
-	if err != nil {
-		return nil, err
+	var rec Record
+	path := dir
+	if st, err := os.Stat(dir); err != nil || st.IsDir() {
+		if rec, err = LoadRecord(dir); err != nil {
+			return nil, err
+		}
+		path = filepath.Join(dir, LogFile)
 	}
-	path := filepath.Join(dir, LogFile)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: not a run directory: %w", dir, err)

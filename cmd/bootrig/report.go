@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,7 +28,8 @@ func reportCommand() *cli.Command {
 		UsageText: "bootrig report [RUN_DIR] [--junit FILE] [--json] [-o FILE]\n" +
 			"bootrig report --compare OLD NEW\n\n" +
 			"A run is a directory under STATE/runs that 'bootrig up' keeps (the last 20); RUN_DIR may be\n" +
-			"its path, its name, 'last' (the default) or 'prev' (the one before). Examples:\n" +
+			"its path, its name, 'last' (the default) or 'prev' (the one before), or a log file that\n" +
+			"'bootrig log -o FILE' or 'bootrig console --log FILE' wrote. Examples:\n" +
 			"   bootrig report                       # the last boot: prints the report's path\n" +
 			"   bootrig report --compare prev last   # what changed since the boot before",
 		Flags:  flags,
@@ -57,13 +59,13 @@ func resolveRun(rs report.Runs, name string) (string, error) {
 		}
 		return dirs[len(dirs)-n], nil
 	}
-	if st, err := os.Stat(name); err == nil && st.IsDir() {
+	if _, err := os.Stat(name); err == nil {
 		return name, nil
 	}
 	if st, err := os.Stat(filepath.Join(rs.Dir, name)); err == nil && st.IsDir() {
 		return filepath.Join(rs.Dir, name), nil
 	}
-	return "", fmt.Errorf("run %q: no such directory, nor a run in %s", name, rs.Dir)
+	return "", fmt.Errorf("run %q: no such directory or log file, nor a run in %s", name, rs.Dir)
 }
 
 func runReport(c *cli.Context) error {
@@ -101,7 +103,11 @@ func runReport(c *cli.Context) error {
 // JSON with --json.
 func writeReport(c *cli.Context, r *report.Report, dir string) error {
 	out := c.String("output")
-	if out == "" {
+	switch st, err := os.Stat(dir); {
+	case out != "":
+	case err == nil && !st.IsDir(): // a log file: its report beside it
+		out = strings.TrimSuffix(dir, filepath.Ext(dir)) + ".html"
+	default:
 		out = filepath.Join(dir, report.HTMLFile)
 	}
 	if err := writeWith(out, r.WriteHTML); err != nil {

@@ -56,6 +56,14 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("report --json prev: exit %d, %v, %+v", code, err, r)
 	}
 
+	logFile := filepath.Join(t.TempDir(), "mini2440.log")
+	data, _ = os.ReadFile(filepath.Join(dirs[0], "boot.log"))
+	os.WriteFile(logFile, data, 0o644)
+	out, errOut, code = runBootrig(t, "report", logFile)
+	if want := strings.TrimSuffix(logFile, ".log") + ".html"; code != 0 || strings.TrimSpace(out) != want {
+		t.Errorf("report FILE: exit %d, stdout %q, stderr %q; want %s", code, out, errOut, want)
+	}
+
 	out, errOut, code = runBootrig(t, "report", "--state", state, "--compare", "prev", "last")
 	if code != 0 || strings.TrimSpace(out) != filepath.Join(dirs[1], "compare.html") {
 		t.Errorf("report --compare: exit %d, %q %q", code, out, errOut)
@@ -72,7 +80,8 @@ func TestReportCommandErrors(t *testing.T) {
 		{[]string{"report", "--state", t.TempDir()}, 1, "no run recorded"},
 		{[]string{"report", "--state", state, "--compare", "last"}, 2, "--compare wants two runs"},
 		{[]string{"report", "--state", state, "prev"}, 1, `run "prev"`},
-		{[]string{"report", "--state", state, "nosuchrun"}, 1, `run "nosuchrun": no such directory`},
+		{[]string{"report", "--state", state, "nosuchrun"}, 1, `run "nosuchrun": no such directory or log file`},
+		{[]string{"report", "--state", state, "../../README.md"}, 1, "README.md:1: not a bootrig console log line"},
 		{[]string{"report", "--state", state, "a", "b"}, 2, "want at most 1 arguments"},
 	} {
 		_, errOut, code := runBootrig(t, tc.args...)
