@@ -50,42 +50,7 @@ const contextLines = 3
 // it was never reached, and one per command (failing on a non-zero
 // status).
 func (r *Report) WriteJUnit(w io.Writer) error {
-	board := r.Board
-	if board == "" {
-		board = "board"
-	}
-	s := junitSuite{Name: "boot " + board, Time: secs(r.Elapsed)}
-	if !r.Started.IsZero() {
-		s.Timestamp = r.Started.UTC().Format("2006-01-02T15:04:05")
-	}
-	reached := false
-	for _, l := range r.Lanes {
-		c := junitCase{Classname: "bootrig." + board + ".phase", Name: l.Key, Time: secs(l.Took())}
-		switch {
-		case l.Kind == "run":
-			c.Classname = "bootrig." + board + ".run"
-			c.Failure = r.commandFailure(l)
-		case l.Kind == "shell":
-			reached = true
-		case !isSpan(l.Key):
-			c.Failure = r.phaseFailure(l.Key)
-		}
-		s.Cases = append(s.Cases, c)
-	}
-	if !reached {
-		c := junitCase{Classname: "bootrig." + board + ".phase", Name: "shell", Time: "0"}
-		c.Failure = &junitFailure{Type: "not-reached", Message: "no shell prompt: " + r.Err}
-		if len(r.Failures) > 0 {
-			c.Failure.Type = r.Failures[0].Class
-		}
-		s.Cases = append(s.Cases, c)
-	}
-	for _, c := range s.Cases {
-		if c.Failure != nil {
-			s.Failures++
-		}
-	}
-	s.Tests = len(s.Cases)
+	s := r.junitSuite()
 	doc := junitSuites{Name: "bootrig", Tests: s.Tests, Failures: s.Failures, Time: s.Time, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -97,6 +62,51 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+func (r *Report) junitSuite() junitSuite {
+	board := r.Board
+	if board == "" {
+		board = "board"
+	}
+	s := junitSuite{Name: "boot " + board, Time: secs(r.Elapsed)}
+	if !r.Started.IsZero() {
+		s.Timestamp = r.Started.UTC().Format("2006-01-02T15:04:05")
+	}
+	phase, run := "bootrig."+board+".phase", "bootrig."+board+".run"
+	reached := false
+	for _, l := range r.Lanes {
+		c := junitCase{Classname: phase, Name: l.Key, Time: secs(l.Took())}
+		switch {
+		case l.Kind == "run":
+			c.Classname, c.Failure = run, r.commandFailure(l)
+		case l.Kind == "shell":
+			reached = true
+		case !isSpan(l.Key):
+			c.Failure = r.phaseFailure(l.Key)
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	if !reached {
+		s.Cases = append(s.Cases, junitCase{Classname: phase, Name: "shell", Time: "0", Failure: r.shellFailure()})
+	}
+	for _, c := range s.Cases {
+		if c.Failure != nil {
+			s.Failures++
+		}
+	}
+	s.Tests = len(s.Cases)
+	return s
+}
+
+// shellFailure fails the shell prompt a boot never reached, with the
+// class of its first failure, or "not-reached".
+func (r *Report) shellFailure() *junitFailure {
+	f := &junitFailure{Type: "not-reached", Message: "no shell prompt: " + r.Err}
+	if len(r.Failures) > 0 {
+		f.Type = r.Failures[0].Class
+	}
+	return f
 }
 
 func secs(d Dur) string { return fmt.Sprintf("%.3f", d.S()) }

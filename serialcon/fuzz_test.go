@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,3 +81,37 @@ type nopConn struct {
 }
 
 func (c nopConn) Write(b []byte) (int, error) { return c.w.Write(b) }
+
+// FuzzReadLog: whatever bytes a Log writes, ReadLog reads back as the
+// same lines, carriage returns dropped.
+func FuzzReadLog(f *testing.F) {
+	f.Add([]byte("U-Boot 2023.01\r\n\r\nDRAM:  128 MiB\r\n=> "), uint16(3))
+	f.Add([]byte("[    0.000000] Linux version 6.1\n\n\n"), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, step uint16) {
+		var b bytes.Buffer
+		start := time.Unix(0, 0)
+		l := NewLog(&b, start)
+		l.WriteAt(data, start.Add(time.Duration(step)*time.Millisecond))
+		l.Close()
+		lines, err := ReadLog(&b, "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Lines end at newlines; Close writes a last unfinished one.
+		want := strings.Split(string(data), "\n")
+		if want[len(want)-1] == "" {
+			want = want[:len(want)-1]
+		}
+		for i := range want {
+			want[i] = strings.ReplaceAll(want[i], "\r", "")
+		}
+		if len(lines) != len(want) {
+			t.Fatalf("%d lines, want %d", len(lines), len(want))
+		}
+		for i := range want {
+			if lines[i].Text != want[i] || lines[i].At != time.Duration(step)*time.Millisecond {
+				t.Fatalf("line %d = %+v, want %q", i, lines[i], want[i])
+			}
+		}
+	})
+}

@@ -123,9 +123,6 @@ func NewPhases(start time.Time, shell *regexp.Regexp) *Phases {
 	return &Phases{start: start, shell: shell}
 }
 
-// Start is the time the boot started (power-on).
-func (p *Phases) Start() time.Time { return p.start }
-
 var (
 	reBanner   = regexp.MustCompile(`^U-Boot (SPL )?\d+\.\d+`)
 	reAutoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
