@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,29 +32,31 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	path := reportPath(t, r.stderr)
 	doc := dumpDOM(t, path)
-	lanes := map[string]bool{}
+	lanes := map[string]string{} // label -> the console line its bar links to
+	ids := map[string]bool{}
 	var failures []string
-	links := 0
 	walk(doc, func(n *html.Node) {
 		switch {
 		case n.Data == "g" && attr(n, "class") == "lane":
-			lanes[label(n)] = true
+			lanes[label(n)] = firstLink(n)
 		case n.Data == "g" && attr(n, "class") == "failure":
 			failures = append(failures, attr(n, "data-class"))
-		case n.Data == "a" && strings.HasPrefix(attr(n, "href"), "#l") && n.Parent.Data == "g":
-			links++
+		case n.Data == "tr" && attr(n, "id") != "":
+			ids[attr(n, "id")] = true
 		}
 	})
 	for _, want := range []string{"U-Boot", "autoboot", "tftp uImage", "Starting kernel", "Linux version", "NFS mount", "VFS: Mounted root", "init"} {
 		if !hasPrefixKey(lanes, want) {
-			t.Errorf("no lane %q among %v", want, lanes)
+			t.Errorf("no lane %q among %q", want, slices.Collect(maps.Keys(lanes)))
 		}
 	}
 	if len(failures) != 1 || failures[0] != "kernel-panic" {
 		t.Errorf("failure marks %q, want one kernel-panic", failures)
 	}
-	if links < len(lanes) {
-		t.Errorf("%d bars linked to console lines, %d lanes", links, len(lanes))
+	for name, link := range lanes {
+		if !ids[strings.TrimPrefix(link, "#")] {
+			t.Errorf("lane %q links to %q, not a console line", name, link)
+		}
 	}
 	if !strings.Contains(text(doc), "Attempted to kill init!") {
 		t.Error("the console log is not in the page")
@@ -225,7 +229,18 @@ func text(n *html.Node) string {
 	return b.String()
 }
 
-func hasPrefixKey(m map[string]bool, prefix string) bool {
+// firstLink is the href of the first link in n.
+func firstLink(n *html.Node) string {
+	href := ""
+	walk(n, func(c *html.Node) {
+		if href == "" && c.Data == "a" {
+			href = attr(c, "href")
+		}
+	})
+	return href
+}
+
+func hasPrefixKey(m map[string]string, prefix string) bool {
 	for k := range m {
 		if strings.HasPrefix(k, prefix) {
 			return true
