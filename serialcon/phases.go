@@ -136,6 +136,7 @@ var (
 		re    *regexp.Regexp
 		phase Phase
 		err   error
+		uboot bool // a U-Boot message: only before the kernel starts
 	}{
 		{re: regexp.MustCompile(`Starting kernel`), phase: PhaseStart},
 		{re: regexp.MustCompile(`Linux version \S+`), phase: PhaseLinux},
@@ -147,13 +148,13 @@ var (
 		{re: regexp.MustCompile(`nable to open an initial console`), err: ErrNoConsole},
 		{re: regexp.MustCompile(`nfs: server \S+ not responding`), err: ErrNFSNotResponding},
 		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
-		{re: regexp.MustCompile(`^## Error`), err: ErrUBootError},
-		{re: regexp.MustCompile(`Wrong Ramdisk Image Format`), err: ErrRamdiskFormat},
-		{re: regexp.MustCompile(`^Wrong Image Format for bootm|can't get kernel image`), err: ErrImageFormat},
-		{re: regexp.MustCompile(`Retry count exceeded`), err: ErrRetryExceeded},
-		{re: regexp.MustCompile(`^(Loading:)?[\s#*\x08]*T[\s#*T\x08]*$`), err: ErrTFTPTimeout}, // a T per timeout
-		{re: regexp.MustCompile(`^TFTP error: `), err: ErrTFTPError},
-		{re: regexp.MustCompile(`Resetting CPU|^resetting \.\.\.`), err: ErrCPUReset},
+		{re: regexp.MustCompile(`^## Error`), err: ErrUBootError, uboot: true},
+		{re: regexp.MustCompile(`Wrong Ramdisk Image Format`), err: ErrRamdiskFormat, uboot: true},
+		{re: regexp.MustCompile(`^Wrong Image Format for bootm|can't get kernel image`), err: ErrImageFormat, uboot: true},
+		{re: regexp.MustCompile(`Retry count exceeded`), err: ErrRetryExceeded, uboot: true},
+		{re: regexp.MustCompile(`^(Loading:)?[\s#*\x08]*T[\s#*T\x08]*$`), err: ErrTFTPTimeout, uboot: true}, // a T per timeout
+		{re: regexp.MustCompile(`^TFTP error: `), err: ErrTFTPError, uboot: true},
+		{re: regexp.MustCompile(`Resetting CPU|^resetting \.\.\.`), err: ErrCPUReset, uboot: true},
 		{re: regexp.MustCompile(`Internal error: Oops|\] Oops`), err: ErrOops},
 		{re: regexp.MustCompile(`(^|\] )BUG: `), err: ErrKernelBug},
 		{re: regexp.MustCompile(`Unhandled fault`), err: ErrUnhandledFault},
@@ -226,7 +227,7 @@ func (p *Phases) onLine(l string, at time.Duration) {
 		return
 	}
 	for _, r := range lineRules {
-		if !r.re.MatchString(l) {
+		if !r.re.MatchString(l) || (r.uboot && p.reached(PhaseStart)) {
 			continue
 		}
 		if r.err != nil {

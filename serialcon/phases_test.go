@@ -89,7 +89,6 @@ func TestPhasesNameFailures(t *testing.T) {
 		{"retry", uboot + "ARP Retry count exceeded; starting again\r\n", ErrRetryExceeded},
 		{"tftp error", uboot + "TFTP error: 'File not found' (1)\r\n", ErrTFTPError},
 		{"cpu reset", uboot + "=> reset\r\nresetting ...\r\n", ErrCPUReset},
-		{"Resetting CPU", kernel + "[    2.0] Resetting CPU ...\r\n", ErrCPUReset},
 		{"oops", kernel + "[    2.0] Internal error: Oops: 5 [#1] ARM\r\n", ErrOops},
 		{"BUG", kernel + "[    2.0] BUG: scheduling while atomic: swapper/0/1/0x00000002\r\n", ErrKernelBug},
 		{"unhandled fault", kernel + "[    2.0] Unhandled fault: alignment exception (0x001) at 0xc0001234\r\n", ErrUnhandledFault},
@@ -141,6 +140,17 @@ func TestPanicEndMarkerIsNotASecondFailure(t *testing.T) {
 	end := feedLines(p, start, "[    1.1] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100\r\n"+
 		"[    1.2] ---[ end Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100 ]---\r\n", time.Second)
 	if fs := p.Summary(end).Failures; len(fs) != 1 || !errors.Is(fs[0], ErrKernelPanic) {
+		t.Errorf("failures %v", fs)
+	}
+}
+
+// TestUBootFailuresOnlyInUBoot: a command's output after the kernel
+// started is not taken for U-Boot's messages.
+func TestUBootFailuresOnlyInUBoot(t *testing.T) {
+	start := time.Unix(0, 0)
+	p := NewPhases(start, nil)
+	end := feedLines(p, start, "U-Boot 2023.01\r\nStarting kernel ...\r\n[    0.0] Linux version 6.1\r\n/ # echo T\r\nT\r\n## Error: x\r\nresetting ...\r\n", time.Second)
+	if fs := p.Summary(end).Failures; len(fs) != 0 {
 		t.Errorf("failures %v", fs)
 	}
 }
