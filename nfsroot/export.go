@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,8 @@ type ExportOptions struct {
 	// RealOwnership serves the host's own ownership, modes and device
 	// files, and applies chown and mknod on the host (bootrig as root).
 	RealOwnership bool
+	// Log receives what Seed leaves alone (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // Export is a directory served as a root filesystem: the host tree,
@@ -41,6 +44,7 @@ type Export struct {
 	rootKey fileKey
 	rootBt  uint64
 	real    bool
+	log     *slog.Logger
 	dirs    listCache
 	files   fileCache
 	known   knownSet
@@ -62,7 +66,10 @@ func OpenExport(dir string, opt ExportOptions) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", abs, err)
 	}
-	x := &Export{dir: abs, root: root, real: opt.RealOwnership}
+	x := &Export{dir: abs, root: root, real: opt.RealOwnership, log: opt.Log}
+	if x.log == nil {
+		x.log = slog.Default()
+	}
 	st, err := x.statRoot()
 	if err != nil {
 		root.Close()

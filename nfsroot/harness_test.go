@@ -294,6 +294,20 @@ func sattrMode(mode uint32) func(e *encoder) {
 	}
 }
 
+// sattrOwner sets only the owner and group.
+func sattrOwner(uid, gid uint32) func(e *encoder) {
+	return func(e *encoder) {
+		e.bool(false)
+		e.bool(true)
+		e.uint32(uid)
+		e.bool(true)
+		e.uint32(gid)
+		e.bool(false)
+		e.uint32(timeDont)
+		e.uint32(timeDont)
+	}
+}
+
 func (c *client) create(dir []byte, name string, how uint32, sa func(*encoder)) (nfs.NFSStatus, []byte) {
 	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureCreate), args(func(e *encoder) {
 		e.opaque(dir)

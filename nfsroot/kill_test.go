@@ -92,17 +92,8 @@ func TestKillRestart(t *testing.T) {
 	}
 	_, dev := c.mkdir(root, "dev")
 	_, tty := c.mknod(dev, "ttyS0", nfs.FileTypeCharacter, 0o620, 4, 64)
-	c.setattr(f, func(e *encoder) {
-		e.bool(true)
-		e.uint32(0o4750)
-		e.bool(true)
-		e.uint32(1000)
-		e.bool(true)
-		e.uint32(5)
-		e.bool(false)
-		e.uint32(timeDont)
-		e.uint32(timeDont)
-	})
+	c.setattr(f, sattrOwner(1000, 5)) // a chown clears setuid: before the mode
+	c.setattr(f, sattrMode(0o4750))
 	if st := c.rename(root, "usr", root, "usr2"); st != nfs.NFSStatusOk {
 		t.Fatal(st)
 	}

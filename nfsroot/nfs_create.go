@@ -45,21 +45,35 @@ func (r *request) createReply(e *encoder, dir *os.File, dst *unix.Statx_t, m *ma
 	e.wcc(dst, nil)
 }
 
+// creating is the directory a CREATE, MKDIR, SYMLINK or MKNOD makes an
+// object in, and the caller.
+type creating struct {
+	dn  *node
+	dir *os.File
+	da  attr // the board's attributes of dir
+	c   cred
+}
+
 // makeIn opens the directory of a diropargs3 and runs mk for name; mk
-// creates the object and returns its attributes.
-func (r *request) makeIn(e *encoder, h []byte, name string, mk func(dn *node, dir *os.File, dst *unix.Statx_t) (unix.Statx_t, error)) {
+// checks the caller may create there, creates the object and returns
+// its attributes.
+func (r *request) makeIn(e *encoder, h []byte, name string, mk func(in *creating) (unix.Statx_t, error)) {
 	dn, dir, dst, err := r.x.dirOf(h)
 	if err != nil {
 		r.createReply(e, nil, nil, nil, err)
 		return
 	}
 	defer dir.Close()
+	in := &creating{dn: dn, dir: dir, da: r.x.attrOf(&dst), c: r.user()}
 	if err = checkName(name); err == nil && r.s.ReadOnly {
 		err = errReadOnly
 	}
+	if err == nil {
+		err = in.c.may(&in.da, permExec)
+	}
 	var m made
 	if err == nil {
-		m.st, err = mk(dn, dir, &dst)
+		m.st, err = mk(in)
 	}
 	if err == nil {
 		m.n = dn.child(name, &m.st)
@@ -68,60 +82,30 @@ func (r *request) makeIn(e *encoder, h []byte, name string, mk func(dn *node, di
 	r.createReply(e, dir, &dst, &m, err)
 }
 
-// own sets a new object's owner and mode: in the overlay, or on the host
-// with --real-ownership. typ and rdev describe a device placeholder.
-func (r *request) own(dir *os.File, dst *unix.Statx_t, name string, st *unix.Statx_t, sa sattr, defMode uint32, extra func(*meta)) error {
-	pa := r.x.attrOf(dst)
-	uid, gid := r.cred.uid, r.cred.gid
-	if pa.mode&unix.S_ISGID != 0 {
-		gid = pa.gid
+// own gives the object p that in.c just made its owner, group and mode
+// (sa, else defMode) and returns its attributes after.
+func (r *request) own(in *creating, p *pathFd, sa sattr, defMode uint32, extra func(*meta)) (unix.Statx_t, error) {
+	isDir := p.st.Mode&unix.S_IFMT == unix.S_IFDIR
+	uid, gid, mode := in.c.newOwner(&in.da, sa, defMode, isDir)
+	if err := r.x.setOwner(p, uid, gid, mode, extra); err != nil {
+		return p.st, err
 	}
-	if sa.setUID {
-		uid = sa.uid
+	err := p.refresh()
+	return p.st, err
+}
+
+// openMade opens the entry name that was just made in dir, checking it
+// is still of the kind made (ifmt).
+func openMade(dir *os.File, name string, ifmt uint32) (*pathFd, error) {
+	p, err := openPathAt(int(dir.Fd()), name)
+	if err != nil {
+		return nil, err
 	}
-	if sa.setGID {
-		gid = sa.gid
+	if uint32(p.st.Mode)&unix.S_IFMT != ifmt {
+		p.close()
+		return nil, unix.ENOENT
 	}
-	mode := defMode
-	if sa.setMode {
-		mode = sa.mode & 0o7777
-	}
-	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-	if isDir && pa.mode&unix.S_ISGID != 0 {
-		mode |= unix.S_ISGID
-	}
-	isLink := st.Mode&unix.S_IFMT == unix.S_IFLNK
-	if r.x.real {
-		// Owner before mode: a chown clears setuid and setgid.
-		if err := unix.Fchownat(int(dir.Fd()), name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return err
-		}
-		if !isLink {
-			if err := unix.Fchmodat(int(dir.Fd()), name, mode, 0); err != nil {
-				return err
-			}
-		}
-		if extra != nil {
-			return r.x.updateMeta(st, extra)
-		}
-		return nil
-	}
-	if !isLink {
-		if err := unix.Fchmodat(int(dir.Fd()), name, hostMode(mode, isDir), 0); err != nil {
-			return err
-		}
-	}
-	if uid == 0 && gid == 0 && extra == nil && (isLink || hostMode(mode, isDir) == mode) {
-		// What the host shows is the board's view: no record (and none
-		// left over from an earlier file with this inode number).
-		return r.x.dropMeta(keyOf(st))
-	}
-	return r.x.updateMeta(st, func(m *meta) {
-		*m = meta{btime: m.btime, set: metaUID | metaGID | metaMode, uid: uid, gid: gid, mode: mode}
-		if extra != nil {
-			extra(m)
-		}
-	})
+	return p, nil
 }
 
 func nfsCreate(r *request, e *encoder) error {
@@ -141,50 +125,55 @@ func nfsCreate(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	r.makeIn(e, h, name, func(dn *node, dir *os.File, dst *unix.Statx_t) (unix.Statx_t, error) {
-		fd, err := openat(dir, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	r.makeIn(e, h, name, func(in *creating) (unix.Statx_t, error) {
+		if _, err := statxAt(in.dir, name); err == nil {
+			return r.x.createExisting(in, name, how, sa, verf)
+		}
+		if err := in.c.mayCreate(&in.da); err != nil {
+			return unix.Statx_t{}, err
+		}
+		fd, err := openat(in.dir, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if errors.Is(err, unix.EEXIST) {
-			return r.x.createExisting(dir, name, how, sa, verf)
+			return r.x.createExisting(in, name, how, sa, verf)
 		}
 		if err != nil {
 			return unix.Statx_t{}, err
 		}
+		// Everything after acts on the descriptor the create returned.
+		p := &pathFd{fd: fd}
+		defer p.close()
 		if sa.setSize {
 			err = unix.Ftruncate(fd, int64(sa.size))
 		}
-		unix.Close(fd)
+		if err == nil {
+			err = p.refresh()
+		}
 		if err != nil {
 			return unix.Statx_t{}, err
 		}
-		st, err := statxAt(dir, name)
-		if err != nil {
-			return st, err
-		}
 		var extra func(*meta)
+		mode := uint32(0o644)
 		if how == createExclusive {
 			v := binary.BigEndian.Uint64(verf)
 			extra = func(m *meta) { m.set |= metaVerf; m.createVerf = v }
-		}
-		mode := uint32(0o644)
-		if how == createExclusive {
 			mode = 0o600 // until the client's SETATTR
 		}
-		if err := r.own(dir, dst, name, &st, sa, mode, extra); err != nil {
-			return st, err
-		}
-		return statxAt(dir, name)
+		return r.own(in, p, sa, mode, extra)
 	})
 	return nil
 }
 
 // createExisting answers a CREATE of a name that exists: UNCHECKED
-// opens it (applying a size), GUARDED fails, EXCLUSIVE succeeds only for
-// the retry of the same create (same verifier).
-func (x *Export) createExisting(dir *os.File, name string, how uint32, sa sattr, verf []byte) (unix.Statx_t, error) {
-	st, err := statxAt(dir, name)
+// opens it (applying a size, for a caller that may write it), GUARDED
+// fails, EXCLUSIVE succeeds only for the retry of the same create (same
+// verifier).
+func (x *Export) createExisting(in *creating, name string, how uint32, sa sattr, verf []byte) (unix.Statx_t, error) {
+	p, err := openPathAt(int(in.dir.Fd()), name)
 	if err != nil {
-		return st, err
+		return unix.Statx_t{}, err
 	}
+	defer p.close()
+	st := p.st
 	switch how {
 	case createGuarded:
 		return st, unix.EEXIST
@@ -197,21 +186,26 @@ func (x *Export) createExisting(dir *os.File, name string, how uint32, sa sattr,
 		}
 		return st, nil
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	a := x.attrOf(&st)
+	if a.typ != nfs.FileTypeRegular {
 		return st, unix.EEXIST
 	}
-	if sa.setSize {
-		fd, err := openat(dir, name, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return st, err
-		}
-		err = unix.Ftruncate(fd, int64(sa.size))
-		unix.Close(fd)
-		if err != nil {
+	if !sa.setSize {
+		return st, nil
+	}
+	if err := in.c.mayWrite(&a); err != nil {
+		return st, err
+	}
+	if err := p.truncate(int64(sa.size)); err != nil {
+		return st, err
+	}
+	if mode, changed := in.c.afterWrite(&a); changed {
+		if err := x.setOwner(p, a.uid, a.gid, mode, nil); err != nil {
 			return st, err
 		}
 	}
-	return statxAt(dir, name)
+	err = p.refresh()
+	return p.st, err
 }
 
 func nfsMkdir(r *request, e *encoder) error {
@@ -221,18 +215,19 @@ func nfsMkdir(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	r.makeIn(e, h, name, func(dn *node, dir *os.File, dst *unix.Statx_t) (unix.Statx_t, error) {
-		if err := unix.Mkdirat(int(dir.Fd()), name, 0o700); err != nil {
+	r.makeIn(e, h, name, func(in *creating) (unix.Statx_t, error) {
+		if err := in.c.mayCreate(&in.da); err != nil {
 			return unix.Statx_t{}, err
 		}
-		st, err := statxAt(dir, name)
+		if err := unix.Mkdirat(int(in.dir.Fd()), name, 0o700); err != nil {
+			return unix.Statx_t{}, err
+		}
+		p, err := openMade(in.dir, name, unix.S_IFDIR)
 		if err != nil {
-			return st, err
+			return unix.Statx_t{}, err
 		}
-		if err := r.own(dir, dst, name, &st, sa, 0o755, nil); err != nil {
-			return st, err
-		}
-		return statxAt(dir, name)
+		defer p.close()
+		return r.own(in, p, sa, 0o755, nil)
 	})
 	return nil
 }
@@ -245,23 +240,24 @@ func nfsSymlink(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	r.makeIn(e, h, name, func(dn *node, dir *os.File, dst *unix.Statx_t) (unix.Statx_t, error) {
+	r.makeIn(e, h, name, func(in *creating) (unix.Statx_t, error) {
 		if target == "" || bytes.IndexByte([]byte(target), 0) >= 0 {
 			return unix.Statx_t{}, unix.EINVAL
 		}
-		// The target is stored verbatim: the board resolves it.
-		if err := unix.Symlinkat(target, int(dir.Fd()), name); err != nil {
+		if err := in.c.mayCreate(&in.da); err != nil {
 			return unix.Statx_t{}, err
 		}
-		st, err := statxAt(dir, name)
+		// The target is stored verbatim: the board resolves it.
+		if err := unix.Symlinkat(target, int(in.dir.Fd()), name); err != nil {
+			return unix.Statx_t{}, err
+		}
+		p, err := openMade(in.dir, name, unix.S_IFLNK)
 		if err != nil {
-			return st, err
+			return unix.Statx_t{}, err
 		}
+		defer p.close()
 		sa.setMode = false
-		if err := r.own(dir, dst, name, &st, sa, 0o777, nil); err != nil {
-			return st, err
-		}
-		return st, nil
+		return r.own(in, p, sa, 0o777, nil)
 	})
 	return nil
 }
@@ -295,35 +291,47 @@ func nfsMknod(r *request, e *encoder) error {
 		e.wcc(nil, nil)
 		return nil
 	}
-	r.makeIn(e, h, name, func(dn *node, dir *os.File, dst *unix.Statx_t) (unix.Statx_t, error) {
-		if r.x.real {
-			err := unix.Mknodat(int(dir.Fd()), name, ifmt|0o600, int(unix.Mkdev(major, minor)))
-			if err != nil {
-				return unix.Statx_t{}, err
-			}
-		} else {
-			fd, err := openat(dir, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-			if err != nil {
-				return unix.Statx_t{}, err
-			}
-			unix.Close(fd)
+	r.makeIn(e, h, name, func(in *creating) (unix.Statx_t, error) {
+		if err := in.c.mayCreate(&in.da); err != nil {
+			return unix.Statx_t{}, err
 		}
-		st, err := statxAt(dir, name)
+		if (ifmt == unix.S_IFCHR || ifmt == unix.S_IFBLK) && !in.c.root() {
+			return unix.Statx_t{}, unix.EPERM // CAP_MKNOD
+		}
+		p, err := r.x.mknod(in.dir, name, ifmt, major, minor)
 		if err != nil {
-			return st, err
+			return unix.Statx_t{}, err
 		}
-		err = r.own(dir, dst, name, &st, sa, 0o644, func(m *meta) {
+		defer p.close()
+		return r.own(in, p, sa, 0o644, func(m *meta) {
 			if !r.x.real {
 				m.set |= metaType
 				m.ftype, m.major, m.minor = ifmt, major, minor
 			}
 		})
-		if err != nil {
-			return st, err
-		}
-		return statxAt(dir, name)
 	})
 	return nil
+}
+
+// mknod makes a device node, fifo or socket name in dir: on the host
+// with --real-ownership, else an empty placeholder file.
+func (x *Export) mknod(dir *os.File, name string, ifmt, major, minor uint32) (*pathFd, error) {
+	if x.real {
+		if err := unix.Mknodat(int(dir.Fd()), name, ifmt|0o600, int(unix.Mkdev(major, minor))); err != nil {
+			return nil, err
+		}
+		return openMade(dir, name, ifmt)
+	}
+	fd, err := openat(dir, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	p := &pathFd{fd: fd}
+	if err := p.refresh(); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
 }
 
 func nfsLink(r *request, e *encoder) error {
@@ -360,9 +368,12 @@ func nfsLink(r *request, e *encoder) error {
 		return fail(err, &fa)
 	}
 	defer dir.Close()
-	if fst.Mode&unix.S_IFMT == unix.S_IFDIR {
+	da := r.x.attrOf(&dst)
+	err = r.user().mayCreate(&da)
+	if err == nil && fst.Mode&unix.S_IFMT == unix.S_IFDIR {
 		err = unix.EISDIR
-	} else {
+	}
+	if err == nil { // the entry itself: no AT_SYMLINK_FOLLOW
 		err = unix.Linkat(int(src.Fd()), fn.name(), int(dir.Fd()), name, 0)
 	}
 	if after, serr := statxAt(src, fn.name()); serr == nil {

@@ -39,13 +39,16 @@ func (r *request) unlink(e *encoder, flags int) error {
 		return nil
 	}
 	defer dir.Close()
-	err = r.x.unlink(dn, dir, name, flags, r.s.ReadOnly)
+	da := r.x.attrOf(&dst)
+	err = r.x.unlink(dn, dir, &da, name, flags, r.user(), r.s.ReadOnly)
 	e.uint32(uint32(status(err)))
 	r.dirWcc(e, dir, &dst)
 	return nil
 }
 
-func (x *Export) unlink(dn *node, dir *os.File, name string, flags int, readOnly bool) error {
+// unlink removes name from dn (open as dir, the board's attributes da)
+// for c.
+func (x *Export) unlink(dn *node, dir *os.File, da *attr, name string, flags int, c cred, readOnly bool) error {
 	switch {
 	case flags != 0 && name == ".":
 		return unix.EINVAL
@@ -58,8 +61,15 @@ func (x *Export) unlink(dn *node, dir *os.File, name string, flags int, readOnly
 	if readOnly {
 		return errReadOnly
 	}
+	if err := c.may(da, permExec); err != nil {
+		return err
+	}
 	st, err := statxAt(dir, name)
 	if err != nil {
+		return err
+	}
+	va := x.attrOf(&st)
+	if err := c.mayDelete(da, &va); err != nil {
 		return err
 	}
 	if flags == 0 && st.Mode&unix.S_IFMT == unix.S_IFDIR {
@@ -122,14 +132,22 @@ func nfsRename(r *request, e *encoder) error {
 		return fail(err)
 	}
 	defer tdir.Close()
-	err = r.x.rename(fdn, fdir, fname, tdn, tdir, tname, r.s.ReadOnly)
+	err = r.x.rename(renameDirs{fdn, fdir, r.x.attrOf(&fst)}, fname, renameDirs{tdn, tdir, r.x.attrOf(&tst)}, tname, r.user(), r.s.ReadOnly)
 	e.uint32(uint32(status(err)))
 	r.dirWcc(e, fdir, &fst)
 	r.dirWcc(e, tdir, &tst)
 	return nil
 }
 
-func (x *Export) rename(fdn *node, fdir *os.File, fname string, tdn *node, tdir *os.File, tname string, readOnly bool) error {
+// renameDirs is one side of a RENAME: the directory, open, and its
+// board attributes.
+type renameDirs struct {
+	dn  *node
+	dir *os.File
+	a   attr
+}
+
+func (x *Export) rename(from renameDirs, fname string, to renameDirs, tname string, c cred, readOnly bool) error {
 	if err := checkName(fname); err != nil {
 		return err
 	}
@@ -139,11 +157,15 @@ func (x *Export) rename(fdn *node, fdir *os.File, fname string, tdn *node, tdir 
 	if readOnly {
 		return errReadOnly
 	}
+	fdn, fdir, tdn, tdir := from.dn, from.dir, to.dn, to.dir
 	src, err := statxAt(fdir, fname)
 	if err != nil {
 		return err
 	}
 	dst, derr := statxAt(tdir, tname)
+	if err := x.mayRename(from, &src, to, &dst, derr == nil, c); err != nil {
+		return err
+	}
 	if err := unix.Renameat(int(fdir.Fd()), fname, int(tdir.Fd()), tname); err != nil {
 		return err
 	}
@@ -165,4 +187,26 @@ func (x *Export) rename(fdn *node, fdir *os.File, fname string, tdn *node, tdir 
 		}
 		return putNode(tx, moved.key, rec)
 	})
+}
+
+// mayRename is vfs_rename's permission check: c may delete the source
+// entry, and delete the target entry or create in the target directory;
+// a directory moving to another parent must be writable (its "..").
+func (x *Export) mayRename(from renameDirs, src *unix.Statx_t, to renameDirs, dst *unix.Statx_t, exists bool, c cred) error {
+	sa := x.attrOf(src)
+	if err := c.mayDelete(&from.a, &sa); err != nil {
+		return err
+	}
+	if exists {
+		ta := x.attrOf(dst)
+		if err := c.mayDelete(&to.a, &ta); err != nil {
+			return err
+		}
+	} else if err := c.mayCreate(&to.a); err != nil {
+		return err
+	}
+	if sa.typ == nfs.FileTypeDirectory && from.dn.key != to.dn.key {
+		return c.may(&sa, permWrite)
+	}
+	return nil
 }

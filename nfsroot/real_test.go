@@ -31,17 +31,8 @@ func TestRealOwnership(t *testing.T) {
 		t.Fatal(st)
 	}
 	sh := c.mustLookup(root, "bin", "sh")
-	c.setattr(sh, func(e *encoder) {
-		e.bool(true)
-		e.uint32(0o4755)
-		e.bool(true)
-		e.uint32(1000)
-		e.bool(true)
-		e.uint32(1001)
-		e.bool(false)
-		e.uint32(timeDont)
-		e.uint32(timeDont)
-	})
+	c.setattr(sh, sattrOwner(1000, 1001)) // a chown clears setuid: before the mode
+	c.setattr(sh, sattrMode(0o4755))
 	for _, tc := range []struct {
 		path         string
 		mode         uint32

@@ -20,13 +20,22 @@ import (
 // start. What is missing is created (a file entry's contents copied from
 // its source); what exists keeps its contents. Device nodes, fifos and
 // sockets are empty placeholder files on the host.
+//
+// A path the board changed into another kind of file (a device node
+// removed and replaced by a symlink, a directory by a file) is the
+// board's: Seed logs it (one line per entry) and leaves it alone.
 func (x *Export) Seed(entries []devtable.Entry) error {
 	for _, ent := range entries {
-		if err := x.seedOne(ent); err != nil {
-			where := ent.Path
-			if ent.Line > 0 {
-				where = fmt.Sprintf("line %d (%s)", ent.Line, ent.Path)
-			}
+		where := ent.Path
+		if ent.Line > 0 {
+			where = fmt.Sprintf("line %d (%s)", ent.Line, ent.Path)
+		}
+		err := x.seedOne(ent)
+		if errors.Is(err, ErrSeedConflict) {
+			x.log.Warn("device table entry left as the board changed it", "entry", where, "err", err)
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("device table %s: %w", where, err)
 		}
 	}
@@ -34,20 +43,39 @@ func (x *Export) Seed(entries []devtable.Entry) error {
 	return x.st.sync()
 }
 
+// ErrSeedConflict marks a device table entry whose path is, in the
+// export, another kind of file than the entry makes (or lies under one).
+var ErrSeedConflict = errors.New("exists in the export as another kind of file")
+
 func (x *Export) seedOne(ent devtable.Entry) error {
 	rel := strings.TrimPrefix(path.Clean("/"+ent.Path), "/")
 	if rel == "" {
 		return ErrBadName
 	}
 	parent, name := path.Dir(rel), path.Base(rel)
-	if err := x.root.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	dir, err := x.root.OpenFile(parent, os.O_RDONLY|unix.O_DIRECTORY, 0)
+	dir, err := x.seedDir(parent)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
+	return x.seedIn(dir, name, ent)
+}
+
+// seedDir makes and opens the directory parent of an entry.
+func (x *Export) seedDir(parent string) (*os.File, error) {
+	err := x.root.MkdirAll(parent, 0o755)
+	var dir *os.File
+	if err == nil {
+		dir, err = x.root.OpenFile(parent, os.O_RDONLY|unix.O_DIRECTORY, 0)
+	}
+	if err != nil && (isNotFound(err) || errors.Is(err, unix.EEXIST)) {
+		return nil, fmt.Errorf("%s: %w (%v)", parent, ErrSeedConflict, err)
+	}
+	return dir, err
+}
+
+// seedIn applies ent to name in dir.
+func (x *Export) seedIn(dir *os.File, name string, ent devtable.Entry) error {
 	st, err := statxAt(dir, name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, unix.ENOENT) {
@@ -65,42 +93,36 @@ func (x *Export) seedOne(ent devtable.Entry) error {
 		want = ifmt
 	}
 	if exists && uint32(st.Mode)&unix.S_IFMT != want {
-		return fmt.Errorf("%s exists in the export as another kind of file: remove it or fix the table", ent.Path)
+		return fmt.Errorf("%s %w", ent.Path, ErrSeedConflict)
 	}
 	if !exists { // an existing file keeps what the board wrote into it
 		if err := x.seedCreate(dir, name, ent, ifmt); err != nil {
 			return err
 		}
 	}
-	if st, err = statxAt(dir, name); err != nil {
+	p, err := openPathAt(int(dir.Fd()), name)
+	if err != nil {
 		return err
+	}
+	defer p.close()
+	if uint32(p.st.Mode)&unix.S_IFMT != want {
+		return fmt.Errorf("%s %w", ent.Path, ErrSeedConflict)
 	}
 	mode := devtable.UnixMode(ent.Mode)
 	if x.real {
-		// Owner before mode: a chown clears setuid and setgid.
-		if err := unix.Fchownat(int(dir.Fd()), name, int(ent.UID), int(ent.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return err
-		}
+		return x.setHostOwner(p, ent.UID, ent.GID, mode, nil)
 	}
 	if ent.Kind != devtable.Slink {
-		host := hostMode(mode, ent.Kind == devtable.Dir)
-		if x.real {
-			host = mode
-		}
-		if err := unix.Fchmodat(int(dir.Fd()), name, host, 0); err != nil {
+		if err := p.chmod(hostMode(mode, ent.Kind == devtable.Dir)); err != nil {
 			return err
 		}
 	}
-	if x.real {
-		return nil
-	}
-	k, bt := keyOf(&st), btimeOf(&st)
-	m := meta{btime: bt, set: metaUID | metaGID | metaMode, uid: ent.UID, gid: ent.GID, mode: mode}
+	m := meta{btime: btimeOf(&p.st), set: metaUID | metaGID | metaMode, uid: ent.UID, gid: ent.GID, mode: mode}
 	if ifmt != 0 {
 		m.set |= metaType
 		m.ftype, m.major, m.minor = ifmt, ent.Major, ent.Minor
 	}
-	return x.putMetaRaw(k, m)
+	return x.putMetaRaw(keyOf(&p.st), m)
 }
 
 func (x *Export) seedCreate(dir *os.File, name string, ent devtable.Entry, ifmt uint32) error {

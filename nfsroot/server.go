@@ -32,6 +32,9 @@ type Server struct {
 	// IdleTimeout closes a connection that sends nothing for this long
 	// (default 15 minutes; a client reconnects transparently).
 	IdleTimeout time.Duration
+	// RootSquash serves uid 0 (and group 0) as the anonymous user
+	// 65534, for exports that are not a board's root filesystem.
+	RootSquash bool
 
 	initOnce sync.Once
 	verf     [8]byte // write verifier: changes with each server start

@@ -27,6 +27,7 @@ func nfsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "devices", Usage: "device table `FILE` (gen_init_cpio syntax) seeding /dev and ownership (default: DIR.devtable beside the rootfs, as bootrig build writes it, else a minimal /dev)"},
 		&cli.BoolFlag{Name: "read-only", Usage: "export the root filesystem read-only"},
 		&cli.BoolFlag{Name: "real-ownership", Usage: "serve the host's own ownership and device files (bootrig must run as root)"},
+		&cli.BoolFlag{Name: "root-squash", Usage: "serve the board's root (uid 0) as the anonymous user 65534: for an export that is not the board's root filesystem"},
 	}
 }
 
@@ -40,6 +41,7 @@ type nfsConfig struct {
 	devices       string
 	readOnly      bool
 	realOwnership bool
+	rootSquash    bool
 	allow         []netip.Prefix
 	console       string
 }
@@ -49,7 +51,8 @@ func nfsConfigFrom(c *cli.Context, env *serveEnv) (nfsConfig, error) {
 		rootfs: c.String("rootfs"), listen: env.Listen,
 		nfsPort: c.Int("nfs-port"), portmapPort: c.Int("portmap-port"), portmap: c.Bool("portmap"),
 		devices: c.String("devices"), readOnly: c.Bool("read-only"), realOwnership: c.Bool("real-ownership"),
-		console: env.Board.Linux.Console,
+		rootSquash: c.Bool("root-squash"),
+		console:    env.Board.Linux.Console,
 	}
 	if cfg.rootfs == "" {
 		cfg.rootfs = filepath.Join(env.OutDir, "rootfs")
@@ -135,7 +138,7 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 	if err != nil {
 		return nil, err
 	}
-	x, err := nfsroot.OpenExport(cfg.rootfs, nfsroot.ExportOptions{RealOwnership: cfg.realOwnership})
+	x, err := nfsroot.OpenExport(cfg.rootfs, nfsroot.ExportOptions{RealOwnership: cfg.realOwnership, Log: env.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +148,7 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 			return nil, err
 		}
 	}
-	srv := &nfsroot.Server{Export: x, Allow: cfg.allow, ReadOnly: cfg.readOnly, Log: env.Log}
+	srv := &nfsroot.Server{Export: x, Allow: cfg.allow, ReadOnly: cfg.readOnly, RootSquash: cfg.rootSquash, Log: env.Log}
 	var stops []func(context.Context) error
 	cleanup := func(ctx context.Context) error {
 		var errs []error

@@ -106,7 +106,7 @@ func (s *Servers) startNFS(r *running) error {
 	if fi, err := os.Stat(s.RootFS); err != nil || !fi.IsDir() {
 		return fmt.Errorf("NFS root %s is not a directory (build it: bootrig build rootfs)", s.RootFS)
 	}
-	x, err := nfsroot.OpenExport(s.RootFS, nfsroot.ExportOptions{})
+	x, err := nfsroot.OpenExport(s.RootFS, nfsroot.ExportOptions{Log: s.Log})
 	if err != nil {
 		return fmt.Errorf("NFS server: %w", err)
 	}
