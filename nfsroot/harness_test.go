@@ -294,6 +294,35 @@ func sattrMode(mode uint32) func(e *encoder) {
 	}
 }
 
+// sattrSize sets only the size.
+func sattrSize(size uint64) func(e *encoder) {
+	return func(e *encoder) {
+		for range 3 {
+			e.bool(false)
+		}
+		e.bool(true)
+		e.uint64(size)
+		e.uint32(timeDont)
+		e.uint32(timeDont)
+	}
+}
+
+// sattrTimes sets atime and mtime: to the server's time, or to sec.
+func sattrTimes(how uint32, sec uint32) func(e *encoder) {
+	return func(e *encoder) {
+		for range 4 {
+			e.bool(false)
+		}
+		for range 2 {
+			e.uint32(how)
+			if how == timeClient {
+				e.uint32(sec)
+				e.uint32(0)
+			}
+		}
+	}
+}
+
 // sattrOwner sets only the owner and group.
 func sattrOwner(uid, gid uint32) func(e *encoder) {
 	return func(e *encoder) {
@@ -318,6 +347,16 @@ func (c *client) create(dir []byte, name string, how uint32, sa func(*encoder)) 
 		} else {
 			sa(e)
 		}
+	})))
+}
+
+// created calls MKDIR (or another procedure taking diropargs3 and
+// sattr3) with the attributes sa.
+func (c *client) created(proc nfs.NFSProcedure, dir []byte, name string, sa func(*encoder)) (nfs.NFSStatus, []byte) {
+	return created(c.call(ProgNFS, uint32(proc), args(func(e *encoder) {
+		e.opaque(dir)
+		e.string(name)
+		sa(e)
 	})))
 }
 
