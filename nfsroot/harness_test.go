@@ -103,6 +103,10 @@ type client struct {
 	xid uint32
 	uid uint32
 	gid uint32
+	// gids are the supplementary groups; none means AUTH_UNIX with
+	// none, and noAuth sends AUTH_NONE instead.
+	gids   []uint32
+	noAuth bool
 }
 
 func dial(t testing.TB, addr string) *client {
@@ -131,9 +135,17 @@ func (c *client) rawCall(prog, vers, proc uint32, args []byte) []byte {
 	cr.string("test")
 	cr.uint32(c.uid)
 	cr.uint32(c.gid)
-	cr.uint32(0)
-	e.uint32(authUnix)
-	e.opaque(cr.b)
+	cr.uint32(uint32(len(c.gids)))
+	for _, g := range c.gids {
+		cr.uint32(g)
+	}
+	if c.noAuth {
+		e.uint32(authNone)
+		e.uint32(0)
+	} else {
+		e.uint32(authUnix)
+		e.opaque(cr.b)
+	}
 	e.uint32(authNone)
 	e.uint32(0)
 	e.b = append(e.b, args...)
@@ -195,7 +207,13 @@ type attr3 struct {
 	size                       uint64
 	major, minor               uint32
 	fileid                     uint64
+	atime, mtime, ctime        nfstime3
 }
+
+// nfstime3 is seconds and nanoseconds.
+type nfstime3 struct{ sec, nsec uint32 }
+
+func (t nfstime3) after(u nfstime3) bool { return t.sec > u.sec || t.sec == u.sec && t.nsec > u.nsec }
 
 func (d *decoder) attr3() attr3 {
 	var a attr3
@@ -205,8 +223,8 @@ func (d *decoder) attr3() attr3 {
 	a.major, a.minor = d.uint32(), d.uint32()
 	d.uint64()
 	a.fileid = d.uint64()
-	for range 6 {
-		d.uint32()
+	for _, t := range []*nfstime3{&a.atime, &a.mtime, &a.ctime} {
+		t.sec, t.nsec = d.uint32(), d.uint32()
 	}
 	return a
 }

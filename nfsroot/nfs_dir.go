@@ -25,7 +25,12 @@ func nfsLookup(r *request, e *encoder) error {
 	}
 	defer dir.Close()
 	da := r.x.attrOf(&dst)
-	cn, cst, err := r.x.lookup(dn, dir, &dst, name)
+	err = r.user().may(&da, permExec)
+	var cn *node
+	var cst unix.Statx_t
+	if err == nil {
+		cn, cst, err = r.x.lookup(dn, dir, &dst, name)
+	}
 	if err != nil {
 		e.uint32(uint32(status(err)))
 		e.postOp(&da)
@@ -200,11 +205,12 @@ type openDir struct {
 	rest []dirent
 }
 
-// openListing opens the directory h names and lists it after cookie. On
+// openListing opens the directory h names, checks that c may read it,
+// and lists it after cookie. On
 // failure it writes the error reply (status, then the directory's
 // attributes when it has them) and returns false; on success the caller
 // closes l.dir.
-func (x *Export) openListing(e *encoder, h []byte, cookie uint64) (l openDir, ok bool) {
+func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l openDir, ok bool) {
 	dn, dir, dst, err := x.dirOf(h)
 	if err != nil {
 		e.uint32(uint32(status(err)))
@@ -212,7 +218,11 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64) (l openDir, ok
 		return l, false
 	}
 	da := x.attrOf(&dst)
-	ents, err := x.list(dir, &dst)
+	err = c.may(&da, permRead)
+	var ents []dirent
+	if err == nil {
+		ents, err = x.list(dir, &dst)
+	}
 	if err != nil {
 		dir.Close()
 		e.uint32(uint32(status(err)))
@@ -230,7 +240,7 @@ func nfsReaddir(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	l, ok := r.x.openListing(e, h, cookie)
+	l, ok := r.x.openListing(e, h, cookie, r.user())
 	if !ok {
 		return nil
 	}
@@ -287,7 +297,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 	if r.args.err != nil {
 		return r.args.err
 	}
-	l, ok := r.x.openListing(e, h, cookie)
+	l, ok := r.x.openListing(e, h, cookie, r.user())
 	if !ok {
 		return nil
 	}

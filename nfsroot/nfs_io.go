@@ -43,6 +43,11 @@ func nfsRead(r *request, e *encoder) error {
 	}
 	count = min(count, r.maxReply)
 	a := r.x.attrOf(&st)
+	if err := r.user().mayRead(&a); err != nil {
+		e.uint32(uint32(status(err)))
+		e.postOp(&a)
+		return nil
+	}
 	e.reserve(int(count) + 256)
 	head := len(e.b)
 	e.uint32(uint32(nfs.NFSStatusOk))
@@ -102,8 +107,18 @@ func nfsWrite(r *request, e *encoder) error {
 		return fail(err)
 	}
 	defer r.x.files.release(f)
-	before, _ := fstatx(f.f)
+	before, err := fstatx(f.f)
+	if err != nil {
+		return fail(err)
+	}
+	c, ba := r.user(), r.x.attrOf(&before)
+	if err := c.mayWrite(&ba); err != nil {
+		return fail(err)
+	}
 	if _, err := f.f.WriteAt(data, int64(off)); err != nil {
+		return fail(err)
+	}
+	if err := r.x.dropPrivs(f.f, &before, &ba, c); err != nil {
 		return fail(err)
 	}
 	committed := uint32(unstable)
@@ -151,14 +166,20 @@ func nfsCommit(r *request, e *encoder) error {
 		return fail(err)
 	}
 	defer r.x.files.release(f)
+	st, err := fstatx(f.f)
+	if err != nil {
+		return fail(err)
+	}
+	if a := r.x.attrOf(&st); r.user().mayWrite(&a) != nil {
+		return fail(unix.EACCES)
+	}
 	if err := f.f.Sync(); err != nil {
 		return fail(err)
 	}
 	if err := r.x.st.sync(); err != nil {
 		return fail(err)
 	}
-	st, err := fstatx(f.f)
-	if err != nil {
+	if st, err = fstatx(f.f); err != nil {
 		return fail(err)
 	}
 	a := r.x.attrOf(&st)
