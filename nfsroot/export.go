@@ -39,6 +39,7 @@ type ExportOptions struct {
 // reached only through an os.Root, plus the metadata store.
 type Export struct {
 	dir     string
+	realDir string // dir with symlinks resolved: the kernel's name for it
 	root    *os.Root
 	st      *store
 	rootKey fileKey
@@ -62,11 +63,15 @@ func OpenExport(dir string, opt ExportOptions) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", dir, err)
 	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", abs, err)
+	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", abs, err)
 	}
-	x := &Export{dir: abs, root: root, real: opt.RealOwnership, log: opt.Log}
+	x := &Export{dir: abs, realDir: real, root: root, real: opt.RealOwnership, log: opt.Log}
 	if x.log == nil {
 		x.log = slog.Default()
 	}

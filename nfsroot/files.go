@@ -2,6 +2,8 @@ package nfsroot
 
 import (
 	"os"
+
+	"golang.org/x/sys/unix"
 	"sync"
 	"time"
 )
@@ -9,8 +11,10 @@ import (
 // fileCache keeps recently used files open so that a sequential READ or
 // WRITE stream does not walk and open the path for every call. It is an
 // optimisation only: a miss reopens through the verified path, an entry
-// is reopened once it is older than fileTTL, and REMOVE and RENAME drop
-// the entries of the files they unlink.
+// is reopened once it is older than fileTTL, REMOVE and RENAME drop the
+// entries of the files they unlink, and every use checks that the open
+// file is still where its handle says inside the export (the host may
+// have moved it out).
 type fileCache struct {
 	mu sync.Mutex
 	m  map[fileKey]*openFile
@@ -36,6 +40,11 @@ func (c *fileCache) open(x *Export, n *node, write bool) (*openFile, error) {
 	if of := c.m[n.key]; of != nil && of.btime == n.btime && (of.write || !write) && time.Since(of.opened) < fileTTL {
 		of.refs++
 		c.mu.Unlock()
+		if err := x.stillThere(of.f, n); err != nil {
+			c.release(of)
+			c.drop(n.key)
+			return nil, err
+		}
 		return of, nil
 	}
 	c.mu.Unlock()
@@ -99,4 +108,18 @@ func (c *fileCache) closeAll() {
 	for _, of := range c.m {
 		c.evict(of)
 	}
+}
+
+// stillThere checks that the open file f is still n's file at n's path
+// in the export: the kernel's name for it (/proc/self/fd) is that path,
+// or, when it is not (a name the kernel does not show, a file moved),
+// the path still holds the same object.
+func (x *Export) stillThere(f *os.File, n *node) error {
+	var buf [4096]byte
+	got, err := unix.Readlink(procFd(int(f.Fd())), buf[:])
+	if err == nil && string(buf[:got]) == x.realDir+"/"+n.path() {
+		return nil
+	}
+	_, err = x.stat(n)
+	return err
 }
