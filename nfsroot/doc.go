@@ -23,9 +23,21 @@
 // the export; changes run as *at system calls on a directory descriptor
 // whose device and inode were checked against the handle, with a single
 // name that cannot be "..", contain "/" or NUL, or exceed 255 bytes;
-// files are opened with O_NOFOLLOW and verified with fstat. Symlinks are
-// never followed on the host: the client gets them as symlinks, with
-// their targets verbatim.
+// files are opened with O_NOFOLLOW and verified with fstat; an object's
+// attributes are changed through an O_PATH|O_NOFOLLOW descriptor of it,
+// verified the same way, never by name (fdops.go lists every call).
+// Symlinks are never followed on the host: the client gets them as
+// symlinks, with their targets verbatim.
+//
+// # Permissions
+//
+// Every procedure checks the caller's AUTH_UNIX credentials against the
+// board's view of owner and mode as Linux and knfsd do (perm.go): mode
+// bits, search and write permission on directories, the sticky bit, the
+// rules for chmod, chown and times, and the clearing of setuid and
+// setgid. uid 0 has every power (an NFS root needs it) unless
+// Server.RootSquash maps it to the anonymous user 65534, as AUTH_NONE
+// callers are.
 //
 // # Ownership without root
 //
