@@ -48,22 +48,29 @@ func (x *Export) setattr(n *node, sa sattr, c cred) error {
 			return err
 		}
 	}
-	if sa.atime == timeDont && sa.mtime == timeDont {
-		return nil
+	if ts, ok := sa.times(); ok {
+		return p.utimes(ts[:])
 	}
-	ts := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, {Nsec: unix.UTIME_OMIT}}
+	return nil
+}
+
+// times is what sa sets of atime and mtime, for utimensat; ok is false
+// when it sets neither.
+func (sa sattr) times() (ts [2]unix.Timespec, ok bool) {
 	for i, t := range []struct {
 		how uint32
 		v   unix.Timespec
 	}{{sa.atime, sa.atimeV}, {sa.mtime, sa.mtimeV}} {
 		switch t.how {
 		case timeServer:
-			ts[i] = unix.Timespec{Nsec: unix.UTIME_NOW}
+			ts[i], ok = unix.Timespec{Nsec: unix.UTIME_NOW}, true
 		case timeClient:
-			ts[i] = t.v
+			ts[i], ok = t.v, true
+		default:
+			ts[i] = unix.Timespec{Nsec: unix.UTIME_OMIT}
 		}
 	}
-	return p.utimes(ts[:])
+	return ts, ok
 }
 
 // hostMode is the permission a host object gets for board mode m: the

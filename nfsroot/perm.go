@@ -169,18 +169,24 @@ func (c cred) setattrMode(a *attr, sa sattr) (mode uint32, err error) {
 		mode = sa.mode & 0o7777
 	}
 	if (sa.setUID || sa.setGID) && a.typ != nfs.FileTypeDirectory {
-		// nfsd_sanitize_attrs: a chown revokes setuid, and setgid where
-		// it means set-group-ID (group-executable) or the caller could
-		// not set it.
-		mode &^= unix.S_ISUID
-		if mode&unix.S_IXGRP != 0 || !sa.setMode && !c.root() && !c.inGroup(a.gid) {
-			mode &^= unix.S_ISGID
-		}
+		mode = c.chownClears(a, mode, sa.setMode)
 	}
 	if sa.setMode && !c.root() && !c.inGroup(gid) {
 		mode &^= unix.S_ISGID // setattr_copy
 	}
 	return mode, nil
+}
+
+// chownClears is nfsd_sanitize_attrs: a chown of a non-directory
+// revokes setuid, and setgid where it means set-group-ID
+// (group-executable) or, when the chown sets no mode, where the caller
+// could not have set it.
+func (c cred) chownClears(a *attr, mode uint32, setMode bool) uint32 {
+	mode &^= unix.S_ISUID
+	if mode&unix.S_IXGRP != 0 || !setMode && !c.root() && !c.inGroup(a.gid) {
+		mode &^= unix.S_ISGID
+	}
+	return mode
 }
 
 // afterWrite is the mode of a regular file a after c wrote to or
