@@ -47,6 +47,8 @@ var (
 	ErrOops             = errors.New("kernel oops")
 	ErrKernelBug        = errors.New("kernel BUG")
 	ErrUnhandledFault   = errors.New("unhandled fault in the kernel")
+	ErrNoNetwork        = errors.New("U-Boot found no network interface (is the board's Ethernet chip supported, is the cable in?)")
+	ErrBadImage         = errors.New("U-Boot rejected the image (bad checksum or magic: corrupt, or not a uImage for this board?)")
 )
 
 // classes are the failures' short names, as reports and CI show them.
@@ -56,6 +58,7 @@ var classes = map[error]string{
 	ErrBoardReset: "board-reset", ErrUBootError: "uboot-error", ErrRamdiskFormat: "wrong-ramdisk-format", ErrImageFormat: "wrong-image-format",
 	ErrRetryExceeded: "retry-count-exceeded", ErrTFTPTimeout: "tftp-timeout", ErrTFTPError: "tftp-error",
 	ErrCPUReset: "cpu-reset", ErrOops: "oops", ErrKernelBug: "kernel-bug", ErrUnhandledFault: "unhandled-fault",
+	ErrNoNetwork: "no-network", ErrBadImage: "bad-image",
 }
 
 // Transfer is one TFTP download as U-Boot reports it.
@@ -158,8 +161,27 @@ var (
 		{re: regexp.MustCompile(`Internal error: Oops|\] Oops`), err: ErrOops},
 		{re: regexp.MustCompile(`(^|\] )BUG: `), err: ErrKernelBug},
 		{re: regexp.MustCompile(`Unhandled fault`), err: ErrUnhandledFault},
+		{re: regexp.MustCompile(`^No ethernet found`), err: ErrNoNetwork, uboot: true},
+		{re: regexp.MustCompile(`^\s*Bad (Data CRC|Header Checksum|Magic Number)|^Unsupported Architecture`), err: ErrBadImage, uboot: true},
 	}
 )
+
+// Final says whether the failure ends the boot: nothing after it can
+// recover. An NFS server that is not responding can come back.
+func (f Failure) Final() bool { return !errors.Is(f.Err, ErrNFSNotResponding) }
+
+// Failed is the first final failure seen so far, nil for none: a wait
+// for the shell can end at once on it.
+func (p *Phases) Failed() *Failure {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.failures {
+		if f.Final() {
+			return &f
+		}
+	}
+	return nil
+}
 
 // Feed takes console bytes that arrived at t.
 func (p *Phases) Feed(b []byte, t time.Time) {

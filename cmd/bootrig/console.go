@@ -58,14 +58,30 @@ type console struct {
 	files  []*os.File
 }
 
+// consoleOpts are what a command adds to a console: a copy of the
+// timestamped log on its stdout (bootrig log, as grabserial), the line
+// ending of its messages ("\r\n" on a raw terminal).
+type consoleOpts struct {
+	phases *serialcon.Phases
+	stream io.Writer
+	eol    string
+}
+
+// silence is how long a port may stay silent before bootrig asks whether
+// the board is on.
+const silence = 5 * time.Second
+
 // openConsole opens the board's port with the logs the flags ask for.
-func openConsole(c *cli.Context, spec string, phases *serialcon.Phases) (*console, error) {
-	con := &console{spec: spec, phases: phases}
-	opt := serialcon.Options{Name: spec, Phases: phases}
+// Each log file gets a header line with the port and the wall-clock
+// date, so the sessions appended to one file can be told apart.
+func openConsole(c *cli.Context, spec string, o consoleOpts) (*console, error) {
+	con := &console{spec: spec, phases: o.phases}
+	opt := serialcon.Options{Name: spec, Phases: o.phases}
+	logs := []io.Writer{}
 	for _, f := range []struct {
 		flag string
 		dst  *io.Writer
-	}{{"log", &opt.Log}, {"raw", &opt.Raw}} {
+	}{{"log", nil}, {"raw", &opt.Raw}} {
 		name := c.String(f.flag)
 		if name == "" {
 			continue
@@ -76,7 +92,25 @@ func openConsole(c *cli.Context, spec string, phases *serialcon.Phases) (*consol
 			return nil, fmt.Errorf("--%s: %w", f.flag, err)
 		}
 		con.files = append(con.files, fh)
-		*f.dst = fh
+		if f.dst != nil {
+			*f.dst = fh
+			continue
+		}
+		if _, err := fmt.Fprintf(fh, "# bootrig: console %s, session started %s\n", spec, time.Now().Format("2006-01-02 15:04:05.000000 -0700")); err != nil {
+			con.closeFiles()
+			return nil, fmt.Errorf("--%s %s: %w", f.flag, name, err)
+		}
+		logs = append(logs, fh)
+	}
+	if o.stream != nil {
+		logs = append(logs, o.stream)
+	}
+	if len(logs) > 0 {
+		opt.Log = io.MultiWriter(logs...)
+	}
+	log := logger(c)
+	if sp, err := serialcon.ParseSpec(spec); err == nil {
+		log.Debug("opening console", "kind", sp.Kind, "addr", sp.Addr, "baud", sp.Baud, "frame", fmt.Sprintf("%d%c%d", sp.DataBits, sp.Parity, sp.StopBits))
 	}
 	port, err := serialcon.Open(c.Context, spec)
 	if err != nil {
@@ -84,7 +118,34 @@ func openConsole(c *cli.Context, spec string, phases *serialcon.Phases) (*consol
 		return nil, err
 	}
 	con.Session = serialcon.NewSession(port, opt)
+	log.Debug("console open", "port", spec)
+	go con.warnSilent(c.Context, c.App.ErrWriter, o.eol)
 	return con, nil
+}
+
+// warnSilent says on stderr, once, that nothing came from the port
+// within [silence]: the commands wait on, up to their timeouts.
+func (con *console) warnSilent(ctx context.Context, w io.Writer, eol string) {
+	if eol == "" {
+		eol = "\n"
+	}
+	t := time.NewTimer(silence)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return
+	case <-con.Done():
+		return
+	}
+	if con.Received() > 0 {
+		return
+	}
+	baud := ""
+	if sp, err := serialcon.ParseSpec(con.spec); err == nil && sp.Kind != serialcon.TCP && sp.Kind != serialcon.Unix {
+		baud = fmt.Sprintf(", is %d the board's baud rate", sp.Baud)
+	}
+	fmt.Fprintf(w, "bootrig: nothing received from %s in %v: is the board powered, is this its console port%s? Still waiting.%s", con.spec, silence, baud, eol)
 }
 
 func (con *console) closeFiles() {
@@ -125,7 +186,7 @@ func runConsole(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	con, err := openConsole(c, spec, nil)
+	con, err := openConsole(c, spec, consoleOpts{eol: "\r\n"})
 	if err != nil {
 		return err
 	}

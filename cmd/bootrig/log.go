@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"time"
 
@@ -18,17 +19,23 @@ const exitTimeout = 3
 func logCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "log",
-		Usage: "record a board's console until a pattern or a deadline",
-		UsageText: "bootrig log [--board B] [--port SPEC] [--until REGEXP] [--timeout DURATION] [-o FILE] [--raw FILE]\n\n" +
-			"Exit status: 0 when REGEXP was seen (or, without --until, at the deadline or Ctrl-C),\n" +
-			"3 when the deadline came first, 1 on an error. The boot's phase summary is printed.\n\n" +
+		Usage: "print a board's console with timestamps, as grabserial, until a pattern or a deadline",
+		UsageText: "bootrig log [--board B] [--port SPEC] [--until REGEXP] [--timeout DURATION] [-o FILE] [--raw FILE] [--json]\n\n" +
+			"Each line goes to stdout as it arrives, stamped with the seconds since the start and since\n" +
+			"the line before (grabserial's format: [   12.345678 +0.001234] text). -o FILE appends the\n" +
+			"same lines to FILE, after a header naming the port and the date. The boot's phase table\n" +
+			"goes to stderr at the end; --json prints it as JSON on stdout instead of the lines.\n\n" +
+			"Exit status: 0 when REGEXP was seen (without --until: at the deadline or Ctrl-C),\n" +
+			"3 when the deadline came first, 130 (Ctrl-C) or 143 (SIGTERM) when stopped before\n" +
+			"REGEXP was seen, 1 on an error.\n\n" +
 			"Example: record a mini2440's boot until its shell prompt, at most 2 minutes:\n" +
 			"   bootrig log --board mini2440 --port /dev/ttyUSB0 --until '/ # $' --timeout 2m -o boot.log",
 		Flags: append(append(boardFlags(), portFlags()[:1]...),
 			&cli.StringFlag{Name: "until", Usage: "stop when the console shows `REGEXP`"},
 			&cli.DurationFlag{Name: "timeout", Usage: "stop after `DURATION` (e.g. 90s); 0 for none"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o", "log"}, Usage: "append the timestamped log to `FILE`"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o", "log"}, Usage: "also append the timestamped lines to `FILE`"},
 			&cli.StringFlag{Name: "raw", Usage: "append every byte received, as is, to `FILE`"},
+			jsonFlag,
 		),
 		Action: runLog,
 	}
@@ -53,7 +60,11 @@ func runLog(c *cli.Context) error {
 		return err
 	}
 	phases := serialcon.NewPhases(time.Now(), p.Linux.ShellPrompt.Regexp)
-	con, err := openConsole(c, spec, phases)
+	o := consoleOpts{phases: phases, stream: c.App.Writer}
+	if c.Bool("json") {
+		o.stream = nil
+	}
+	con, err := openConsole(c, spec, o)
 	if err != nil {
 		return err
 	}
@@ -65,14 +76,29 @@ func runLog(c *cli.Context) error {
 	}
 	werr := waitLog(ctx, con.Session, until)
 	cerr := con.Close()
-	fmt.Fprint(c.App.Writer, phases.Summary(time.Now()).String())
+	logger(c).Debug("log ended", "port", spec, "received", con.Received(), "wait", werr)
+	if err := printPhases(c, phases.Summary(time.Now()), c.App.ErrWriter); err != nil {
+		return err
+	}
 	switch {
+	case werr != nil && interruption(c.Context) != nil:
+		return fmt.Errorf("log: %s: stopped before %q was seen: %w", spec, until, interruption(c.Context))
 	case werr != nil && errors.Is(werr, serialcon.ErrTimeout):
 		return cli.Exit(fmt.Sprintf("log: %s: no %q within %v", spec, until, c.Duration("timeout")), exitTimeout)
 	case werr != nil:
 		return werr
 	}
 	return cerr
+}
+
+// printPhases prints a boot's phase table: as JSON on stdout with
+// --json, else as text on w.
+func printPhases(c *cli.Context, s serialcon.Summary, w io.Writer) error {
+	if c.Bool("json") {
+		return writeJSON(c, s)
+	}
+	_, err := fmt.Fprint(w, s.String())
+	return err
 }
 
 // waitLog waits for until, or for ctx to end when until is nil.
@@ -86,8 +112,5 @@ func waitLog(ctx context.Context, s *serialcon.Session, until *regexp.Regexp) er
 		return nil
 	}
 	_, err := s.Expect(ctx, until)
-	if err != nil && errors.Is(err, context.Canceled) {
-		return nil // Ctrl-C
-	}
 	return err
 }

@@ -27,10 +27,46 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// interrupted is the cause of a context a signal ended: Ctrl-C or a
+// SIGTERM. A command that stops for it before its work is done exits
+// 128+signal (130, 143), as a shell reports a process killed by it.
+type interrupted struct{ sig syscall.Signal }
+
+func (e *interrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+// ExitCode is the shell's code for the signal.
+func (e *interrupted) ExitCode() int { return 128 + int(e.sig) }
+
+// notifyContext is signal.NotifyContext with the signal as the cause, so a
+// command can tell Ctrl-C from its own deadline.
+func notifyContext(parent context.Context, sigs ...os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		select {
+		case s := <-ch:
+			sig, _ := s.(syscall.Signal)
+			cancel(&interrupted{sig: sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel(nil) }
+}
+
+// interruption is the signal that ended ctx, nil when none did.
+func interruption(ctx context.Context) *interrupted {
+	var in *interrupted
+	if errors.As(context.Cause(ctx), &in) {
+		return in
+	}
+	return nil
 }
 
 // run runs the command line args and returns the exit code. Errors are
@@ -40,6 +76,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := app.RunContext(ctx, flagsFirst(app.Commands, args))
 	if err == nil {
 		return exitOK
+	}
+	if in := interruption(ctx); in != nil && !errors.As(err, new(*interrupted)) {
+		err = fmt.Errorf("%w: %w", in, err) // stopped by Ctrl-C or SIGTERM: 130 or 143
 	}
 	var ec exitCoder
 	if errors.As(err, &ec) && ec.ExitCode() >= 0 {

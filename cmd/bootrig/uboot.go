@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -56,7 +55,7 @@ func openUBoot(c *cli.Context, phases func(*boards.Profile) *serialcon.Phases) (
 	if phases != nil {
 		ph = phases(p)
 	}
-	con, err := openConsole(c, spec, ph)
+	con, err := openConsole(c, spec, consoleOpts{phases: ph})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -227,10 +226,13 @@ func ubootBootCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "boot",
 		Usage: "boot from the U-Boot prompt and record the console until the shell prompt",
-		UsageText: "bootrig uboot boot [--board B] [--port SPEC] [--cmd COMMAND]\n\n" +
+		UsageText: "bootrig uboot boot [--board B] [--port SPEC] [--cmd COMMAND] [--json]\n\n" +
+			"The wait ends at the shell prompt, or at once when U-Boot is back at its prompt or prints\n" +
+			"an error bootrig knows (No ethernet found, TFTP error, Bad Data CRC, ...), with the reason.\n" +
+			"The phase table goes to stdout (--json: as JSON).\n\n" +
 			"Example:\n   bootrig uboot boot --board mini2440 --port /dev/ttyUSB0",
 		Flags: append(driverFlags(),
-			&cli.StringFlag{Name: "cmd", Value: "boot", Usage: "U-Boot `COMMAND` that boots"}),
+			&cli.StringFlag{Name: "cmd", Value: "boot", Usage: "U-Boot `COMMAND` that boots"}, jsonFlag),
 		Action: runUBootBoot,
 	}
 }
@@ -243,20 +245,68 @@ func runUBootBoot(c *cli.Context) error {
 		return err
 	}
 	defer done()
-	if err := u.drv.Boot(u.ctx, c.String("cmd")); err != nil {
+	cmd := c.String("cmd")
+	if err := u.drv.Boot(u.ctx, cmd); err != nil {
 		return err
 	}
-	// The shell prompt counts once the kernel runs: "## " in U-Boot's
-	// own output would pass for "# ".
-	shell := regexp.MustCompile(`(?s)Starting kernel.*(?:` + u.p.Linux.ShellPrompt.String() + `)`)
-	_, werr := u.con.Expect(u.ctx, shell)
+	werr := waitBoot(u, cmd)
 	sum := u.con.phases.Summary(time.Now())
-	fmt.Fprint(c.App.Writer, sum.String())
+	if err := printPhases(c, sum, c.App.Writer); err != nil {
+		return err
+	}
+	if werr != nil {
+		return werr
+	}
 	if err := sum.Err(); err != nil {
 		return fmt.Errorf("boot: %w", err)
 	}
-	if werr != nil && !errors.Is(werr, context.Canceled) {
-		return fmt.Errorf("boot: %w", werr)
+	return nil
+}
+
+// waitBoot waits for the board's shell after the boot command. It ends
+// early, with the reason, when U-Boot is back at its prompt (the command
+// failed) or prints a failure of the console catalogue.
+func waitBoot(u *ubootSession, cmd string) error {
+	// The shell prompt counts once the kernel runs: "## " in U-Boot's
+	// own output would pass for "# ".
+	started := regexp.MustCompile(`Starting kernel`)
+	shell := u.p.Linux.ShellPrompt.Regexp
+	prompt := u.drv.Dialect().Prompt
+	var failed *serialcon.Failure
+	var back []byte // U-Boot's output before its prompt came back
+	_, err := u.con.ExpectFunc(u.ctx, func(b []byte) (int, bool) {
+		if failed = u.con.phases.Failed(); failed != nil {
+			return len(b), true
+		}
+		loc := started.FindIndex(b)
+		if loc == nil {
+			if p := prompt.FindIndex(b); p != nil {
+				back = append([]byte(nil), b[:p[0]]...)
+				return len(b), true
+			}
+			return 0, false
+		}
+		return len(b), shell.Match(b[loc[1]:])
+	})
+	switch {
+	case failed != nil:
+		return fmt.Errorf("boot: %q: %w", cmd, *failed)
+	case back != nil:
+		return fmt.Errorf("boot: %q: U-Boot is back at its prompt: the boot command failed; its output: %q", cmd, lastLines(string(back), 3))
+	case err != nil:
+		return fmt.Errorf("boot: %w", err)
 	}
 	return nil
+}
+
+// lastLines is the last n non-empty lines of s, joined by " | ".
+func lastLines(s string, n int) string {
+	var out []string
+	lines := strings.Split(strings.ReplaceAll(s, "\r", ""), "\n")
+	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			out = append([]string{l}, out...)
+		}
+	}
+	return strings.Join(out, " | ")
 }

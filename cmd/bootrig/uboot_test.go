@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -100,12 +103,33 @@ func TestLogCommand(t *testing.T) {
 	port := "tcp://" + l.Addr().String()
 	out := filepath.Join(t.TempDir(), "boot.log")
 	o, e, code := runBootrig(t, "log", "--port", port, "--until", `/ # $`, "--timeout", "20s", "-o", out)
-	if code != 0 || !strings.Contains(o, "tftp uImage 1412216 bytes at 11.2 MiB/s") {
+	if code != 0 || !strings.Contains(e, "tftp uImage 1412216 bytes at 11.2 MiB/s") {
 		t.Fatalf("log: exit %d: %s%s", code, o, e)
 	}
+	// grabserial's convention: the timestamped lines on stdout, the same
+	// in the -o file after a header with the port and the date.
+	reLine := regexp.MustCompile(`(?m)^\[ +\d+\.\d{6} \+\d+\.\d{6}\] Starting kernel \.\.\.$`)
+	if !reLine.MatchString(o) || strings.Contains(o, "phase ") {
+		t.Errorf("log's stdout is not the timestamped stream:\n%s", o)
+	}
 	logText, err := os.ReadFile(out)
-	if err != nil || !strings.Contains(string(logText), "] Starting kernel ...\n") {
-		t.Errorf("log file: %v\n%s", err, logText)
+	header := regexp.MustCompile(`^# bootrig: console ` + regexp.QuoteMeta(port) + `, session started ` + time.Now().Format("2006-01-02") + ` \d\d:\d\d:\d\d\.\d{6} [+-]\d{4}\n\[`)
+	if err != nil || !header.Match(logText) || string(logText[bytes.IndexByte(logText, '\n')+1:]) != o {
+		t.Errorf("log file: %v: want a header, then what stdout showed:\n%s", err, logText)
+	}
+	o, _, code = runBootrig(t, "log", "--port", port, "--until", `/ # $`, "--timeout", "20s", "-o", out, "--json")
+	var sum struct {
+		Phases []struct {
+			Phase    string
+			Transfer *struct{ File string }
+		}
+		Error *string
+	}
+	if err := json.Unmarshal([]byte(o), &sum); err != nil || code != 0 || len(sum.Phases) < 5 || sum.Error != nil {
+		t.Errorf("log --json: exit %d, %v: %s", code, err, o)
+	}
+	if data, _ := os.ReadFile(out); bytes.Count(data, []byte("# bootrig: console ")) != 2 {
+		t.Errorf("two sessions appended to %s, want two headers:\n%s", out, data)
 	}
 	_, e, code = runBootrig(t, "log", "--port", port, "--until", `never shown`, "--timeout", "300ms")
 	if code != exitTimeout || !strings.Contains(e, "never shown") {
