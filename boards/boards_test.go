@@ -2,6 +2,7 @@ package boards
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -155,26 +156,33 @@ func TestProfileErrors(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, yaml, field, want string
+		at                      string // on the line the error names ("" for line 1)
 	}{
-		{"unknown field", edit("arch: arm", "arch: arm\nfavourite_colour: blue"), "favourite_colour", "unknown field"},
-		{"unknown nested field", edit("  cbsize: 256", "  cbsize: 256\n  cbsise: 256"), "uboot.cbsise", "unknown field"},
-		{"missing name", edit("name: mini2440", ""), "name", "missing"},
-		{"missing prompt", edit("  prompt: '(?m)^MINI2440 # $'", ""), "uboot.prompt", "missing"},
-		{"load address over 32 bits", edit("load_addr: 0x30008000", "load_addr: 0x130008000"), "kernel.load_addr", "does not fit in 32 bits"},
-		{"load address not a number", edit("load_addr: 0x30008000", "load_addr: 0x3000z000"), "kernel.load_addr", "is not a number"},
-		{"load address outside RAM", edit("load_addr: 0x30008000", "load_addr: 0x20008000"), "kernel.load_addr", "outside RAM"},
-		{"overlapping regions", edit("ramdisk: {addr: 0x31000000", "ramdisk: {addr: 0x30400000"), "memory.regions.kernel", "overlaps memory.regions.ramdisk"},
-		{"region outside RAM", edit("ramdisk: {addr: 0x31000000, size: 16M}", "ramdisk: {addr: 0x33000000, size: 32M}"), "memory.regions.ramdisk", "outside RAM"},
-		{"malformed board ip", edit("board_ip: 192.168.1.244", "board_ip: 192.168.1.300"), "network.board_ip", "192.168.1.300"},
-		{"netmask not a mask", edit("netmask: 255.255.255.0", "netmask: 255.0.255.0"), "network.netmask", "is not a netmask"},
-		{"board off the network", edit("board_ip: 192.168.1.244", "board_ip: 10.1.1.1"), "network.board_ip", "not on the server's network"},
-		{"nfs v2", edit("options: v3,tcp,nolock", "options: v2,tcp"), "nfs.options", "NFSv3 only"},
-		{"nfs without tcp", edit("options: v3,tcp,nolock", "options: v3,nolock"), "nfs.options", "must include v3 and tcp"},
-		{"bad regexp", edit("  prompt: '(?m)^MINI2440 # $'", "  prompt: 'MINI2440 (# $'"), "uboot.prompt", "bad regexp"},
-		{"dynamic busybox", edit("CONFIG_STATIC=y", "CONFIG_STATIC=n"), "busybox.fragment", "CONFIG_STATIC=y"},
-		{"tiny cbsize", edit("cbsize: 256", "cbsize: 16"), "uboot.cbsize", "too small"},
-		{"bad dtb", edit("dtb: none", "dtb: maybe"), "kernel.dtb", "want none"},
-		{"empty file", "", "", "file is empty"},
+		{"unknown field", edit("arch: arm", "arch: arm\nfavourite_colour: blue"), "favourite_colour", "unknown field", "favourite_colour"},
+		{"unknown nested field", edit("  cbsize: 256", "  cbsize: 256\n  cbsise: 256"), "uboot.cbsise", "unknown field", "cbsise"},
+		{"missing name", edit("name: mini2440", ""), "name", "missing", ""},
+		{"missing prompt", edit("  prompt: '(?m)^MINI2440 # $'", ""), "uboot.prompt", "missing", "uboot:"},
+		{"load address over 32 bits", edit("load_addr: 0x30008000", "load_addr: 0x130008000"), "kernel.load_addr", "does not fit in 32 bits", "load_addr"},
+		{"load address not a number", edit("load_addr: 0x30008000", "load_addr: 0x3000z000"), "kernel.load_addr", "is not a number", "load_addr"},
+		{"load address outside RAM", edit("load_addr: 0x30008000", "load_addr: 0x20008000"), "kernel.load_addr", "outside RAM", "load_addr"},
+		{"overlapping regions", edit("ramdisk: {addr: 0x31000000", "ramdisk: {addr: 0x30400000"), "memory.regions.kernel", "overlaps memory.regions.ramdisk", "kernel:"},
+		{"region outside RAM", edit("ramdisk: {addr: 0x31000000, size: 16M}", "ramdisk: {addr: 0x33000000, size: 32M}"), "memory.regions.ramdisk", "outside RAM", "ramdisk:"},
+		{"malformed board ip", edit("board_ip: 192.168.1.244", "board_ip: 192.168.1.300"), "network.board_ip", "192.168.1.300", "board_ip"},
+		{"netmask not a mask", edit("netmask: 255.255.255.0", "netmask: 255.0.255.0"), "network.netmask", "is not a netmask", "netmask"},
+		{"board off the network", edit("board_ip: 192.168.1.244", "board_ip: 10.1.1.1"), "network.board_ip", "not on the server's network", "board_ip"},
+		{"nfs v2", edit("options: v3,tcp,nolock", "options: v2,tcp"), "nfs.options", "NFSv3 only", "options"},
+		{"nfs without tcp", edit("options: v3,tcp,nolock", "options: v3,nolock"), "nfs.options", "must include v3 and tcp", "options"},
+		{"bad regexp", edit("  prompt: '(?m)^MINI2440 # $'", "  prompt: 'MINI2440 (# $'"), "uboot.prompt", "bad regexp", "prompt"},
+		{"dynamic busybox", edit("CONFIG_STATIC=y", "CONFIG_STATIC=n"), "busybox.fragment", "CONFIG_STATIC=y", "fragment"},
+		{"tiny cbsize", edit("cbsize: 256", "cbsize: 16"), "uboot.cbsize", "too small", "cbsize"},
+		{"bad dtb", edit("dtb: none", "dtb: maybe"), "kernel.dtb", "want none", "dtb"},
+		{"bootdelay below -2", edit("bootdelay: 3", "bootdelay: -5"), "uboot.bootdelay", "-5: want seconds (0 or more), -1 (no autoboot)", "bootdelay"},
+		{"cbsize not a number", edit("cbsize: 256", "cbsize: fast"), "uboot.cbsize", `"fast" is text, want a whole number`, "cbsize"},
+		{"hush not a boolean", edit("hush: false", "hush: maybe"), "uboot.hush", `"maybe" is text, want true or false`, "hush"},
+		{"char_delay without a unit", edit("char_delay: 0s", "char_delay: 5"), "uboot.char_delay", `want a duration with a unit, such as "10ms"`, "char_delay"},
+		{"cbsize a list", edit("cbsize: 256", "cbsize: [256]"), "uboot.cbsize", "is a list, want a whole number", "cbsize"},
+		{"unknown field lists the known ones", edit("  cbsize: 256", "  cbsize: 256\n  fiffo: 3"), "uboot.fiffo", "unknown field (known here: prompt, autoboot, interrupt_key, bootdelay, cbsize, fifo,", "fiffo"},
+		{"empty file", "", "", "file is empty", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -195,6 +203,16 @@ func TestProfileErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if lines := strings.Split(tc.yaml, "\n"); tc.yaml != "" && (fe.Line < 1 || fe.Line > len(lines) || !strings.Contains(lines[fe.Line-1], tc.at)) {
+				t.Errorf("error %q names line %d, want the line with %q", err, fe.Line, tc.at)
+			} else if tc.yaml != "" && !strings.Contains(err.Error(), fmt.Sprintf("%s:%d: ", path, fe.Line)) {
+				t.Errorf("error %q does not say file:line", err)
+			}
+			for _, leak := range []string{"ParseAddr(", "!!", "boards/", "boards.", "time.Duration", "unmarshal"} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("error %q leaks %q", err, leak)
+				}
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error is not one line: %q", err)
@@ -226,12 +244,28 @@ func TestUserProfiles(t *testing.T) {
 	if !errors.Is(err, ErrUnknownBoard) || !strings.Contains(err.Error(), "my-mini2440, qemu-arm") {
 		t.Errorf("Lookup(nope) = %v, want ErrUnknownBoard listing the known boards", err)
 	}
-	// A broken user profile is an error, not silently skipped.
+	// A broken user profile is the error when it is the board asked for
+	// (by file name or by its name: field), else one warning.
 	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: [\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Lookup("mini2440"); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bad.yaml") {
-		t.Errorf("broken user profile: %v, want an error naming bad.yaml", err)
+	broken := strings.Replace(string(good), "name: mini2440", "name: other", 1) + "colour: blue\n"
+	if err := os.WriteFile(filepath.Join(dir, "x.yaml"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []error
+	c.Warn = func(err error) { warnings = append(warnings, err) }
+	if p, err := c.Lookup("mini2440"); err != nil || p.Name != "mini2440" || len(warnings) != 2 {
+		t.Errorf("Lookup(mini2440) beside broken files: %v, %v; want the board and two warnings", err, warnings)
+	}
+	for _, name := range []string{"bad", "other", "x"} {
+		if _, err := c.Lookup(name); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Lookup(%s), a broken file: %v, want ErrInvalid", name, err)
+		}
+	}
+	warnings = nil
+	if all, err := c.All(); err != nil || len(all) != 3 || len(warnings) != 2 || !strings.Contains(warnings[0].Error(), "bad.yaml") {
+		t.Errorf("All beside broken files: %d, %v, warnings %v", len(all), err, warnings)
 	}
 }
 

@@ -52,6 +52,8 @@ func (p *Profile) checkRequired() (string, string) {
 		return "kernel.dtb", fmt.Sprintf("%q: want none, fdtcontroladdr or file:NAME.dtb", p.Kernel.DTB)
 	case !strings.Contains(p.Busybox.Fragment, "CONFIG_STATIC=y"):
 		return "busybox.fragment", "must set CONFIG_STATIC=y (the root filesystem has no shared libraries)"
+	case p.UBoot.Bootdelay < -2:
+		return "uboot.bootdelay", fmt.Sprintf("%d: want seconds (0 or more), -1 (no autoboot) or -2 (autoboot, no key checked)", p.UBoot.Bootdelay)
 	case p.UBoot.CBSize < 64:
 		return "uboot.cbsize", fmt.Sprintf("%d is too small (CONFIG_SYS_CBSIZE is 256 or more on real boards)", p.UBoot.CBSize)
 	case p.UBoot.FIFO < 1:

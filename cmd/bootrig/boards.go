@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -40,7 +41,7 @@ func runBoardsList(c *cli.Context) error {
 	if c.Args().Present() {
 		return usagef("boards list", "unexpected argument %q", c.Args().First())
 	}
-	all, err := boards.Catalog{UserDir: boards.DefaultUserDir()}.All()
+	all, err := catalog(c).All()
 	if err != nil {
 		return err
 	}
@@ -70,8 +71,8 @@ func runBoardsShow(c *cli.Context) error {
 	case c.String("board-file") != "":
 		p, err = boards.LoadFile(c.String("board-file"))
 	case c.NArg() == 1:
-		p, err = boards.Lookup(c.Args().First())
-		if err != nil {
+		p, err = catalog(c).Lookup(c.Args().First())
+		if errors.Is(err, boards.ErrUnknownBoard) {
 			return usagef("boards show", "%v", err)
 		}
 	default:

@@ -53,8 +53,15 @@ func bootrigBin(t testing.TB) string {
 // config (no user profiles) and returns its output and exit code.
 func runBootrig(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runBootrigIn(t, t.TempDir(), args...)
+}
+
+// runBootrigIn is runBootrig with configHome as $XDG_CONFIG_HOME (user
+// profiles in configHome/bootrig/boards).
+func runBootrigIn(t testing.TB, configHome string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(bootrigBin(t), args...)
-	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+configHome)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -29,11 +29,19 @@ func board(c *cli.Context) (*boards.Profile, error) {
 	if f := c.String("board-file"); f != "" {
 		return boards.LoadFile(f)
 	}
-	p, err := boards.Lookup(c.String("board"))
+	p, err := catalog(c).Lookup(c.String("board"))
 	if errors.Is(err, boards.ErrUnknownBoard) {
 		return nil, usagef(c.Command.FullName(), "--board: %v", err)
 	}
 	return p, err
+}
+
+// catalog is the shipped and user board profiles; a broken user profile
+// that is not the board asked for is one warning on stderr.
+func catalog(c *cli.Context) boards.Catalog {
+	return boards.Catalog{UserDir: boards.DefaultUserDir(), Warn: func(err error) {
+		fmt.Fprintf(c.App.ErrWriter, "bootrig: warning: %s (skipped)\n", oneLine(err.Error()))
+	}}
 }
 
 // labFlags are the network flags of bootargs, flash-env and up.
