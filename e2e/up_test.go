@@ -92,9 +92,14 @@ func TestUpRun(t *testing.T) {
 		t.Skip("boots the emulated board")
 	}
 	state, rootfs := t.TempDir(), rootfsCopy(t)
-	r := runBootrig(t, "up", "--state", state, "--rootfs", rootfs, "--run", `echo hello from $(uname -m); sh -c "exit 7"`)
-	if r.code != 7 || r.stdout != "hello from armv7l\n" {
-		t.Errorf("exit %d, stdout %q; want 7, %q", r.code, r.stdout, "hello from armv7l\n")
+	// ls colours directories on the board's console (a terminal); on
+	// bootrig's stdout, here a pipe, the output is plain.
+	r := runBootrig(t, "up", "--state", state, "--rootfs", rootfs, "--run", `echo hello from $(uname -m); ls -1d /bin /dev; sh -c "exit 7"`)
+	if want := "hello from armv7l\n/bin\n/dev\n"; r.code != 7 || r.stdout != want {
+		t.Errorf("exit %d, stdout %q; want 7, %q", r.code, r.stdout, want)
+	}
+	if log, err := os.ReadFile(filepath.Join(state, "boot.log")); err != nil || !strings.Contains(string(log), "\x1b[1;34m/bin\x1b[m") {
+		t.Errorf("the console log does not show ls's colours (the test would prove nothing): %v", err)
 	}
 	for _, want := range []string{"Starting kernel", "shell", "console log: " + filepath.Join(state, "runs")} {
 		if !strings.Contains(r.stderr, want) {

@@ -17,6 +17,7 @@ import (
 	emulab "github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/report"
+	"github.com/bootrig/bootrig/serialcon"
 )
 
 func upCommand() *cli.Command {
@@ -204,6 +205,11 @@ func runOnBoard(ctx context.Context, b *up.Board, run *upRun, cmd string, stdout
 	}
 	rc.Exit = code
 	run.command(rc)
+	if !isTerminal(stdout) {
+		// The board's programs see a terminal (its console) and colour
+		// their output; a file or a pipe gets it plain, as ls --color=auto.
+		out = serialcon.PlainText(out)
+	}
 	io.WriteString(stdout, out)
 	if code != 0 {
 		return cli.Exit("", code)
@@ -262,4 +268,10 @@ func (l *upLogs) close() {
 		f.Close()
 	}
 	l.files = nil
+}
+
+// isTerminal says whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
