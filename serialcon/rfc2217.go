@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -42,8 +43,22 @@ type rfc2217 struct {
 	r    *bufio.Reader
 	wmu  sync.Mutex // one writer on the wire: data and negotiation replies
 
-	mu   sync.Mutex
-	acks map[byte][]byte // last server reply per COM-PORT command
+	mu      sync.Mutex
+	acks    map[byte][]byte // last server reply per COM-PORT command
+	telnet  bool            // the server sent a Telnet command
+	refused bool            // it refused COM-PORT-OPTION
+}
+
+// ErrBaudNotSet is the error of [LineSetter.LineSettings] when the port
+// server did not take the baud rate.
+var ErrBaudNotSet = errors.New("the baud rate was not set")
+
+// LineSetter is a port whose line settings go over the wire to a port
+// server (rfc2217://).
+type LineSetter interface {
+	// LineSettings is nil once the server confirmed the baud rate, else
+	// an error wrapping ErrBaudNotSet that says why.
+	LineSettings() error
 }
 
 func dialRFC2217(ctx context.Context, sp Spec) (*rfc2217, error) {
@@ -147,6 +162,11 @@ func (t *rfc2217) command() (byte, bool, error) {
 	if err != nil {
 		return 0, false, err
 	}
+	if c != tIAC {
+		t.mu.Lock()
+		t.telnet = true
+		t.mu.Unlock()
+	}
 	switch c {
 	case tIAC:
 		return tIAC, true, nil
@@ -166,6 +186,11 @@ func (t *rfc2217) command() (byte, bool, error) {
 // other option the server asks for is refused.
 func (t *rfc2217) negotiate(verb, opt byte) error {
 	known := opt == optBinary || opt == optSGA || opt == optComPort
+	if opt == optComPort && (verb == tDONT || verb == tWONT) {
+		t.mu.Lock()
+		t.refused = true
+		t.mu.Unlock()
+	}
 	switch {
 	case known:
 		return nil // the answer to our own offer, or agreement with it
@@ -230,3 +255,19 @@ func (t *rfc2217) Break(d time.Duration) error {
 
 // Close closes the connection.
 func (t *rfc2217) Close() error { return t.conn.Close() }
+
+// LineSettings says whether the server took the baud rate (see [LineSetter]).
+func (t *rfc2217) LineSettings() error {
+	if t.Baud() != 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.refused:
+		return fmt.Errorf("console rfc2217://%s: the server refused COM-PORT-OPTION (RFC 2217): %w (is it plain telnet? set the speed on the server)", t.addr, ErrBaudNotSet)
+	case !t.telnet:
+		return fmt.Errorf("console rfc2217://%s: the peer does not speak telnet: %w (a raw TCP port, such as ser2net's tcp accepter? then give tcp://%s and set the speed on the server)", t.addr, ErrBaudNotSet, t.addr)
+	}
+	return fmt.Errorf("console rfc2217://%s: no reply to the baud rate from the server: %w", t.addr, ErrBaudNotSet)
+}

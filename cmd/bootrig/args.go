@@ -13,6 +13,9 @@ import (
 // mini2440". Arguments after "--" stay arguments. Anything it cannot place
 // (an unknown command, help) is left as it is, for cli to report.
 func flagsFirst(cmds []*cli.Command, args []string) []string {
+	if n := len(args); n > 0 && args[n-1] == "--generate-bash-completion" {
+		return args // shell completion: cli reads the words as typed
+	}
 	i := 1
 	for i < len(args) && strings.HasPrefix(args[i], "-") { // global flags are all booleans
 		i++

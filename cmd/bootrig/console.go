@@ -120,15 +120,43 @@ func openConsole(c *cli.Context, spec string, o consoleOpts) (*console, error) {
 	con.Session = serialcon.NewSession(port, opt)
 	log.Debug("console open", "port", spec)
 	go con.warnSilent(c.Context, c.App.ErrWriter, o.eol)
+	if ls, ok := port.(serialcon.LineSetter); ok {
+		go con.warnLineSettings(c.Context, ls, c.App.ErrWriter, o.eol)
+	}
 	return con, nil
+}
+
+// lineSettingsWait is how long a port server has to confirm the baud rate.
+const lineSettingsWait = 2 * time.Second
+
+// warnLineSettings says on stderr when an rfc2217:// port server did not
+// confirm the baud rate in time: the line may run at another speed.
+func (con *console) warnLineSettings(ctx context.Context, ls serialcon.LineSetter, w io.Writer, eol string) {
+	t := time.NewTimer(lineSettingsWait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return
+	case <-con.Done():
+		return
+	}
+	if err := ls.LineSettings(); err != nil {
+		fmt.Fprintf(w, "bootrig: warning: %v%s", err, lineEnd(eol))
+	}
+}
+
+func lineEnd(eol string) string {
+	if eol == "" {
+		return "\n"
+	}
+	return eol
 }
 
 // warnSilent says on stderr, once, that nothing came from the port
 // within [silence]: the commands wait on, up to their timeouts.
 func (con *console) warnSilent(ctx context.Context, w io.Writer, eol string) {
-	if eol == "" {
-		eol = "\n"
-	}
+	eol = lineEnd(eol)
 	t := time.NewTimer(silence)
 	defer t.Stop()
 	select {

@@ -119,7 +119,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
-		Flags:                []cli.Flag{verboseFlag},
+		Flags:                []cli.Flag{verboseFlag, versionFlag},
 		Commands: []*cli.Command{
 			upCommand(),
 			reportCommand(),
@@ -134,8 +134,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			boardsCommand(),
 			bootargsCommand(),
 			doctorCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				_, err := fmt.Fprintf(c.App.Writer, "bootrig %s\n", version())
+				return err
+			}
 			if c.Args().Present() {
 				return usagef("", "unknown command %q", c.Args().First())
 			}
@@ -149,6 +155,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	}
 	return app
 }
+
+// versionFlag is --version alone: -v is --verbose.
+var versionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version (module version and VCS revision) and exit"}
 
 var verboseFlag = &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print debug logs", EnvVars: []string{"BOOTRIG_VERBOSE"}}
 
@@ -168,7 +177,16 @@ func prepare(cmd *cli.Command, parent string) {
 			if c.Args().Present() {
 				return usagef(path, "unknown %s command %q", sub.Name, c.Args().First())
 			}
-			return cli.ShowSubcommandHelp(c)
+			// A command that needs a subcommand: its help, on stderr,
+			// and the usage exit code, as for any other bad usage.
+			out := c.App.Writer
+			c.App.Writer = c.App.ErrWriter
+			err := cli.ShowSubcommandHelp(c)
+			c.App.Writer = out
+			if err != nil {
+				return err
+			}
+			return cli.Exit("", exitUsage)
 		}
 	}
 	for _, s := range cmd.Subcommands {

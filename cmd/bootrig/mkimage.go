@@ -17,7 +17,7 @@ func mkimageCommand() *cli.Command {
 		Name:  "mkimage",
 		Usage: "write or list U-Boot legacy images, like U-Boot's mkimage",
 		UsageText: "bootrig mkimage [-A arch] [-O os] [-T type] [-C comp] [-a addr] [-e ep] [-n name] -d datafile[:datafile...] image\n" +
-			"   bootrig mkimage -l image\n\n" +
+			"   bootrig mkimage -l [--json] image\n\n" +
 			"The flags mean what they mean to U-Boot's mkimage (legacy images only), defaults included;\n" +
 			"the output is byte for byte mkimage's. The timestamp is SOURCE_DATE_EPOCH when set, else now.\n" +
 			"Example, a kernel for the mini2440 and a boot script:\n" +
@@ -34,6 +34,7 @@ func mkimageCommand() *cli.Command {
 			&cli.StringFlag{Name: "d", Aliases: []string{"image"}, Usage: "use image data from `datafile[:datafile...]` (several for multi and script)"},
 			&cli.BoolFlag{Name: "s", Aliases: []string{"no-copy"}, Usage: "create an image with no data"},
 			&cli.BoolFlag{Name: "l", Aliases: []string{"list"}, Usage: "list image header information"},
+			&cli.BoolFlag{Name: "json", Usage: "list the image as JSON (names as -A, -O, -T, -C take them)"},
 		},
 		Action: runMkimage,
 	}
@@ -69,6 +70,9 @@ func runMkimage(c *cli.Context) error {
 	img, err := uboot.Verify(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", job.image, err)
+	}
+	if c.Bool("json") {
+		return writeJSON(c, img)
 	}
 	return img.List(c.App.Writer, nil)
 }

@@ -81,6 +81,9 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 				Requirement{What: "junitparser (Python JUnit reader, checks bootrig's JUnit XML)", Package: "python3-junitparser", For: Test,
 					Present: anyFile("/usr/lib/python3/dist-packages/junitparser/__init__.py")},
 				Requirement{What: "chromium (headless browser, opens bootrig's reports)", Package: "chromium", For: Test, Present: anyCommand("chromium")},
+				Requirement{What: "zsh (shell completion tests)", Package: "zsh", For: Test, Present: anyCommand("zsh")},
+				Requirement{What: "fish (shell completion tests)", Package: "fish", For: Test, Present: anyCommand("fish")},
+				Requirement{What: "man (man page tests)", Package: "man-db", For: Test, Present: anyCommand("man")},
 			)
 		case Bench:
 			reqs = append(reqs,
