@@ -115,6 +115,7 @@ func (dr *Driver) Sync(ctx context.Context) (string, error) {
 		}
 		switch st {
 		case atPrompt:
+			dr.debug("uboot: at the prompt", "prompt", dr.d.Prompt.String(), "boots_seen", dr.boots)
 			return seen.String(), nil
 		case atCountdown:
 			dr.debug("uboot: countdown, sending the interrupt key")
@@ -181,10 +182,13 @@ func (dr *Driver) saw(b []byte) {
 // U-Boot's own errors ("Unknown command", "## Error:", usage text) are a
 // *CommandError.
 func (dr *Driver) Run(ctx context.Context, cmd string) (string, error) {
+	start := time.Now()
 	if err := dr.Type(ctx, cmd); err != nil {
 		return "", err
 	}
-	return dr.finish(ctx, cmd)
+	out, err := dr.finish(ctx, cmd)
+	dr.debug("uboot: ran", "cmd", abbrev(cmd), "took", time.Since(start).Round(time.Millisecond), "output_bytes", len(out), "err", err)
+	return out, err
 }
 
 // Type types cmd at the prompt without pressing Enter, checking the echo

@@ -193,14 +193,19 @@ func consoleCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "console",
 		Usage: "open an interactive, logged serial console",
-		UsageText: "bootrig console [--board B] [--port SPEC] [--log FILE] [--raw FILE] [--power-cycle CMD]\n\n" +
+		UsageText: "bootrig console [--board B] [--port SPEC] [--log FILE] [--raw FILE] [--power-cycle CMD] [--exit-after D] [--timeout D]\n\n" +
 			"Ctrl-] then q quits, b sends a break, r runs the power-cycle command,\n" +
-			"Ctrl-] again sends a Ctrl-].\n\n" +
+			"Ctrl-] again sends a Ctrl-].\n" +
+			"When stdin ends (a pipe or a file), the console stays until the board has been quiet for\n" +
+			"--exit-after (as picocom's --exit-after), or until --timeout, then exits 0:\n" +
+			"   printf 'printenv bootcmd\\r' | bootrig console --port /dev/ttyUSB0\n\n" +
 			"Example: the mini2440 on a USB-serial adapter, logged to a file:\n" +
 			"   bootrig console --board mini2440 --port /dev/ttyUSB0 --log mini2440.log",
 		Flags: append(append(boardFlags(), portFlags()...),
 			&cli.StringFlag{Name: "power-cycle", EnvVars: []string{"BOOTRIG_POWER_CYCLE"},
-				Usage: "`COMMAND` that power-cycles the board (words split at blanks, no shell), for Ctrl-] r"}),
+				Usage: "`COMMAND` that power-cycles the board (words split at blanks, no shell), for Ctrl-] r"},
+			&cli.DurationFlag{Name: "exit-after", Value: time.Second, Usage: "once stdin has ended, exit when the board was quiet for `DURATION`"},
+			&cli.DurationFlag{Name: "timeout", Usage: "exit after `DURATION` in any case; 0 for never"}),
 		Action: runConsole,
 	}
 }
@@ -229,8 +234,14 @@ func runConsole(c *cli.Context) error {
 	fmt.Fprintf(c.App.ErrWriter, "bootrig: connected to %s; Ctrl-] q quits, b break, r power-cycle\r\n", spec)
 	detach := con.Attach(c.App.Writer)
 	defer detach()
-	t := terminal{con: con, in: c.App.Reader, msg: c.App.ErrWriter, powerCycle: strings.Fields(c.String("power-cycle"))}
-	return t.run(c.Context)
+	t := terminal{con: con, in: c.App.Reader, msg: c.App.ErrWriter, powerCycle: strings.Fields(c.String("power-cycle")), quiet: c.Duration("exit-after")}
+	ctx := c.Context
+	if d := c.Duration("timeout"); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return t.run(ctx)
 }
 
 // terminal copies the user's keys to the board, with Ctrl-] commands.
@@ -239,6 +250,7 @@ type terminal struct {
 	in         io.Reader
 	msg        io.Writer
 	powerCycle []string
+	quiet      time.Duration // after stdin ends: exit once the board was quiet this long
 }
 
 const escapeKey = 0x1d // Ctrl-]
@@ -268,7 +280,7 @@ func (t *terminal) run(ctx context.Context) error {
 			return t.con.Err()
 		case err := <-errc:
 			if errors.Is(err, io.EOF) {
-				return nil
+				return t.awaitQuiet(ctx)
 			}
 			return err
 		case b := <-keys:
@@ -278,6 +290,30 @@ func (t *terminal) run(ctx context.Context) error {
 			if quit || err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// awaitQuiet waits, once stdin has ended, for the replies to what was
+// sent: until nothing arrived for a whole quiet period, the port closes
+// or ctx ends (--timeout, Ctrl-C).
+func (t *terminal) awaitQuiet(ctx context.Context) error {
+	last := t.con.Received()
+	tick := time.NewTimer(t.quiet)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.con.Done():
+			return t.con.Err()
+		case <-tick.C:
+			n := t.con.Received()
+			if n == last {
+				return nil
+			}
+			last = n
+			tick.Reset(t.quiet)
 		}
 	}
 }

@@ -203,3 +203,46 @@ func waitFor(t *testing.T, r io.Reader, want string) string {
 	}
 	return got.String()
 }
+
+// TestConsoleFromPipe: commands piped into the console are answered
+// before it exits: it waits until the board is quiet (picocom's
+// --exit-after), not until stdin ends; --timeout bounds a board that
+// never stops talking.
+func TestConsoleFromPipe(t *testing.T) {
+	_, port := fakeBoard(t, ubootfake.Mini2440())
+	cmd := exec.Command(bootrigBin(t), "console", "--board", "mini2440", "--port", port, "--exit-after", "1500ms", "--timeout", "60s")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+	cmd.Stdin = strings.NewReader("\x03")
+	first, err := cmd.Output()
+	if err != nil || !strings.Contains(string(first), "MINI2440 # ") {
+		t.Fatalf("console < Ctrl-C: %v: %q", err, first)
+	}
+	cmd = exec.Command(bootrigBin(t), "console", "--board", "mini2440", "--port", port, "--exit-after", "1500ms", "--timeout", "60s")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+	cmd.Stdin = strings.NewReader("\x03printenv bootdelay\r")
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), "bootdelay=3\r\nMINI2440 # ") {
+		t.Errorf("console < 'printenv bootdelay': %v: stdout %q, want the reply and the prompt", err, out)
+	}
+}
+
+// TestVerbose: -v adds debug lines on stderr for uboot (each command
+// typed) and log (the port's settings), and nothing without it.
+func TestVerbose(t *testing.T) {
+	_, port := fakeBoard(t, ubootfake.Mini2440())
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"uboot", "env", "get", "bootdelay", "--board", "mini2440", "--port", port}, []string{"level=DEBUG msg=\"uboot: at the prompt\"", `msg="uboot: ran" cmd="printenv bootdelay"`}},
+		{[]string{"log", "--port", port, "--timeout", "1s"}, []string{`level=DEBUG msg="opening console" kind=unix`, "baud=115200", `msg="log ended"`}},
+	} {
+		_, quiet, _ := runBootrig(t, tc.args...)
+		_, e, code := runBootrig(t, append(tc.args, "-v")...)
+		for _, w := range tc.want {
+			if !strings.Contains(e, w) || strings.Contains(quiet, w) {
+				t.Errorf("%q -v: exit %d, stderr lacks %s (or has it without -v):\n%s", tc.args, code, w, e)
+			}
+		}
+	}
+}
