@@ -56,6 +56,7 @@ type Driver struct {
 	streak    int       // lines typed in a row at this pace
 	probing   bool      // trying one step faster than what worked
 	lastWrite time.Time // when the last byte went out, for the per-character delay
+	loose     *regexp.Regexp
 }
 
 // New makes a driver for the U-Boot dialect d on con.
@@ -93,7 +94,7 @@ var reLogin = regexp.MustCompile(`login: $`)
 // ErrLinuxRunning. It returns what the board printed while syncing.
 func (dr *Driver) Sync(ctx context.Context) (string, error) {
 	var seen strings.Builder
-	sendCtrlC, shells := true, 0
+	sendCtrlC, shells, unanswered := true, 0, 0
 	for {
 		if sendCtrlC {
 			// Whatever came before is not the answer to this Ctrl-C.
@@ -101,6 +102,7 @@ func (dr *Driver) Sync(ctx context.Context) (string, error) {
 			if err := dr.key(ctx, "\x03"); err != nil {
 				return seen.String(), err
 			}
+			unanswered++
 		}
 		wait, cancel := context.WithTimeout(ctx, time.Second)
 		st, text, err := dr.waitState(wait)
@@ -115,7 +117,13 @@ func (dr *Driver) Sync(ctx context.Context) (string, error) {
 		}
 		switch st {
 		case atPrompt:
-			dr.debug("uboot: at the prompt", "prompt", dr.d.Prompt.String(), "boots_seen", dr.boots)
+			if unanswered > 1 {
+				// The board answered late (QEMU holds a pty's output for
+				// up to a second after it is opened): the other Ctrl-Cs'
+				// prompts are still to come and are not a command's output.
+				seen.WriteString(dr.settlePrompts(ctx))
+			}
+			dr.debug("uboot: at the prompt", "prompt", dr.d.Prompt.String(), "boots_seen", dr.boots, "ctrl_c_sent", unanswered)
 			return seen.String(), nil
 		case atCountdown:
 			dr.debug("uboot: countdown, sending the interrupt key")
@@ -133,6 +141,27 @@ func (dr *Driver) Sync(ctx context.Context) (string, error) {
 			continue
 		}
 		shells = 0
+	}
+}
+
+// settlePrompts consumes the prompts that keep coming until the console
+// has been quiet for quietPrompt.
+func (dr *Driver) settlePrompts(ctx context.Context) string {
+	var seen strings.Builder
+	for {
+		wait, cancel := context.WithTimeout(ctx, quietPrompt)
+		got, err := dr.con.ExpectFunc(wait, func(b []byte) (int, bool) {
+			if loc := dr.d.Prompt.FindIndex(b); loc != nil {
+				return loc[1], true
+			}
+			return 0, false
+		})
+		cancel()
+		dr.saw(got)
+		seen.Write(got)
+		if err != nil {
+			return seen.String()
+		}
 	}
 }
 
@@ -204,7 +233,7 @@ func (dr *Driver) Type(ctx context.Context, cmd string) error {
 		}
 	}
 	var last error
-	slow, fails := dr.slow, 0
+	slow, fails, lastBell := dr.slow, 0, -1
 	for attempt := 0; attempt <= dr.Retries; attempt++ {
 		boots := dr.boots
 		err := dr.typeAt(ctx, cmd, slow)
@@ -223,6 +252,15 @@ func (dr *Driver) Type(ctx context.Context, cmd string) error {
 		if dr.boots != boots {
 			continue // a reset, not the line: same pace
 		}
+		if held, ok := bellAt(last); ok {
+			// The bell at the same character twice is the buffer's end,
+			// not noise on the line: the board's real limit.
+			if held == lastBell {
+				return dr.learnLimit(cmd, held, last)
+			}
+			lastBell = held
+			continue
+		}
 		// Lost on the line: noise if it happens once, too fast for the
 		// board if it happens again (or right after speeding up).
 		if fails++; fails >= 2 || dr.probing {
@@ -230,6 +268,32 @@ func (dr *Driver) Type(ctx context.Context, cmd string) error {
 		}
 	}
 	return last
+}
+
+// bellAt is where a bad echo rang the bell: how many characters of the
+// line the board had taken.
+func bellAt(err error) (int, bool) {
+	var ee *EchoError
+	if !errors.As(err, &ee) {
+		return 0, false
+	}
+	i := strings.IndexByte(ee.Echoed, '\a')
+	return i, i > 0
+}
+
+// learnLimit takes a bell after held characters as the board's console
+// buffer (CONFIG_SYS_CBSIZE), whatever the profile said: later lines are
+// cut to fit, and the error says so.
+func (dr *Driver) learnLimit(cmd string, held int, echo error) error {
+	was := dr.d.MaxLine()
+	if held < was {
+		dr.d.CBSize = held + 2
+	}
+	if dr.Log != nil {
+		dr.Log.Warn("uboot: the board's console buffer is smaller than its profile says (uboot.cbsize); using what it holds", "holds", held, "profile_allows", was)
+	}
+	return fmt.Errorf("uboot: %q: the board's console holds %d characters, not %d (it rang the bell at character %d; fix uboot.cbsize in the profile): %w: %w",
+		abbrev(cmd), held, was, held+1, ErrLineTooLong, echo)
 }
 
 // maxSlow is the slowest typing: chunks of 1, 8 ms between characters.
@@ -381,7 +445,7 @@ func (dr *Driver) finish(ctx context.Context, cmd string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, dr.CommandTimeout)
 	defer cancel()
 	reset := false
-	got, err := dr.con.ExpectFunc(ctx, func(b []byte) (int, bool) {
+	got, err := dr.untilPrompt(ctx, func(b []byte) (int, bool) {
 		if loc := dr.d.Prompt.FindIndex(b); loc != nil {
 			return loc[1], true
 		}
@@ -404,6 +468,8 @@ func (dr *Driver) finish(ctx context.Context, cmd string) (string, error) {
 	out := string(got)
 	if loc := dr.d.Prompt.FindStringIndex(out); loc != nil {
 		out = out[:loc[0]]
+	} else if loc := dr.promptAnywhere().FindStringIndex(out); loc != nil {
+		out = out[:loc[0]]
 	}
 	out = strings.ReplaceAll(out, "\r\n", "\n")
 	out = strings.TrimPrefix(out, "\n")
@@ -411,6 +477,52 @@ func (dr *Driver) finish(ctx context.Context, cmd string) (string, error) {
 		return out, &CommandError{Cmd: cmd, Output: out, Msg: msg}
 	}
 	return out, nil
+}
+
+// quietPrompt is how long the console must stay silent after a prompt
+// that is not at a line start before it counts as the prompt.
+const quietPrompt = 250 * time.Millisecond
+
+// untilPrompt waits until match says done, or until the output ends
+// with the prompt not at a line start and nothing more comes for
+// quietPrompt, twice over: U-Boot cuts a printf at CONFIG_SYS_PBSIZE
+// without the newline, so the prompt follows the cut text on its line,
+// while "==> " in the middle of crc32's output is followed by more.
+func (dr *Driver) untilPrompt(ctx context.Context, match func(b []byte) (int, bool)) ([]byte, error) {
+	anywhere := dr.promptAnywhere()
+	seen := -1 // pending length the last quiet window ended on, prompt last
+	for {
+		wait, cancel := context.WithTimeout(ctx, quietPrompt)
+		got, err := dr.con.ExpectFunc(wait, match)
+		cancel()
+		if err == nil || ctx.Err() != nil || !isTimeout(err) {
+			return got, err
+		}
+		var p interface{ PendingBytes() []byte }
+		if !errors.As(err, &p) {
+			return got, err
+		}
+		pending := p.PendingBytes()
+		loc := anywhere.FindIndex(pending)
+		switch {
+		case loc == nil || loc[1] != len(pending):
+			seen = -1
+		case seen == len(pending):
+			return dr.con.ExpectFunc(ctx, func(b []byte) (int, bool) { return min(len(b), len(pending)), true })
+		default:
+			seen = len(pending)
+		}
+	}
+}
+
+// promptAnywhere is the prompt without its line-start anchor.
+func (dr *Driver) promptAnywhere() *regexp.Regexp {
+	if dr.loose == nil {
+		src := dr.d.Prompt.String()
+		src = strings.TrimPrefix(strings.TrimPrefix(src, "(?m)"), "^")
+		dr.loose = regexp.MustCompile(src)
+	}
+	return dr.loose
 }
 
 // enter presses Enter and waits for the line break it echoes, pressing it

@@ -39,6 +39,19 @@ func (dr *Driver) Getenv(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if !strings.HasSuffix(out, "\n") && strings.HasPrefix(out, name+"=") {
+		// U-Boot prints one variable through printf, which cuts at
+		// CONFIG_SYS_PBSIZE (531 characters on Debian's qemu_arm) and
+		// drops the newline; the whole printenv is not cut.
+		dr.debug("uboot: printenv NAME cut short, reading the whole environment", "name", name, "printed", len(out))
+		env, err := dr.Printenv(ctx)
+		if err != nil {
+			return "", err
+		}
+		if v, ok := env[name]; ok {
+			return v, nil
+		}
+	}
 	for _, l := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(l, name+"="); ok {
 			return v, nil
@@ -57,8 +70,17 @@ func (dr *Driver) Setenv(ctx context.Context, name, value string) error {
 	}
 	var last error
 	for attempt := 0; attempt <= dr.Retries; attempt++ {
-		boots := dr.boots
+		boots, limit := dr.boots, dr.d.CBSize
 		last = dr.setAndVerify(ctx, name, value, lines)
+		if errors.Is(last, ErrLineTooLong) && dr.d.CBSize < limit && ctx.Err() == nil {
+			// The board's buffer is smaller than the dialect said, and
+			// now known: split the value for it.
+			dr.debug("uboot: splitting again for the measured console buffer", "name", name, "cbsize", dr.d.CBSize)
+			if lines, err = dr.d.SetenvLines(name, value); err != nil {
+				return err
+			}
+			continue
+		}
 		if last == nil || ctx.Err() != nil || !(errors.Is(last, ErrBoardReset) || dr.boots != boots) {
 			return last
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +68,58 @@ func TestSilentPort(t *testing.T) {
 		}
 		if strings.Count(e, "nothing received from") != 1 {
 			t.Errorf("%q: the silence is reported %d times: %s", args, strings.Count(e, "nothing received from"), e)
+		}
+	}
+}
+
+// TestLongValuesRealUBoot: values longer than Debian's U-Boot takes on
+// one line (512 characters) or prints for one variable (531) are set,
+// split, and read back whole, by `env set` and `env get`; a profile that
+// claims a bigger buffer (the old cbsize: 1024) is corrected by the bell.
+func TestLongValuesRealUBoot(t *testing.T) {
+	port, _ := realUBoot(t, true)
+	stale := filepath.Join(t.TempDir(), "qemu-arm-1024.yaml")
+	yml, _, _ := runBootrig(t, "boards", "show", "qemu-arm")
+	if !strings.Contains(yml, "cbsize: 512") {
+		t.Fatalf("qemu-arm profile does not say the measured cbsize 512:\n%s", yml)
+	}
+	if err := os.WriteFile(stale, []byte(strings.Replace(yml, "cbsize: 512", "cbsize: 1024", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	word := func(n int) string { // words of 1..9 letters, as a long bootargs has
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(strings.Repeat(string(rune('a'+i%26)), 1+i%9))
+		}
+		return b.String()[:n]
+	}
+	for _, tc := range []struct {
+		board []string
+		n     int
+	}{
+		{[]string{"--board", "qemu-arm"}, 600},
+		{[]string{"--board", "qemu-arm"}, 2000},
+		{[]string{"--board-file", stale}, 600},
+	} {
+		value := word(tc.n)
+		start := time.Now()
+		_, e, code := runBootrig(t, append(append([]string{"uboot", "env", "set", "--port", port, "--timeout", "60s"}, tc.board...), "big="+value)...)
+		set := time.Since(start)
+		if code != 0 {
+			t.Errorf("env set of %d characters (%q): exit %d: %s", tc.n, tc.board, code, e)
+			continue
+		}
+		if stale := tc.board[0] == "--board-file"; stale != strings.Contains(e, "console buffer is smaller than its profile says") {
+			t.Errorf("env set with %q: warning about the profile's cbsize %v, want %v: %s", tc.board, !stale, stale, e)
+		}
+		start = time.Now()
+		o, e, code := runBootrig(t, append(append([]string{"uboot", "env", "get", "--port", port, "--timeout", "60s"}, tc.board...), "big")...)
+		t.Logf("%d characters with %q: set in %v, read back in %v", tc.n, tc.board, set.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		if code != 0 || o != value+"\n" {
+			t.Errorf("env get of %d characters: exit %d, got %d characters: %s", tc.n, code, len(o), e)
 		}
 	}
 }
