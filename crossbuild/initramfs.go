@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bootrig/bootrig/crossbuild/cpio"
 	"github.com/bootrig/bootrig/devtable"
@@ -19,8 +22,9 @@ import (
 // from (a host file) or what it is (a symlink target).
 type record struct {
 	hdr    cpio.Header
-	source string // regular files: host path of the contents
-	data   string // symlinks: the target
+	source string   // regular files: host path of the contents
+	data   string   // symlinks: the target
+	names  []string // a hard-linked file's names, the data on the last (as gen_init_cpio)
 }
 
 // WriteCPIO writes dir and the device table as a cpio newc archive (not
@@ -94,11 +98,40 @@ func walkTree(dir string, recs map[string]*record) error {
 			r.hdr.Mode |= cpio.TypeSymlink
 			r.hdr.Size = int64(len(r.data))
 		default:
-			return nil // sockets, fifos and nodes on the host: use the device table
+			// A fifo or socket (any user can make one) or a device node
+			// is kept as it is; the device table can still override it.
+			if err := special(r, fi); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
 		}
 		recs[r.hdr.Name] = r
 		return nil
 	})
+}
+
+// special fills in the type (and device numbers) of a fifo, socket or
+// device node found in the tree.
+func special(r *record, fi fs.FileInfo) error {
+	m := fi.Mode()
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		r.hdr.Mode |= cpio.TypeFIFO
+	case m&fs.ModeSocket != 0:
+		r.hdr.Mode |= cpio.TypeSocket
+	case m&fs.ModeDevice != 0:
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return fmt.Errorf("device node without device numbers")
+		}
+		r.hdr.Mode |= cpio.TypeBlock
+		if m&fs.ModeCharDevice != 0 {
+			r.hdr.Mode = r.hdr.Mode&^cpio.TypeBlock | cpio.TypeChar
+		}
+		r.hdr.RMajor, r.hdr.RMinor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
+	default:
+		return fmt.Errorf("file type %v cannot go into a cpio archive", m.Type())
+	}
+	return nil
 }
 
 func unixMode(m fs.FileMode) uint32 { return devtable.UnixMode(m) }
@@ -127,19 +160,41 @@ func addEntry(recs map[string]*record, e devtable.Entry) error {
 	case devtable.Sock:
 		r.hdr.Mode |= cpio.TypeSocket
 	case devtable.File:
-		fi, err := os.Stat(e.Source)
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", e.Source)
-		}
-		r.hdr.Mode |= cpio.TypeRegular
-		r.hdr.Size, r.hdr.Mtime, r.source = fi.Size(), fi.ModTime().Unix(), e.Source
+		return addFile(recs, r, e)
 	default:
 		return fmt.Errorf("unknown entry kind %v", e.Kind)
 	}
 	recs[name] = r
+	return nil
+}
+
+// addFile adds a file entry: its location with ${VAR} expanded, and its
+// hard links as one record kept under the name that sorts last, so that
+// the parent directories of every name come before it.
+func addFile(recs map[string]*record, r *record, e devtable.Entry) error {
+	src := e.Location(os.Getenv)
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", src)
+	}
+	r.hdr.Mode |= cpio.TypeRegular
+	r.hdr.Size, r.hdr.Mtime, r.source = fi.Size(), fi.ModTime().Unix(), src
+	key := r.hdr.Name
+	if len(e.Links) > 0 {
+		r.names = []string{r.hdr.Name}
+		for _, l := range e.Links {
+			r.names = append(r.names, strings.TrimPrefix(l, "/"))
+		}
+		for _, n := range r.names {
+			delete(recs, n)
+			key = max(key, n)
+		}
+		r.hdr.Nlink = uint32(len(r.names))
+	}
+	recs[key] = r
 	return nil
 }
 
@@ -155,6 +210,9 @@ func addParents(recs map[string]*record) {
 }
 
 func writeRecord(cw *cpio.Writer, r *record) error {
+	if len(r.names) > 0 {
+		return writeLinks(cw, r)
+	}
 	if r.source != "" {
 		f, err := os.Open(r.source)
 		if err != nil {
@@ -179,6 +237,25 @@ func writeRecord(cw *cpio.Writer, r *record) error {
 	}
 	_, err := io.WriteString(cw, r.data)
 	return err
+}
+
+// writeLinks writes a hard-linked file: one record per name with the
+// same inode and link count, the data on the last, as gen_init_cpio and
+// GNU cpio do (the kernel links the names as it unpacks).
+func writeLinks(cw *cpio.Writer, r *record) error {
+	ino := cw.NextIno()
+	for i, n := range r.names {
+		one := *r
+		one.names = nil
+		one.hdr.Name, one.hdr.Ino = n, ino
+		if i < len(r.names)-1 {
+			one.hdr.Size, one.source = 0, ""
+		}
+		if err := writeRecord(cw, &one); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Initramfs is an initramfs file to write.

@@ -9,6 +9,16 @@
 //	pipe /run/initctl 600 0 0
 //
 // Start with [Parse] and [Default].
+//
+// It follows gen_init_cpio (Linux 6.1) in what a line says: `file NAME
+// LOCATION MODE UID GID [LINK...]` names hard links after the fields, and
+// LOCATION expands ${VAR} from the environment (see [Entry.Location]).
+// Where gen_init_cpio silently writes something the kernel cannot use,
+// Parse refuses it: a major above 4095 or a minor above 1048575 (the
+// kernel's dev_t has 12 and 20 bits), a path given twice (gen_init_cpio
+// writes both records, and the second replaces the first), extra fields
+// after a non-file entry (gen_init_cpio ignores them), and negative or
+// non-numeric ids.
 package devtable
 
 import (
@@ -18,6 +28,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -52,13 +63,28 @@ type Entry struct {
 	// and fs.ModeSticky; the type bits follow from Kind.
 	Mode     fs.FileMode
 	UID, GID uint32
-	DevType  byte   // Nod: 'c' or 'b'
-	Major    uint32 // Nod
-	Minor    uint32 // Nod
-	Target   string // Slink: stored verbatim
-	Source   string // File: host path of the contents
-	Line     int    // line number in the parsed file; 0 if built in Go
+	DevType  byte     // Nod: 'c' or 'b'
+	Major    uint32   // Nod
+	Minor    uint32   // Nod
+	Target   string   // Slink: stored verbatim
+	Source   string   // File: host path of the contents, as written (see Location)
+	Links    []string // File: further names of the same file (hard links), absolute and clean
+	Line     int      // line number in the parsed file; 0 if built in Go
 }
+
+// Location is a File's source with each ${VAR} replaced by getenv(VAR),
+// unset variables by nothing, as gen_init_cpio does.
+func (e Entry) Location(getenv func(string) string) string {
+	return reVar.ReplaceAllStringFunc(e.Source, func(v string) string { return getenv(v[2 : len(v)-1]) })
+}
+
+var reVar = regexp.MustCompile(`\$\{[^}]*\}`)
+
+// Device number limits of the kernel's dev_t (MINORBITS 20, 32 bits).
+const (
+	MaxMajor = 1<<12 - 1
+	MaxMinor = 1<<20 - 1
+)
 
 // FileMode is the entry's full mode: permission and special bits plus
 // the type bits of its Kind.
@@ -91,6 +117,7 @@ func Parse(r io.Reader, name string) ([]Entry, error) {
 	var out []Entry
 	sc := bufio.NewScanner(r)
 	n := 0
+	first := map[string]int{} // path: the line that named it
 	for sc.Scan() {
 		n++
 		line := strings.TrimSpace(sc.Text())
@@ -100,6 +127,12 @@ func Parse(r io.Reader, name string) ([]Entry, error) {
 		e, err := parseLine(strings.Fields(line))
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w: %v", name, n, ErrSyntax, err)
+		}
+		for _, p := range append([]string{e.Path}, e.Links...) {
+			if at, dup := first[p]; dup {
+				return nil, fmt.Errorf("%s:%d: %w: %s is already declared on line %d", name, n, ErrSyntax, p, at)
+			}
+			first[p] = n
 		}
 		e.Line = n
 		out = append(out, e)
@@ -152,6 +185,13 @@ func parseLine(f []string) (Entry, error) {
 		e.Target = f[2]
 	case File:
 		e.Source = f[2]
+		for _, l := range f[l.n:] {
+			p, err := cleanPath(l)
+			if err != nil {
+				return e, fmt.Errorf("hard link: %w", err)
+			}
+			e.Links = append(e.Links, p)
+		}
 	case Nod:
 		if f[5] != "c" && f[5] != "b" {
 			return e, fmt.Errorf("device type %q: want c or b", f[5])
@@ -162,6 +202,9 @@ func parseLine(f []string) (Entry, error) {
 		}
 		if e.Minor, err = parseID("minor", f[7]); err != nil {
 			return e, err
+		}
+		if e.Major > MaxMajor || e.Minor > MaxMinor {
+			return e, fmt.Errorf("device %d,%d: the kernel takes majors up to %d and minors up to %d", e.Major, e.Minor, MaxMajor, MaxMinor)
 		}
 	}
 	return e, nil
@@ -240,7 +283,7 @@ func (e Entry) String() string {
 	ids := fmt.Sprintf("%o %d %d", UnixMode(e.Mode), e.UID, e.GID)
 	switch e.Kind {
 	case File:
-		return fmt.Sprintf("file %s %s %s", e.Path, e.Source, ids)
+		return strings.TrimSpace(fmt.Sprintf("file %s %s %s %s", e.Path, e.Source, ids, strings.Join(e.Links, " ")))
 	case Slink:
 		return fmt.Sprintf("slink %s %s %s", e.Path, e.Target, ids)
 	case Nod:

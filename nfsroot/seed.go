@@ -133,7 +133,7 @@ func (x *Export) seedCreate(dir *os.File, name string, ent devtable.Entry, ifmt 
 	case ent.Kind == devtable.Slink:
 		return unix.Symlinkat(ent.Target, fd, name)
 	case ent.Kind == devtable.File:
-		return copyInto(dir, name, ent.Source)
+		return copyInto(dir, name, ent.Location(os.Getenv))
 	case x.real:
 		return unix.Mknodat(fd, name, ifmt|0o600, int(unix.Mkdev(ent.Major, ent.Minor)))
 	}

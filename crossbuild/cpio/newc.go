@@ -61,6 +61,13 @@ type Writer struct {
 // NewWriter writes an archive to w.
 func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
+// NextIno reserves an inode number for records that share it: the
+// names of one hard-linked file, each with Header.Ino set to it.
+func (w *Writer) NextIno() uint32 {
+	w.ino++
+	return w.ino
+}
+
 // WriteHeader starts a record, finishing the previous one.
 func (w *Writer) WriteHeader(h *Header) error {
 	if w.closed {
