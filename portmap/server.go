@@ -183,7 +183,11 @@ func (s *Server) serveConn(c net.Conn) {
 		rec, err := readRecord(r)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !s.isClosed() && s.Logger != nil {
-				s.Logger.Warn("portmap: dropping connection", "client", c.RemoteAddr(), "err", err)
+				level := slog.LevelWarn
+				if hungUp(err) {
+					level = slog.LevelDebug // the way clients leave
+				}
+				s.Logger.Log(context.Background(), level, "portmap: dropping connection", "client", c.RemoteAddr(), "err", err)
 			}
 			return
 		}
@@ -311,4 +315,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// hungUp says whether err is a client closing its connection: a reset
+// (libnfs and the kernel's RPC client close with one once answered) or
+// a close in the middle of a record.
+func hungUp(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF)
 }

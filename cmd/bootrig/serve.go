@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -20,6 +19,12 @@ type serveEnv struct {
 	Listen netip.Addr // unspecified: all addresses
 	OutDir string     // the board's build output (TFTP root, rootfs parent)
 	Log    *slog.Logger
+	Served []string // what each part serves, for stdout: "TFTP  :69  DIR (read-only)"
+}
+
+// served records a line of what serve serves.
+func (e *serveEnv) served(format string, args ...any) {
+	e.Served = append(e.Served, fmt.Sprintf(format, args...))
 }
 
 func serveCommand() *cli.Command {
@@ -79,7 +84,11 @@ func runServe(c *cli.Context) error {
 		}
 		stops = append(stops, stop)
 	}
-	fmt.Fprintf(c.App.Writer, "serving board %s from %s; Ctrl-C stops\n", p.Name, filepath.Clean(env.OutDir))
+	fmt.Fprintf(c.App.Writer, "serving board %s:\n", p.Name)
+	for _, l := range env.Served {
+		fmt.Fprintf(c.App.Writer, "  %s\n", l)
+	}
+	fmt.Fprintln(c.App.Writer, "Ctrl-C stops")
 	<-ctx.Done()
 	return nil
 }

@@ -106,22 +106,41 @@ func defaultAllow(board netip.Addr) []netip.Prefix {
 }
 
 // deviceTable is --devices, else the table bootrig build wrote beside the
-// rootfs, else the default for the board's console.
-func deviceTable(cfg nfsConfig) ([]devtable.Entry, error) {
+// rootfs, else (from "") the default for the board's console.
+func deviceTable(cfg nfsConfig) (table []devtable.Entry, from string, err error) {
 	path := cfg.devices
 	if path == "" {
 		beside := filepath.Clean(cfg.rootfs) + ".devtable"
 		if _, err := os.Stat(beside); err != nil {
-			return devtable.Default(cfg.console), nil
+			return devtable.Default(cfg.console), "", nil
 		}
 		path = beside
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("device table: %w", err)
+		return nil, path, fmt.Errorf("device table: %w", err)
 	}
 	defer f.Close()
-	return devtable.Parse(f, path)
+	table, err = devtable.Parse(f, path)
+	return table, path, err
+}
+
+// seedTable is what serve creates in the export: a device table's
+// entries, or the default one in a tree bootrig built. A tree the user
+// gave without a table is left as it is (nil), and note says so.
+func seedTable(cfg nfsConfig, built bool) (table []devtable.Entry, note string, err error) {
+	table, from, err := deviceTable(cfg)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case cfg.readOnly:
+		return nil, "read-only: nothing created in it", nil
+	case from != "":
+		return table, "device table " + from, nil
+	case built:
+		return table, "bootrig's default /dev and mount points", nil
+	}
+	return nil, "not bootrig's build: nothing created in it (--devices FILE seeds /dev and ownership)", nil
 }
 
 // startNFS starts the NFS server (and portmapper) from serve's flags;
@@ -134,7 +153,9 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 	if fi, err := os.Stat(cfg.rootfs); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("NFS root %s is not a directory: build it with `bootrig rootfs` or pass --rootfs DIR", cfg.rootfs)
 	}
-	table, err := deviceTable(cfg)
+	abs, _ := filepath.Abs(cfg.rootfs)
+	built := abs == filepath.Join(env.OutDir, "rootfs")
+	table, note, err := seedTable(cfg, built)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +163,7 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.readOnly {
+	if len(table) > 0 {
 		if err := x.Seed(table); err != nil {
 			x.Close()
 			return nil, err
@@ -188,6 +209,11 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 		stops = append(stops, pstop)
 	}
 	env.Log.Info("NFS server exporting", "rootfs", x.Dir(), "tcp", l.Addr().String(), "allow", cfg.allow, "read-only", cfg.readOnly)
+	owners := "the board's owners, modes and devices in " + nfsroot.DefaultStatePath(x.Dir())
+	if cfg.realOwnership {
+		owners = "the host's own owners, modes and devices"
+	}
+	env.served("NFS v3      %-21s %s (%s; %s)", l.Addr(), x.Dir(), note, owners)
 	return cleanup, nil
 }
 
@@ -218,5 +244,6 @@ func startPortmap(cfg nfsConfig, addr string, env *serveEnv) (func(context.Conte
 	go srv.Serve(l)
 	go srv.ServeUDP(pc)
 	env.Log.Info("portmapper answering for NFS and MOUNT", "addr", l.Addr().String(), "nfs-port", cfg.nfsPort)
+	env.served("portmapper  %-21s NFS and MOUNT on port %d", l.Addr(), cfg.nfsPort)
 	return srv.Shutdown, nil
 }

@@ -92,18 +92,18 @@ func TestDeviceTable(t *testing.T) {
 	other := filepath.Join(dir, "other.txt")
 	os.WriteFile(other, []byte("nod /dev/ttyS0 600 0 0 c 4 64\n"), 0o644)
 
-	got, err := deviceTable(nfsConfig{rootfs: rootfs, console: "ttyAMA0"})
+	got, _, err := deviceTable(nfsConfig{rootfs: rootfs, console: "ttyAMA0"})
 	if err != nil || len(got) != len(devtable.Default("ttyAMA0")) {
 		t.Errorf("no table beside the rootfs: %d entries, %v; want the default", len(got), err)
 	}
 	os.WriteFile(rootfs+".devtable", []byte("dir /dev 755 0 0\nnod /dev/console 600 0 0 c 5 1\n"), 0o644)
-	if got, err := deviceTable(nfsConfig{rootfs: rootfs + "/"}); err != nil || len(got) != 2 || got[1].Path != "/dev/console" {
+	if got, _, err := deviceTable(nfsConfig{rootfs: rootfs + "/"}); err != nil || len(got) != 2 || got[1].Path != "/dev/console" {
 		t.Errorf("table beside the rootfs: %v, %v", got, err)
 	}
-	if got, err := deviceTable(nfsConfig{rootfs: rootfs, devices: other}); err != nil || len(got) != 1 || got[0].Major != 4 {
+	if got, _, err := deviceTable(nfsConfig{rootfs: rootfs, devices: other}); err != nil || len(got) != 1 || got[0].Major != 4 {
 		t.Errorf("--devices: %v, %v", got, err)
 	}
-	if _, err := deviceTable(nfsConfig{rootfs: rootfs, devices: filepath.Join(dir, "missing")}); err == nil {
+	if _, _, err := deviceTable(nfsConfig{rootfs: rootfs, devices: filepath.Join(dir, "missing")}); err == nil {
 		t.Errorf("--devices of a missing file: no error")
 	}
 }

@@ -81,6 +81,11 @@ func startTFTP(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(co
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(conn) }()
 	env.Log.Info("tftp: serving", "addr", conn.LocalAddr(), "root", cfg.root, "writable", cfg.writable, "allow", cfg.allow)
+	mode := "read-only"
+	if cfg.writable {
+		mode = "uploads accepted"
+	}
+	env.served("TFTP        %-21s %s (%s)", conn.LocalAddr(), cfg.root, mode)
 	return func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
 		if serr := <-done; !errors.Is(serr, tftp.ErrServerClosed) && err == nil {
