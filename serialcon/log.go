@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -85,12 +86,23 @@ var ErrLogFormat = errors.New("not a bootrig console log line")
 
 var reLogLine = regexp.MustCompile(`^\[ *(\d+\.\d{6}) \+(\d+\.\d{6})\] ?(.*)$`)
 
-// ReadLog reads a log [Log] wrote; name says where in errors.
+// LogHeader is the line that starts a session in a log file: the port
+// and the wall-clock date, so that sessions appended to one file (whose
+// times each start at 0) can be told apart. ReadLog skips it.
+func LogHeader(port string, t time.Time) string {
+	return fmt.Sprintf("# bootrig: console %s, session started %s\n", port, t.Format("2006-01-02 15:04:05.000000 -0700"))
+}
+
+// ReadLog reads a log [Log] wrote; name says where in errors. Header
+// lines ("# ...", see [LogHeader]) are skipped.
 func ReadLog(r io.Reader, name string) ([]LogLine, error) {
 	var lines []LogLine
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for n := 1; sc.Scan(); n++ {
+		if strings.HasPrefix(sc.Text(), "# ") {
+			continue
+		}
 		m := reLogLine.FindStringSubmatch(sc.Text())
 		if m == nil {
 			return nil, fmt.Errorf("%s:%d: %w: %.60q", name, n, ErrLogFormat, sc.Text())

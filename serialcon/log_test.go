@@ -62,3 +62,14 @@ func TestReadLogNamesTheBadLine(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestReadLogSkipsHeaders: a file of two appended sessions reads back
+// as their lines.
+func TestReadLogSkipsHeaders(t *testing.T) {
+	text := LogHeader("/dev/ttyUSB0", time.Unix(0, 0)) + "[    0.000000 +0.000000] U-Boot\n" +
+		LogHeader("/dev/ttyUSB0", time.Unix(60, 0)) + "[    0.100000 +0.100000] again\n"
+	lines, err := ReadLog(strings.NewReader(text), "two.log")
+	if err != nil || len(lines) != 2 || lines[1].Text != "again" {
+		t.Errorf("ReadLog = %+v, %v", lines, err)
+	}
+}

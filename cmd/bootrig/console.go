@@ -96,7 +96,7 @@ func openConsole(c *cli.Context, spec string, o consoleOpts) (*console, error) {
 			*f.dst = fh
 			continue
 		}
-		if _, err := fmt.Fprintf(fh, "# bootrig: console %s, session started %s\n", spec, time.Now().Format("2006-01-02 15:04:05.000000 -0700")); err != nil {
+		if _, err := io.WriteString(fh, serialcon.LogHeader(spec, time.Now())); err != nil {
 			con.closeFiles()
 			return nil, fmt.Errorf("--%s %s: %w", f.flag, name, err)
 		}
