@@ -90,17 +90,19 @@ var reLogLine = regexp.MustCompile(`^\[ *(\d+\.\d{6}) \+(\d+\.\d{6})\] ?(.*)$`)
 // and the wall-clock date, so that sessions appended to one file (whose
 // times each start at 0) can be told apart. ReadLog skips it.
 func LogHeader(port string, t time.Time) string {
-	return fmt.Sprintf("# bootrig: console %s, session started %s\n", port, t.Format("2006-01-02 15:04:05.000000 -0700"))
+	return fmt.Sprintf("%s%s, session started %s\n", logHeaderPrefix, port, t.Format("2006-01-02 15:04:05.000000 -0700"))
 }
 
+const logHeaderPrefix = "# bootrig: console "
+
 // ReadLog reads a log [Log] wrote; name says where in errors. Header
-// lines ("# ...", see [LogHeader]) are skipped.
+// lines (see [LogHeader]) are skipped.
 func ReadLog(r io.Reader, name string) ([]LogLine, error) {
 	var lines []LogLine
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for n := 1; sc.Scan(); n++ {
-		if strings.HasPrefix(sc.Text(), "# ") {
+		if strings.HasPrefix(sc.Text(), logHeaderPrefix) {
 			continue
 		}
 		m := reLogLine.FindStringSubmatch(sc.Text())

@@ -34,7 +34,7 @@ func TestFlagsFirst(t *testing.T) {
 // a command's arguments, as people type them.
 func TestFlagsAfterArguments(t *testing.T) {
 	out, stderr, code := runBootrig(t, "boards", "show", "mini2440", "--json")
-	if code != 0 || !strings.Contains(out, `"Name": "mini2440"`) {
+	if code != 0 || !strings.Contains(out, `"name": "mini2440"`) {
 		t.Errorf("boards show mini2440 --json: exit %d, %s\n%s", code, stderr, out)
 	}
 	_, stderr, code = runBootrig(t, "boards", "show", "mini2440", "--no-such-flag")
