@@ -98,7 +98,11 @@ func TestUpRun(t *testing.T) {
 	if want := "hello from armv7l\n/bin\n/dev\n"; r.code != 7 || r.stdout != want {
 		t.Errorf("exit %d, stdout %q; want 7, %q", r.code, r.stdout, want)
 	}
-	if log, err := os.ReadFile(filepath.Join(state, "boot.log")); err != nil || !strings.Contains(string(log), "\x1b[1;34m/bin\x1b[m") {
+	logs, _ := filepath.Glob(filepath.Join(state, "runs", "*", "boot.log"))
+	if len(logs) != 1 {
+		t.Fatalf("console logs %q, want one", logs)
+	}
+	if log, err := os.ReadFile(logs[0]); err != nil || !strings.Contains(string(log), "\x1b[1;34m/bin\x1b[m") {
 		t.Errorf("the console log does not show ls's colours (the test would prove nothing): %v", err)
 	}
 	for _, want := range []string{"Starting kernel", "shell", "console log: " + filepath.Join(state, "runs")} {
