@@ -1,0 +1,200 @@
+package oncrpc
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Serve accepts TCP connections on l and serves each until Shutdown.
+// Accept errors other than a closed listener (out of descriptors and
+// the like) are logged, waited out and retried. It always returns a
+// non-nil error; after Shutdown, ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	s.init()
+	if !s.trackListener(l) {
+		l.Close()
+		return ErrServerClosed
+	}
+	defer s.untrackListener(l)
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.rl.Warn(s.Name+": accept failed; retrying", "addr", l.Addr().String(), "err", err, "in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if s.Hooks.Conn != nil {
+			s.Hooks.Conn(c.RemoteAddr())
+		}
+		if s.Admit != nil && !s.Admit(c.RemoteAddr()) {
+			c.Close()
+			continue
+		}
+		if !s.trackConn(c) {
+			c.Close()
+			continue
+		}
+		if tc, ok := c.(*net.TCPConn); ok && s.SocketBuffer > 0 {
+			tc.SetReadBuffer(s.SocketBuffer)
+			tc.SetWriteBuffer(s.SocketBuffer)
+		}
+		go s.serveConn(c)
+	}
+}
+
+func (s *Server) trackListener(l net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.listeners[l] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackListener(l net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, l)
+	s.mu.Unlock()
+	l.Close()
+}
+
+// trackConn counts a connection in, unless the server is closed or the
+// client or the server is at its connection limit (logged).
+func (s *Server) trackConn(c net.Conn) bool {
+	ip := ClientAddr(c.RemoteAddr()).Addr()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return false
+	case len(s.conns) >= s.maxConns():
+		s.rl.Warn(s.Name+": connection refused: the server is at its connection limit", "client", c.RemoteAddr().String(), "limit", s.maxConns())
+		return false
+	case s.perClient[ip] >= s.maxPerClient():
+		s.rl.Warn(s.Name+": connection refused: the client is at its connection limit", "client", c.RemoteAddr().String(), "limit", s.maxPerClient())
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.perClient[ip]++
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrackConn(c net.Conn) {
+	ip := ClientAddr(c.RemoteAddr()).Addr()
+	s.mu.Lock()
+	delete(s.conns, c)
+	if s.perClient[ip]--; s.perClient[ip] <= 0 {
+		delete(s.perClient, ip)
+	}
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// conn is one TCP connection being served.
+type conn struct {
+	s     *Server
+	c     net.Conn
+	local netip.Addr
+	wmu   sync.Mutex
+	calls sync.WaitGroup
+	slots chan struct{} // calls in flight
+}
+
+// serveConn reads records from c and answers them, up to InFlight at a
+// time; replies may go out in any order (RPC matches them by xid). A
+// connection over its limits is not read until it is back under them.
+func (s *Server) serveConn(c net.Conn) {
+	defer s.untrackConn(c)
+	defer c.Close()
+	cn := &conn{s: s, c: c, slots: make(chan struct{}, s.inFlight())}
+	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		cn.local = a.AddrPort().Addr().Unmap()
+	}
+	defer cn.calls.Wait()
+	idle := s.IdleTimeout
+	if idle <= 0 {
+		idle = 15 * time.Minute
+	}
+	br := bufio.NewReaderSize(c, 64<<10)
+	for {
+		c.SetReadDeadline(time.Now().Add(idle))
+		rec, err := ReadRecord(br, s.maxRecord())
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && s.Log != nil {
+				s.Log.Debug(s.Name+": connection closed", "client", c.RemoteAddr().String(), "err", err)
+			}
+			if errors.Is(err, ErrRecordTooLarge) {
+				s.rl.Warn(s.Name+": record over the size limit; connection closed", "client", c.RemoteAddr().String(), "err", err)
+			}
+			return
+		}
+		if !cn.start(rec) {
+			putBuf(rec)
+			return
+		}
+	}
+}
+
+// start serves rec in its own goroutine once the connection has a free
+// slot and the server has budget for it; false after Shutdown.
+func (cn *conn) start(rec []byte) bool {
+	s := cn.s
+	select {
+	case cn.slots <- struct{}{}:
+	default:
+		s.rl.Info(s.Name+": calls in flight on a connection at the limit; not reading it until one is answered", "client", cn.c.RemoteAddr().String(), "limit", s.inFlight())
+		cn.slots <- struct{}{}
+	}
+	hold := len(rec) + s.maxRecord()
+	if !s.acquire(hold) {
+		<-cn.slots
+		return false
+	}
+	if !s.begin() {
+		s.release(hold)
+		<-cn.slots
+		return false
+	}
+	cn.calls.Add(1)
+	go func() {
+		defer func() { <-cn.slots; cn.calls.Done(); s.end() }()
+		reply := s.Answer(rec, Request{Remote: cn.c.RemoteAddr(), Local: cn.local, Transport: TCP})
+		putBuf(rec)
+		// Keep what the reply holds until it is sent.
+		s.release(hold - len(reply))
+		defer s.release(len(reply))
+		if reply != nil {
+			cn.send(reply)
+			putBuf(reply)
+		}
+	}()
+	return true
+}
+
+// send writes one reply as a single-fragment record.
+func (cn *conn) send(reply []byte) {
+	mark := RecordMark(len(reply))
+	out := net.Buffers{mark[:], reply}
+	cn.wmu.Lock()
+	defer cn.wmu.Unlock()
+	cn.c.SetWriteDeadline(time.Now().Add(time.Minute))
+	if _, err := out.WriteTo(cn.c); err != nil {
+		cn.c.Close()
+	}
+}

@@ -1,0 +1,116 @@
+package oncrpc
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// ServePacket answers calls arriving as datagrams on pc (one call per
+// datagram, one at a time) until Shutdown. Read errors other than a
+// closed socket are logged, waited out and retried.
+func (s *Server) ServePacket(pc net.PacketConn) error {
+	s.init()
+	if !s.trackPacket(pc) {
+		pc.Close()
+		return ErrServerClosed
+	}
+	defer s.untrackPacket(pc)
+	u := newUDPConn(pc)
+	buf := make([]byte, 65536)
+	var delay time.Duration
+	for {
+		n, dst, from, err := u.read(buf)
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.rl.Warn(s.Name+": reading a datagram failed; retrying", "addr", pc.LocalAddr().String(), "err", err, "in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if s.Admit != nil && !s.Admit(from) {
+			continue
+		}
+		if !s.begin() {
+			return ErrServerClosed
+		}
+		reply := s.Answer(buf[:n], Request{Remote: from, Local: dst, Transport: UDP})
+		if reply != nil && len(reply) <= 65507 {
+			u.write(reply, dst, from)
+		}
+		putBuf(reply)
+		s.end()
+	}
+}
+
+func (s *Server) trackPacket(pc net.PacketConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.packets[pc] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackPacket(pc net.PacketConn) {
+	s.mu.Lock()
+	delete(s.packets, pc)
+	s.mu.Unlock()
+	pc.Close()
+}
+
+// udpConn reads datagrams with the address each was sent to: the
+// socket's own, or on a wildcard socket the one IP_PKTINFO reports,
+// which the reply is then sent from.
+type udpConn struct {
+	pc    net.PacketConn
+	p4    *ipv4.PacketConn // nil: not a wildcard IPv4 socket
+	local netip.Addr
+}
+
+func newUDPConn(pc net.PacketConn) *udpConn {
+	u := &udpConn{pc: pc}
+	if a, ok := pc.LocalAddr().(*net.UDPAddr); ok {
+		u.local = a.AddrPort().Addr().Unmap()
+	}
+	if u.local.IsUnspecified() {
+		u.p4 = ipv4.NewPacketConn(pc)
+		if u.p4.SetControlMessage(ipv4.FlagDst, true) != nil {
+			u.p4 = nil
+		}
+	}
+	return u
+}
+
+func (u *udpConn) read(buf []byte) (int, netip.Addr, net.Addr, error) {
+	if u.p4 == nil {
+		n, from, err := u.pc.ReadFrom(buf)
+		return n, u.local, from, err
+	}
+	n, cm, from, err := u.p4.ReadFrom(buf)
+	dst := u.local
+	if cm != nil {
+		if a, ok := netip.AddrFromSlice(cm.Dst); ok {
+			dst = a.Unmap()
+		}
+	}
+	return n, dst, from, err
+}
+
+func (u *udpConn) write(b []byte, src netip.Addr, to net.Addr) {
+	if u.p4 != nil && src.Is4() && !src.IsUnspecified() {
+		u.p4.WriteTo(b, &ipv4.ControlMessage{Src: src.AsSlice()}, to)
+		return
+	}
+	u.pc.WriteTo(b, to)
+}
