@@ -13,6 +13,8 @@ import (
 	"time"
 
 	nfs "github.com/willscott/go-nfs"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // TestAllowRefuses checks that a client outside Allow is disconnected
@@ -88,20 +90,20 @@ func TestUDP(t *testing.T) {
 	}
 	defer c.Close()
 	e := &encoder{}
-	for _, v := range []uint32{77, rpcCall, 2, ProgMount, 3, uint32(nfs.MountProcMount), authNone, 0, authNone, 0} {
-		e.uint32(v)
+	for _, v := range []uint32{77, oncrpc.Call, 2, oncrpc.ProgMount, 3, uint32(nfs.MountProcMount), authNone, 0, authNone, 0} {
+		e.Uint32(v)
 	}
-	e.string("/")
+	e.String("/")
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	c.Write(e.b)
+	c.Write(e.B)
 	buf := make([]byte, 1000)
 	n, err := c.Read(buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &decoder{b: buf[:n]}
-	words := []uint32{d.uint32(), d.uint32(), d.uint32(), d.uint32(), d.uint32(), d.uint32(), d.uint32()}
-	if fh := d.opaque(64); words[0] != 77 || words[5] != acceptSuccess || words[6] != 0 || string(fh) != string(h.x.RootHandle()) {
+	d := newDecoder(buf[:n])
+	words := []uint32{d.Uint32(), d.Uint32(), d.Uint32(), d.Uint32(), d.Uint32(), d.Uint32(), d.Uint32()}
+	if fh := d.Opaque(64); words[0] != 77 || words[5] != oncrpc.Success || words[6] != 0 || string(fh) != string(h.x.RootHandle()) {
 		t.Errorf("MNT over UDP: %v %x", words, fh)
 	}
 	h.stop()
@@ -115,7 +117,7 @@ func TestUDP(t *testing.T) {
 func TestShutdownClosesConnections(t *testing.T) {
 	h := start(t, t.TempDir(), nil)
 	c := dial(t, h.addr)
-	c.call(ProgNFS, 0, nil)
+	c.call(oncrpc.ProgNFS, 0, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := h.srv.Shutdown(ctx); err != nil {

@@ -78,23 +78,23 @@ func (x *Export) attrOf(st *unix.Statx_t) attr {
 }
 
 func (e *encoder) time(t unix.StatxTimestamp) {
-	e.uint32(uint32(t.Sec))
-	e.uint32(t.Nsec)
+	e.Uint32(uint32(t.Sec))
+	e.Uint32(t.Nsec)
 }
 
 // fattr3 encodes a.
 func (e *encoder) fattr(a *attr) {
-	e.uint32(uint32(a.typ))
-	e.uint32(a.mode)
-	e.uint32(a.nlink)
-	e.uint32(a.uid)
-	e.uint32(a.gid)
-	e.uint64(a.size)
-	e.uint64(a.used)
-	e.uint32(a.major)
-	e.uint32(a.minor)
-	e.uint64(a.fsid)
-	e.uint64(a.fileid)
+	e.Uint32(uint32(a.typ))
+	e.Uint32(a.mode)
+	e.Uint32(a.nlink)
+	e.Uint32(a.uid)
+	e.Uint32(a.gid)
+	e.Uint64(a.size)
+	e.Uint64(a.used)
+	e.Uint32(a.major)
+	e.Uint32(a.minor)
+	e.Uint64(a.fsid)
+	e.Uint64(a.fileid)
 	e.time(a.atime)
 	e.time(a.mtime)
 	e.time(a.ctime)
@@ -102,7 +102,7 @@ func (e *encoder) fattr(a *attr) {
 
 // postOp encodes post_op_attr: a may be nil.
 func (e *encoder) postOp(a *attr) {
-	e.bool(a != nil)
+	e.Bool(a != nil)
 	if a != nil {
 		e.fattr(a)
 	}
@@ -111,9 +111,9 @@ func (e *encoder) postOp(a *attr) {
 // wcc encodes wcc_data: pre_op_attr (from before, may be nil) and
 // post_op_attr.
 func (e *encoder) wcc(before *unix.Statx_t, after *attr) {
-	e.bool(before != nil)
+	e.Bool(before != nil)
 	if before != nil {
-		e.uint64(before.Size)
+		e.Uint64(before.Size)
 		e.time(before.Mtime)
 		e.time(before.Ctime)
 	}
@@ -137,33 +137,33 @@ const (
 
 func (d *decoder) sattr() sattr {
 	var s sattr
-	if s.setMode = d.bool(); s.setMode {
-		s.mode = d.uint32()
+	if s.setMode = d.Bool(); s.setMode {
+		s.mode = d.Uint32()
 	}
-	if s.setUID = d.bool(); s.setUID {
-		s.uid = d.uint32()
+	if s.setUID = d.Bool(); s.setUID {
+		s.uid = d.Uint32()
 	}
-	if s.setGID = d.bool(); s.setGID {
-		s.gid = d.uint32()
+	if s.setGID = d.Bool(); s.setGID {
+		s.gid = d.Uint32()
 	}
-	if s.setSize = d.bool(); s.setSize {
-		s.size = d.uint64()
+	if s.setSize = d.Bool(); s.setSize {
+		s.size = d.Uint64()
 	}
 	for _, t := range []struct {
 		how *uint32
 		v   *unix.Timespec
 	}{{&s.atime, &s.atimeV}, {&s.mtime, &s.mtimeV}} {
-		*t.how = d.uint32()
+		*t.how = d.Uint32()
 		switch *t.how {
 		case timeDont, timeServer:
 		case timeClient:
-			t.v.Sec = int64(d.uint32())
-			t.v.Nsec = int64(d.uint32())
+			t.v.Sec = int64(d.Uint32())
+			t.v.Nsec = int64(d.Uint32())
 			if t.v.Nsec >= 1e9 {
-				d.fail()
+				d.Fail()
 			}
 		default:
-			d.fail()
+			d.Fail()
 		}
 	}
 	return s

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	nfs "github.com/willscott/go-nfs"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // BenchmarkRead1MiB is one client reading a file sequentially in 1 MiB
@@ -85,6 +87,6 @@ func BenchmarkNull(b *testing.B) {
 	h := start(b, b.TempDir(), nil)
 	c := dial(b, h.addr)
 	for range b.N {
-		c.call(ProgNFS, 0, nil)
+		c.call(oncrpc.ProgNFS, 0, nil)
 	}
 }

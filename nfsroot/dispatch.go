@@ -3,18 +3,12 @@ package nfsroot
 import (
 	"errors"
 	"net"
-	"runtime/debug"
 	"time"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 
 	nfs "github.com/willscott/go-nfs"
 	"golang.org/x/sys/unix"
-)
-
-// RPC program numbers.
-const (
-	ProgPortmap = 100000
-	ProgNFS     = 100003
-	ProgMount   = 100005
 )
 
 // dtpref is the READDIR(PLUS) reply size the server prefers (FSINFO):
@@ -78,61 +72,73 @@ var mountProcs = [...]procFunc{
 	nfs.MountProcExport:  mountExport,
 }
 
-// handle answers one RPC record; nil means no reply (not a call).
+// handle answers one RPC record as if it came over TCP from addr; nil
+// means no reply (not a call).
 func (s *Server) handle(rec []byte, addr net.Addr) (reply []byte) {
-	return s.handleVia(rec, addr, maxIO)
+	return s.server().Answer(rec, oncrpc.Request{Remote: addr, Transport: oncrpc.TCP})
 }
 
-func (s *Server) handleVia(rec []byte, addr net.Addr, maxReply uint32) (reply []byte) {
-	c, err := parseCall(rec)
-	if err != nil {
-		var rj *rejection
-		if errors.As(err, &rj) {
-			return rj.reply
-		}
-		return nil
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			s.panics.Add(1)
-			s.log().Error("nfs: panic serving call", "prog", c.prog, "proc", c.proc, "panic", p, "stack", string(debug.Stack()))
-			reply = accepted(c.xid, acceptSystemErr)
-		}
-	}()
-	if !s.allowed(addr) {
-		s.refuse(addr, "call")
-		return denied(c.xid, rejectAuthError, authTooWeak)
+// serveRPC is the oncrpc Handler: the caller's checks, then the program
+// and procedure.
+func (s *Server) serveRPC(rq *oncrpc.Request) []byte {
+	if refusal := s.check(rq); refusal != nil {
+		return refusal
 	}
 	var procs []procFunc
-	switch c.prog {
-	case ProgNFS:
+	switch {
+	case rq.Prog == oncrpc.ProgNFS && (rq.Transport == oncrpc.TCP || s.NFSOverUDP):
 		procs = nfsProcs[:]
-	case ProgMount:
+	case rq.Prog == oncrpc.ProgMount:
 		procs = mountProcs[:]
 	default:
-		return accepted(c.xid, acceptProgUnavail)
+		return oncrpc.Accepted(rq.XID, oncrpc.ProgUnavail)
 	}
-	if c.vers != 3 {
-		return accepted(c.xid, acceptProgMismatch, 3, 3)
+	if rq.Vers != 3 {
+		return oncrpc.Accepted(rq.XID, oncrpc.ProgMismatch, 3, 3)
 	}
-	if c.proc >= uint32(len(procs)) {
-		return accepted(c.xid, acceptProcUnavail)
+	if rq.Proc >= uint32(len(procs)) {
+		return oncrpc.Accepted(rq.XID, oncrpc.ProcUnavail)
 	}
-	e := replyHeader(c.xid, acceptSuccess)
-	r := &request{call: c, s: s, x: s.Export, addr: addr, maxReply: maxReply}
+	maxReply := uint32(maxIO)
+	if rq.Transport == oncrpc.UDP {
+		maxReply = maxUDPData
+	}
+	c := callOf(rq.CallMsg)
+	r := &request{call: c, s: s, x: s.Export, addr: rq.Remote, maxReply: maxReply}
 	if s.debug {
 		defer func(t0 time.Time) {
-			s.log().Debug("nfs: call", "client", addr.String(), "prog", c.prog, "proc", c.proc, "xid", c.xid, "args", len(rec), "reply", len(reply), "took", time.Since(t0))
+			s.log().Debug("nfs: call", "client", rq.Remote.String(), "prog", c.prog, "proc", c.proc, "xid", c.xid, "took", time.Since(t0))
 		}(time.Now())
 	}
+	e := replyHeader(c.xid, oncrpc.Success)
 	if err := procs[c.proc](r, e); err != nil {
 		if errors.Is(err, errGarbage) {
-			return accepted(c.xid, acceptGarbageArgs)
+			return oncrpc.Accepted(c.xid, oncrpc.GarbageArgs)
 		}
 		s.log().Error("nfs: call failed", "prog", c.prog, "proc", c.proc, "err", err)
-		return accepted(c.xid, acceptSystemErr)
+		return oncrpc.Accepted(c.xid, oncrpc.SystemErr)
 	}
-	return e.b
+	return e.B
+}
+
+// check refuses, with AUTH_ERROR / AUTH_TOOWEAK, a call in a credential
+// flavor the server does not take, from a client not in Allow, or (but
+// for NULL) from a non-privileged port without InsecurePorts; nil lets
+// the call through.
+func (s *Server) check(rq *oncrpc.Request) []byte {
+	tooWeak := oncrpc.Denied(rq.XID, oncrpc.AuthError, oncrpc.AuthTooWeak)
+	switch {
+	case rq.Cred.Flavor != oncrpc.AuthNone && rq.Cred.Flavor != oncrpc.AuthUnix:
+		s.rl.Warn("nfs: refused a call in a credential flavor other than AUTH_NONE and AUTH_UNIX", "client", rq.Remote.String(), "flavor", rq.Cred.Flavor)
+		return tooWeak
+	case !s.allowed(rq.Remote):
+		s.refuse(rq.Remote, "call")
+		return tooWeak
+	case !s.InsecurePorts && rq.Proc != 0 && oncrpc.ClientAddr(rq.Remote).Port() >= 1024:
+		s.rl.Warn("nfs: refused a call from a non-privileged port (>= 1024; --insecure-ports allows them)", "client", rq.Remote.String())
+		return tooWeak
+	}
+	return nil
 }
 
 // errReadOnly is returned by every change on a --read-only server.

@@ -15,6 +15,8 @@ import (
 
 	nfs "github.com/willscott/go-nfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // lockedBuffer collects a server's log.
@@ -55,12 +57,20 @@ func openExport(t testing.TB, dir string, opt ExportOptions) *Export {
 	return x
 }
 
-// start serves dir (opening its export) until the test ends.
+// start serves dir (opening its export) until the test ends, to clients
+// on any port (the test's own are not privileged).
 func start(t testing.TB, dir string, srv *Server) *harness {
 	t.Helper()
 	if srv == nil {
 		srv = &Server{}
 	}
+	srv.InsecurePorts = true
+	return serve(t, dir, srv)
+}
+
+// serve is start with srv as given.
+func serve(t testing.TB, dir string, srv *Server) *harness {
+	t.Helper()
 	if srv.Export == nil {
 		srv.Export = openExport(t, dir, ExportOptions{})
 	}
@@ -111,7 +121,17 @@ type client struct {
 
 func dial(t testing.TB, addr string) *client {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	return dialFrom(t, addr, nil)
+}
+
+// dialFrom connects from the local address from (nil: any).
+func dialFrom(t testing.TB, addr string, from *net.TCPAddr) *client {
+	t.Helper()
+	d := net.Dialer{}
+	if from != nil {
+		d.LocalAddr = from
+	}
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,36 +144,36 @@ func (c *client) rawCall(prog, vers, proc uint32, args []byte) []byte {
 	c.t.Helper()
 	c.xid++
 	e := &encoder{}
-	e.uint32(c.xid)
-	e.uint32(rpcCall)
-	e.uint32(2)
-	e.uint32(prog)
-	e.uint32(vers)
-	e.uint32(proc)
+	e.Uint32(c.xid)
+	e.Uint32(oncrpc.Call)
+	e.Uint32(2)
+	e.Uint32(prog)
+	e.Uint32(vers)
+	e.Uint32(proc)
 	cr := &encoder{}
-	cr.uint32(0)
-	cr.string("test")
-	cr.uint32(c.uid)
-	cr.uint32(c.gid)
-	cr.uint32(uint32(len(c.gids)))
+	cr.Uint32(0)
+	cr.String("test")
+	cr.Uint32(c.uid)
+	cr.Uint32(c.gid)
+	cr.Uint32(uint32(len(c.gids)))
 	for _, g := range c.gids {
-		cr.uint32(g)
+		cr.Uint32(g)
 	}
 	if c.noAuth {
-		e.uint32(authNone)
-		e.uint32(0)
+		e.Uint32(authNone)
+		e.Uint32(0)
 	} else {
-		e.uint32(authUnix)
-		e.opaque(cr.b)
+		e.Uint32(authUnix)
+		e.Opaque(cr.B)
 	}
-	e.uint32(authNone)
-	e.uint32(0)
-	e.b = append(e.b, args...)
-	if err := c.send(e.b); err != nil {
+	e.Uint32(authNone)
+	e.Uint32(0)
+	e.B = append(e.B, args...)
+	if err := c.send(e.B); err != nil {
 		c.t.Fatalf("send: %v", err)
 	}
 	c.c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	rec, err := readRecord(c.br)
+	rec, err := oncrpc.ReadRecord(c.br, maxRecord)
 	if err != nil {
 		c.t.Fatalf("reading reply to %d.%d: %v", prog, proc, err)
 	}
@@ -174,13 +194,13 @@ func (c *client) send(msg []byte) error {
 func (c *client) call(prog, proc uint32, args []byte) *decoder {
 	c.t.Helper()
 	rec := c.rawCall(prog, 3, proc, args)
-	d := &decoder{b: rec[8:]}
-	if st := d.uint32(); st != msgAccepted {
+	d := newDecoder(rec[8:])
+	if st := d.Uint32(); st != oncrpc.MsgAccepted {
 		c.t.Fatalf("call %d.%d: reply_stat %d", prog, proc, st)
 	}
-	d.uint32()
-	d.opaque(400)
-	if st := d.uint32(); st != acceptSuccess {
+	d.Uint32()
+	d.Opaque(400)
+	if st := d.Uint32(); st != oncrpc.Success {
 		c.t.Fatalf("call %d.%d: accept_stat %d", prog, proc, st)
 	}
 	return d
@@ -189,16 +209,16 @@ func (c *client) call(prog, proc uint32, args []byte) *decoder {
 func args(fn func(e *encoder)) []byte {
 	e := &encoder{}
 	fn(e)
-	return e.b
+	return e.B
 }
 
 func (c *client) mount(path string) []byte {
 	c.t.Helper()
-	d := c.call(ProgMount, uint32(nfs.MountProcMount), args(func(e *encoder) { e.string(path) }))
-	if st := d.uint32(); st != 0 {
+	d := c.call(oncrpc.ProgMount, uint32(nfs.MountProcMount), args(func(e *encoder) { e.String(path) }))
+	if st := d.Uint32(); st != 0 {
 		c.t.Fatalf("MNT %s: status %d", path, st)
 	}
-	return d.opaque(64)
+	return d.Opaque(64)
 }
 
 // attr3 is a decoded fattr3.
@@ -217,20 +237,20 @@ func (t nfstime3) after(u nfstime3) bool { return t.sec > u.sec || t.sec == u.se
 
 func (d *decoder) attr3() attr3 {
 	var a attr3
-	a.typ, a.mode, a.nlink, a.uid, a.gid = d.uint32(), d.uint32(), d.uint32(), d.uint32(), d.uint32()
-	a.size = d.uint64()
-	d.uint64()
-	a.major, a.minor = d.uint32(), d.uint32()
-	d.uint64()
-	a.fileid = d.uint64()
+	a.typ, a.mode, a.nlink, a.uid, a.gid = d.Uint32(), d.Uint32(), d.Uint32(), d.Uint32(), d.Uint32()
+	a.size = d.Uint64()
+	d.Uint64()
+	a.major, a.minor = d.Uint32(), d.Uint32()
+	d.Uint64()
+	a.fileid = d.Uint64()
 	for _, t := range []*nfstime3{&a.atime, &a.mtime, &a.ctime} {
-		t.sec, t.nsec = d.uint32(), d.uint32()
+		t.sec, t.nsec = d.Uint32(), d.Uint32()
 	}
 	return a
 }
 
 func (d *decoder) postOpAttr() *attr3 {
-	if !d.bool() {
+	if !d.Bool() {
 		return nil
 	}
 	a := d.attr3()
@@ -238,18 +258,18 @@ func (d *decoder) postOpAttr() *attr3 {
 }
 
 func (d *decoder) skipWcc() {
-	if d.bool() {
-		d.uint64()
+	if d.Bool() {
+		d.Uint64()
 		for range 4 {
-			d.uint32()
+			d.Uint32()
 		}
 	}
 	d.postOpAttr()
 }
 
 func (c *client) getattr(h []byte) (nfs.NFSStatus, attr3) {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureGetAttr), args(func(e *encoder) { e.opaque(h) }))
-	st := nfs.NFSStatus(d.uint32())
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureGetAttr), args(func(e *encoder) { e.Opaque(h) }))
+	st := nfs.NFSStatus(d.Uint32())
 	if st != nfs.NFSStatusOk {
 		return st, attr3{}
 	}
@@ -257,12 +277,12 @@ func (c *client) getattr(h []byte) (nfs.NFSStatus, attr3) {
 }
 
 func (c *client) lookup(dir []byte, name string) (nfs.NFSStatus, []byte) {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureLookup), args(func(e *encoder) { e.opaque(dir); e.string(name) }))
-	st := nfs.NFSStatus(d.uint32())
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureLookup), args(func(e *encoder) { e.Opaque(dir); e.String(name) }))
+	st := nfs.NFSStatus(d.Uint32())
 	if st != nfs.NFSStatusOk {
 		return st, nil
 	}
-	return st, d.opaque(64)
+	return st, d.Opaque(64)
 }
 
 // mustLookup walks a slash-separated path from dir.
@@ -281,34 +301,34 @@ func (c *client) mustLookup(dir []byte, names ...string) []byte {
 
 // created decodes a CREATE/MKDIR/SYMLINK/MKNOD result.
 func created(d *decoder) (nfs.NFSStatus, []byte) {
-	st := nfs.NFSStatus(d.uint32())
+	st := nfs.NFSStatus(d.Uint32())
 	if st != nfs.NFSStatusOk {
 		return st, nil
 	}
 	var h []byte
-	if d.bool() {
-		h = d.opaque(64)
+	if d.Bool() {
+		h = d.Opaque(64)
 	}
 	return st, h
 }
 
 func sattrNone(e *encoder) {
 	for range 4 {
-		e.bool(false)
+		e.Bool(false)
 	}
-	e.uint32(timeDont)
-	e.uint32(timeDont)
+	e.Uint32(timeDont)
+	e.Uint32(timeDont)
 }
 
 func sattrMode(mode uint32) func(e *encoder) {
 	return func(e *encoder) {
-		e.bool(true)
-		e.uint32(mode)
+		e.Bool(true)
+		e.Uint32(mode)
 		for range 3 {
-			e.bool(false)
+			e.Bool(false)
 		}
-		e.uint32(timeDont)
-		e.uint32(timeDont)
+		e.Uint32(timeDont)
+		e.Uint32(timeDont)
 	}
 }
 
@@ -316,12 +336,12 @@ func sattrMode(mode uint32) func(e *encoder) {
 func sattrSize(size uint64) func(e *encoder) {
 	return func(e *encoder) {
 		for range 3 {
-			e.bool(false)
+			e.Bool(false)
 		}
-		e.bool(true)
-		e.uint64(size)
-		e.uint32(timeDont)
-		e.uint32(timeDont)
+		e.Bool(true)
+		e.Uint64(size)
+		e.Uint32(timeDont)
+		e.Uint32(timeDont)
 	}
 }
 
@@ -329,13 +349,13 @@ func sattrSize(size uint64) func(e *encoder) {
 func sattrTimes(how uint32, sec uint32) func(e *encoder) {
 	return func(e *encoder) {
 		for range 4 {
-			e.bool(false)
+			e.Bool(false)
 		}
 		for range 2 {
-			e.uint32(how)
+			e.Uint32(how)
 			if how == timeClient {
-				e.uint32(sec)
-				e.uint32(0)
+				e.Uint32(sec)
+				e.Uint32(0)
 			}
 		}
 	}
@@ -344,24 +364,24 @@ func sattrTimes(how uint32, sec uint32) func(e *encoder) {
 // sattrOwner sets only the owner and group.
 func sattrOwner(uid, gid uint32) func(e *encoder) {
 	return func(e *encoder) {
-		e.bool(false)
-		e.bool(true)
-		e.uint32(uid)
-		e.bool(true)
-		e.uint32(gid)
-		e.bool(false)
-		e.uint32(timeDont)
-		e.uint32(timeDont)
+		e.Bool(false)
+		e.Bool(true)
+		e.Uint32(uid)
+		e.Bool(true)
+		e.Uint32(gid)
+		e.Bool(false)
+		e.Uint32(timeDont)
+		e.Uint32(timeDont)
 	}
 }
 
 func (c *client) create(dir []byte, name string, how uint32, sa func(*encoder)) (nfs.NFSStatus, []byte) {
-	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureCreate), args(func(e *encoder) {
-		e.opaque(dir)
-		e.string(name)
-		e.uint32(how)
+	return created(c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureCreate), args(func(e *encoder) {
+		e.Opaque(dir)
+		e.String(name)
+		e.Uint32(how)
 		if how == createExclusive {
-			e.fixed([]byte("verifier"))
+			e.Fixed([]byte("verifier"))
 		} else {
 			sa(e)
 		}
@@ -371,111 +391,111 @@ func (c *client) create(dir []byte, name string, how uint32, sa func(*encoder)) 
 // created calls MKDIR (or another procedure taking diropargs3 and
 // sattr3) with the attributes sa.
 func (c *client) created(proc nfs.NFSProcedure, dir []byte, name string, sa func(*encoder)) (nfs.NFSStatus, []byte) {
-	return created(c.call(ProgNFS, uint32(proc), args(func(e *encoder) {
-		e.opaque(dir)
-		e.string(name)
+	return created(c.call(oncrpc.ProgNFS, uint32(proc), args(func(e *encoder) {
+		e.Opaque(dir)
+		e.String(name)
 		sa(e)
 	})))
 }
 
 func (c *client) mkdir(dir []byte, name string) (nfs.NFSStatus, []byte) {
-	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureMkDir), args(func(e *encoder) {
-		e.opaque(dir)
-		e.string(name)
+	return created(c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureMkDir), args(func(e *encoder) {
+		e.Opaque(dir)
+		e.String(name)
 		sattrNone(e)
 	})))
 }
 
 func (c *client) symlink(dir []byte, name, target string) (nfs.NFSStatus, []byte) {
-	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureSymlink), args(func(e *encoder) {
-		e.opaque(dir)
-		e.string(name)
+	return created(c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureSymlink), args(func(e *encoder) {
+		e.Opaque(dir)
+		e.String(name)
 		sattrNone(e)
-		e.string(target)
+		e.String(target)
 	})))
 }
 
 func (c *client) mknod(dir []byte, name string, typ nfs.FileType, mode, major, minor uint32) (nfs.NFSStatus, []byte) {
-	return created(c.call(ProgNFS, uint32(nfs.NFSProcedureMkNod), args(func(e *encoder) {
-		e.opaque(dir)
-		e.string(name)
-		e.uint32(uint32(typ))
+	return created(c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureMkNod), args(func(e *encoder) {
+		e.Opaque(dir)
+		e.String(name)
+		e.Uint32(uint32(typ))
 		sattrMode(mode)(e)
 		if typ == nfs.FileTypeCharacter || typ == nfs.FileTypeBlock {
-			e.uint32(major)
-			e.uint32(minor)
+			e.Uint32(major)
+			e.Uint32(minor)
 		}
 	})))
 }
 
 func (c *client) write(h []byte, off uint64, data []byte, stable uint32) nfs.NFSStatus {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureWrite), args(func(e *encoder) {
-		e.opaque(h)
-		e.uint64(off)
-		e.uint32(uint32(len(data)))
-		e.uint32(stable)
-		e.opaque(data)
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureWrite), args(func(e *encoder) {
+		e.Opaque(h)
+		e.Uint64(off)
+		e.Uint32(uint32(len(data)))
+		e.Uint32(stable)
+		e.Opaque(data)
 	}))
-	return nfs.NFSStatus(d.uint32())
+	return nfs.NFSStatus(d.Uint32())
 }
 
 func (c *client) read(h []byte, off uint64, count uint32) (nfs.NFSStatus, []byte) {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureRead), args(func(e *encoder) {
-		e.opaque(h)
-		e.uint64(off)
-		e.uint32(count)
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureRead), args(func(e *encoder) {
+		e.Opaque(h)
+		e.Uint64(off)
+		e.Uint32(count)
 	}))
-	st := nfs.NFSStatus(d.uint32())
+	st := nfs.NFSStatus(d.Uint32())
 	d.postOpAttr()
 	if st != nfs.NFSStatusOk {
 		return st, nil
 	}
-	d.uint32()
-	d.bool()
-	return st, d.opaque(maxIO)
+	d.Uint32()
+	d.Bool()
+	return st, d.Opaque(maxIO)
 }
 
 func (c *client) setattr(h []byte, sa func(*encoder)) nfs.NFSStatus {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureSetAttr), args(func(e *encoder) {
-		e.opaque(h)
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureSetAttr), args(func(e *encoder) {
+		e.Opaque(h)
 		sa(e)
-		e.bool(false)
+		e.Bool(false)
 	}))
-	return nfs.NFSStatus(d.uint32())
+	return nfs.NFSStatus(d.Uint32())
 }
 
 func (c *client) dirop(proc nfs.NFSProcedure, dir []byte, name string) nfs.NFSStatus {
-	d := c.call(ProgNFS, uint32(proc), args(func(e *encoder) { e.opaque(dir); e.string(name) }))
-	return nfs.NFSStatus(d.uint32())
+	d := c.call(oncrpc.ProgNFS, uint32(proc), args(func(e *encoder) { e.Opaque(dir); e.String(name) }))
+	return nfs.NFSStatus(d.Uint32())
 }
 
 func (c *client) rename(fdir []byte, fname string, tdir []byte, tname string) nfs.NFSStatus {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureRename), args(func(e *encoder) {
-		e.opaque(fdir)
-		e.string(fname)
-		e.opaque(tdir)
-		e.string(tname)
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureRename), args(func(e *encoder) {
+		e.Opaque(fdir)
+		e.String(fname)
+		e.Opaque(tdir)
+		e.String(tname)
 	}))
-	return nfs.NFSStatus(d.uint32())
+	return nfs.NFSStatus(d.Uint32())
 }
 
 func (c *client) link(file, dir []byte, name string) nfs.NFSStatus {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureLink), args(func(e *encoder) {
-		e.opaque(file)
-		e.opaque(dir)
-		e.string(name)
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureLink), args(func(e *encoder) {
+		e.Opaque(file)
+		e.Opaque(dir)
+		e.String(name)
 	}))
-	return nfs.NFSStatus(d.uint32())
+	return nfs.NFSStatus(d.Uint32())
 }
 
 func (c *client) readlink(h []byte) (nfs.NFSStatus, string) {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureReadlink), args(func(e *encoder) { e.opaque(h) }))
-	st := nfs.NFSStatus(d.uint32())
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureReadlink), args(func(e *encoder) { e.Opaque(h) }))
+	st := nfs.NFSStatus(d.Uint32())
 	d.postOpAttr()
 	if st != nfs.NFSStatusOk {
 		return st, ""
 	}
-	return st, d.string(4096)
+	return st, d.String(4096)
 }
 
 // dirEntry is one READDIRPLUS entry.
@@ -493,35 +513,35 @@ func (c *client) readdirplus(dir []byte, dircount, maxcount uint32) (nfs.NFSStat
 	var cookie uint64
 	verf := make([]byte, 8)
 	for {
-		d := c.call(ProgNFS, uint32(nfs.NFSProcedureReadDirPlus), args(func(e *encoder) {
-			e.opaque(dir)
-			e.uint64(cookie)
-			e.fixed(verf)
-			e.uint32(dircount)
-			e.uint32(maxcount)
+		d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureReadDirPlus), args(func(e *encoder) {
+			e.Opaque(dir)
+			e.Uint64(cookie)
+			e.Fixed(verf)
+			e.Uint32(dircount)
+			e.Uint32(maxcount)
 		}))
-		st := nfs.NFSStatus(d.uint32())
+		st := nfs.NFSStatus(d.Uint32())
 		d.postOpAttr()
 		if st != nfs.NFSStatusOk {
 			return st, out
 		}
-		verf = append([]byte(nil), d.fixed(8)...)
-		for d.bool() {
+		verf = append([]byte(nil), d.Fixed(8)...)
+		for d.Bool() {
 			var de dirEntry
-			d.uint64()
-			de.name = d.string(255)
-			de.cookie = d.uint64()
+			d.Uint64()
+			de.name = d.String(255)
+			de.cookie = d.Uint64()
 			de.attr = d.postOpAttr()
-			if d.bool() {
-				de.handle = d.opaque(64)
+			if d.Bool() {
+				de.handle = d.Opaque(64)
 			}
 			cookie = de.cookie
 			out = append(out, de)
 		}
-		if d.err != nil {
-			c.t.Fatalf("READDIRPLUS reply: %v", d.err)
+		if d.Err() != nil {
+			c.t.Fatalf("READDIRPLUS reply: %v", d.Err())
 		}
-		if d.bool() {
+		if d.Bool() {
 			return st, out
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bootrig/bootrig/devtable"
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // snapshot records everything about a host tree a request could change.
@@ -157,28 +158,28 @@ func TestHostileCorpus(t *testing.T) {
 		fail("READ "+name, st)
 		fail("WRITE "+name, c.write(l, 0, []byte("PWNED"), fileSync))
 		fail("SETATTR size "+name, c.setattr(l, func(e *encoder) {
-			e.bool(true)
-			e.uint32(0o777)
-			e.bool(true)
-			e.uint32(0)
-			e.bool(true)
-			e.uint32(0)
-			e.bool(true)
-			e.uint64(0)
-			e.uint32(timeServer)
-			e.uint32(timeServer)
+			e.Bool(true)
+			e.Uint32(0o777)
+			e.Bool(true)
+			e.Uint32(0)
+			e.Bool(true)
+			e.Uint32(0)
+			e.Bool(true)
+			e.Uint64(0)
+			e.Uint32(timeServer)
+			e.Uint32(timeServer)
 		}))
 		c.setattr(l, sattrMode(0o777)) // the link's own mode: nothing outside
 		st, _ = c.create(l, "pwn", createUnchecked, sattrNone)
 		fail("CREATE in "+name, st)
 		st, _ = c.create(l, "secret", createUnchecked, func(e *encoder) {
-			e.bool(false)
-			e.bool(false)
-			e.bool(false)
-			e.bool(true)
-			e.uint64(0)
-			e.uint32(timeDont)
-			e.uint32(timeDont)
+			e.Bool(false)
+			e.Bool(false)
+			e.Bool(false)
+			e.Bool(true)
+			e.Uint64(0)
+			e.Uint32(timeDont)
+			e.Uint32(timeDont)
 		})
 		fail("CREATE truncating secret in "+name, st)
 		st, _ = c.mkdir(l, "pwn")
@@ -194,13 +195,13 @@ func TestHostileCorpus(t *testing.T) {
 		fail("LINK into "+name, c.link(x, l, "planted"))
 		st, _ = c.readdirplus(l, 4096, 65536)
 		fail("READDIRPLUS "+name, st)
-		d := c.call(ProgNFS, uint32(nfs.NFSProcedureReadDir), args(func(e *encoder) {
-			e.opaque(l)
-			e.uint64(0)
-			e.fixed(make([]byte, 8))
-			e.uint32(4096)
+		d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureReadDir), args(func(e *encoder) {
+			e.Opaque(l)
+			e.Uint64(0)
+			e.Fixed(make([]byte, 8))
+			e.Uint32(4096)
 		}))
-		fail("READDIR "+name, nfs.NFSStatus(d.uint32()))
+		fail("READDIR "+name, nfs.NFSStatus(d.Uint32()))
 	}
 	// Names that are not one component.
 	long := strings.Repeat("a", 256)
@@ -247,8 +248,8 @@ func TestHostileCorpus(t *testing.T) {
 	}
 	// MOUNT paths outside.
 	for _, p := range []string{outside, base, "/../outside", "/abs", "/rel/d", "/etc", "/sub/deep"} {
-		d := c.call(ProgMount, 1, args(func(e *encoder) { e.string(p) }))
-		if st := d.uint32(); st == 0 {
+		d := c.call(oncrpc.ProgMount, 1, args(func(e *encoder) { e.String(p) }))
+		if st := d.Uint32(); st == 0 {
 			t.Errorf("MNT %q: OK, want refused", p)
 		}
 	}

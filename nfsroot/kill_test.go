@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	nfs "github.com/willscott/go-nfs"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // TestMain doubles as a server process for TestKillRestart: with
@@ -33,7 +35,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		fmt.Println(l.Addr())
-		(&Server{Export: x, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Serve(l)
+		(&Server{Export: x, InsecurePorts: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Serve(l)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -82,8 +84,8 @@ func TestKillRestart(t *testing.T) {
 	if st := c.write(f, 0, committed, unstable); st != nfs.NFSStatusOk {
 		t.Fatal(st)
 	}
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureCommit), args(func(e *encoder) { e.opaque(f); e.uint64(0); e.uint32(0) }))
-	if st := nfs.NFSStatus(d.uint32()); st != nfs.NFSStatusOk {
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureCommit), args(func(e *encoder) { e.Opaque(f); e.Uint64(0); e.Uint32(0) }))
+	if st := nfs.NFSStatus(d.Uint32()); st != nfs.NFSStatusOk {
 		t.Fatal(st)
 	}
 	synced := []byte("file-sync write")

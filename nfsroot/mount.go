@@ -16,9 +16,9 @@ func (s *Server) exportPaths() []string {
 }
 
 func mountMnt(r *request, e *encoder) error {
-	dir := r.args.string(nfs.MntPathLen)
-	if r.args.err != nil {
-		return r.args.err
+	dir := r.args.String(nfs.MntPathLen)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	clean := path.Clean("/" + dir)
 	var h []byte
@@ -28,18 +28,18 @@ func mountMnt(r *request, e *encoder) error {
 	}
 	if err != nil {
 		r.s.log().Warn("nfs: MOUNT of a path not exported", "client", r.addr.String(), "path", dir, "exports", r.s.exportPaths(), "err", err)
-		e.uint32(uint32(nfs.MountStatusErrNoEnt))
+		e.Uint32(uint32(nfs.MountStatusErrNoEnt))
 		return nil
 	}
 	r.s.mu.Lock()
 	r.s.mounts[mountEntry{host: hostOf(r.addr), dir: clean}] = struct{}{}
 	r.s.mu.Unlock()
 	r.s.log().Info("nfs: mounted", "client", r.addr.String(), "path", clean)
-	e.uint32(uint32(nfs.MountStatusOk))
-	e.opaque(h)
-	e.uint32(2) // auth flavors
-	e.uint32(authUnix)
-	e.uint32(authNone)
+	e.Uint32(uint32(nfs.MountStatusOk))
+	e.Opaque(h)
+	e.Uint32(2) // auth flavors
+	e.Uint32(authUnix)
+	e.Uint32(authNone)
 	return nil
 }
 
@@ -55,18 +55,18 @@ func mountDump(r *request, e *encoder) error {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
 	for m := range r.s.mounts {
-		e.bool(true)
-		e.string(m.host)
-		e.string(m.dir)
+		e.Bool(true)
+		e.String(m.host)
+		e.String(m.dir)
 	}
-	e.bool(false)
+	e.Bool(false)
 	return nil
 }
 
 func mountUmnt(r *request, e *encoder) error {
-	dir := r.args.string(nfs.MntPathLen)
-	if r.args.err != nil {
-		return r.args.err
+	dir := r.args.String(nfs.MntPathLen)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	r.s.mu.Lock()
 	delete(r.s.mounts, mountEntry{host: hostOf(r.addr), dir: path.Clean("/" + dir)})
@@ -92,15 +92,15 @@ func mountExport(r *request, e *encoder) error {
 		groups = append(groups, p.String())
 	}
 	for _, dir := range r.s.exportPaths() {
-		e.bool(true)
-		e.string(dir)
+		e.Bool(true)
+		e.String(dir)
 		for _, g := range groups {
-			e.bool(true)
-			e.string(g)
+			e.Bool(true)
+			e.String(g)
 		}
-		e.bool(false)
+		e.Bool(false)
 	}
-	e.bool(false)
+	e.Bool(false)
 	return nil
 }
 

@@ -38,17 +38,17 @@ func (x *Export) dirOf(h []byte) (*node, *os.File, unix.Statx_t, error) {
 }
 
 func nfsGetattr(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	_, st, err := r.x.object(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		return nil
 	}
 	a := r.x.attrOf(&st)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.fattr(&a)
 	return nil
 }
@@ -64,38 +64,38 @@ const (
 )
 
 func nfsAccess(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	want := r.args.uint32()
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	want := r.args.Uint32()
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	_, st, err := r.x.object(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
 	}
 	a := r.x.attrOf(&st)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&a)
-	e.uint32(r.user().access(&a, want, r.s.ReadOnly))
+	e.Uint32(r.user().access(&a, want, r.s.ReadOnly))
 	return nil
 }
 
 func nfsSetattr(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
+	h := r.args.Opaque(fhMax)
 	sa := r.args.sattr()
-	guard := r.args.bool()
+	guard := r.args.Bool()
 	var gsec, gnsec uint32
 	if guard {
-		gsec, gnsec = r.args.uint32(), r.args.uint32()
+		gsec, gnsec = r.args.Uint32(), r.args.Uint32()
 	}
-	if r.args.err != nil {
-		return r.args.err
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	n, st, err := r.x.object(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.wcc(nil, nil)
 		return nil
 	}
@@ -103,7 +103,7 @@ func nfsSetattr(r *request, e *encoder) error {
 	case r.s.ReadOnly:
 		err = errReadOnly
 	case guard && (uint32(st.Ctime.Sec) != gsec || st.Ctime.Nsec != gnsec):
-		e.uint32(uint32(nfs.NFSStatusNotSync))
+		e.Uint32(uint32(nfs.NFSStatusNotSync))
 		a := r.x.attrOf(&st)
 		e.wcc(&st, &a)
 		return nil
@@ -111,7 +111,7 @@ func nfsSetattr(r *request, e *encoder) error {
 		err = r.x.setattr(n, sa, r.user())
 	}
 	after, serr := r.x.stat(n)
-	e.uint32(uint32(status(err)))
+	e.Uint32(uint32(status(err)))
 	if serr != nil {
 		e.wcc(&st, nil)
 		return nil

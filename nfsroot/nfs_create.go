@@ -26,11 +26,11 @@ type made struct {
 
 // createReply writes the common CREATE/MKDIR/SYMLINK/MKNOD result.
 func (r *request) createReply(e *encoder, dir *os.File, dst *unix.Statx_t, m *made, err error) {
-	e.uint32(uint32(status(err)))
+	e.Uint32(uint32(status(err)))
 	if err == nil {
 		a := r.x.attrOf(&m.st)
-		e.bool(true)
-		e.opaque(m.n.handle())
+		e.Bool(true)
+		e.Opaque(m.n.handle())
 		e.postOp(&a)
 	}
 	if dir == nil {
@@ -109,21 +109,21 @@ func openMade(dir *os.File, name string, ifmt uint32) (*pathFd, error) {
 }
 
 func nfsCreate(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	name := r.args.string(nfs.MNTNameLen + 1)
-	how := r.args.uint32()
+	h := r.args.Opaque(fhMax)
+	name := r.args.String(nfs.MNTNameLen + 1)
+	how := r.args.Uint32()
 	var sa sattr
 	var verf []byte
 	switch how {
 	case createUnchecked, createGuarded:
 		sa = r.args.sattr()
 	case createExclusive:
-		verf = r.args.fixed(8)
+		verf = r.args.Fixed(8)
 	default:
 		return errGarbage
 	}
-	if r.args.err != nil {
-		return r.args.err
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	r.makeIn(e, h, name, func(in *creating) (unix.Statx_t, error) {
 		if _, err := statxAt(in.dir, name); err == nil {
@@ -209,11 +209,11 @@ func (x *Export) createExisting(in *creating, name string, how uint32, sa sattr,
 }
 
 func nfsMkdir(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	name := r.args.string(nfs.MNTNameLen + 1)
+	h := r.args.Opaque(fhMax)
+	name := r.args.String(nfs.MNTNameLen + 1)
 	sa := r.args.sattr()
-	if r.args.err != nil {
-		return r.args.err
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	r.makeIn(e, h, name, func(in *creating) (unix.Statx_t, error) {
 		if err := in.c.mayCreate(&in.da); err != nil {
@@ -233,12 +233,12 @@ func nfsMkdir(r *request, e *encoder) error {
 }
 
 func nfsSymlink(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	name := r.args.string(nfs.MNTNameLen + 1)
+	h := r.args.Opaque(fhMax)
+	name := r.args.String(nfs.MNTNameLen + 1)
 	sa := r.args.sattr()
-	target := r.args.string(4096)
-	if r.args.err != nil {
-		return r.args.err
+	target := r.args.String(4096)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	r.makeIn(e, h, name, func(in *creating) (unix.Statx_t, error) {
 		if target == "" || bytes.IndexByte([]byte(target), 0) >= 0 {
@@ -271,23 +271,23 @@ var mknodTypes = map[nfs.FileType]uint32{
 }
 
 func nfsMknod(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	name := r.args.string(nfs.MNTNameLen + 1)
-	typ := nfs.FileType(r.args.uint32())
+	h := r.args.Opaque(fhMax)
+	name := r.args.String(nfs.MNTNameLen + 1)
+	typ := nfs.FileType(r.args.Uint32())
 	var sa sattr
 	var major, minor uint32
 	ifmt, known := mknodTypes[typ]
 	if known {
 		sa = r.args.sattr()
 		if typ == nfs.FileTypeCharacter || typ == nfs.FileTypeBlock {
-			major, minor = r.args.uint32(), r.args.uint32()
+			major, minor = r.args.Uint32(), r.args.Uint32()
 		}
 	}
-	if r.args.err != nil {
-		return r.args.err
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	if !known {
-		e.uint32(uint32(nfs.NFSStatusBadType))
+		e.Uint32(uint32(nfs.NFSStatusBadType))
 		e.wcc(nil, nil)
 		return nil
 	}
@@ -335,14 +335,14 @@ func (x *Export) mknod(dir *os.File, name string, ifmt, major, minor uint32) (*p
 }
 
 func nfsLink(r *request, e *encoder) error {
-	fh := r.args.opaque(fhMax)
-	dh := r.args.opaque(fhMax)
-	name := r.args.string(nfs.MNTNameLen + 1)
-	if r.args.err != nil {
-		return r.args.err
+	fh := r.args.Opaque(fhMax)
+	dh := r.args.Opaque(fhMax)
+	name := r.args.String(nfs.MNTNameLen + 1)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	fail := func(err error, fa *attr) error {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(fa)
 		e.wcc(nil, nil)
 		return nil
@@ -392,7 +392,7 @@ func nfsLink(r *request, e *encoder) error {
 		})
 	}
 	fa := r.x.attrOf(&fst)
-	e.uint32(uint32(status(err)))
+	e.Uint32(uint32(status(err)))
 	e.postOp(&fa)
 	if after, serr := fstatx(dir); serr == nil {
 		da := r.x.attrOf(&after)

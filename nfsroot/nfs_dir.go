@@ -12,14 +12,14 @@ import (
 )
 
 func nfsLookup(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	name := r.args.string(nfs.MNTNameLen + 1)
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	name := r.args.String(nfs.MNTNameLen + 1)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	dn, dir, dst, err := r.x.dirOf(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
 	}
@@ -32,13 +32,13 @@ func nfsLookup(r *request, e *encoder) error {
 		cn, cst, err = r.x.lookup(dn, dir, &dst, name)
 	}
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(&da)
 		return nil
 	}
 	ca := r.x.attrOf(&cst)
-	e.uint32(uint32(nfs.NFSStatusOk))
-	e.opaque(cn.handle())
+	e.Uint32(uint32(nfs.NFSStatusOk))
+	e.Opaque(cn.handle())
 	e.postOp(&ca)
 	e.postOp(&da)
 	return nil
@@ -213,7 +213,7 @@ type openDir struct {
 func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l openDir, ok bool) {
 	dn, dir, dst, err := x.dirOf(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return l, false
 	}
@@ -225,7 +225,7 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l ope
 	}
 	if err != nil {
 		dir.Close()
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(&da)
 		return l, false
 	}
@@ -233,12 +233,12 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l ope
 }
 
 func nfsReaddir(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	cookie := r.args.uint64()
-	r.args.fixed(8)
-	count := r.args.uint32()
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	cookie := r.args.Uint64()
+	r.args.Fixed(8)
+	count := r.args.Uint32()
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	l, ok := r.x.openListing(e, h, cookie, r.user())
 	if !ok {
@@ -257,21 +257,21 @@ func nfsReaddir(r *request, e *encoder) error {
 		out = append(out, d)
 	}
 	if len(out) == 0 && len(rest) > 0 {
-		e.uint32(uint32(nfs.NFSStatusTooSmall))
+		e.Uint32(uint32(nfs.NFSStatusTooSmall))
 		e.postOp(&da)
 		return nil
 	}
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&da)
-	e.fixed(cookieVerf(&dst))
+	e.Fixed(cookieVerf(&dst))
 	for _, d := range out {
-		e.bool(true)
-		e.uint64(r.x.fileid(dn, dir, &dst, d))
-		e.string(d.name)
-		e.uint64(d.cookie)
+		e.Bool(true)
+		e.Uint64(r.x.fileid(dn, dir, &dst, d))
+		e.String(d.name)
+		e.Uint64(d.cookie)
 	}
-	e.bool(false)
-	e.bool(len(out) == len(rest))
+	e.Bool(false)
+	e.Bool(len(out) == len(rest))
 	return nil
 }
 
@@ -289,13 +289,13 @@ func (x *Export) fileid(dn *node, dir *os.File, dst *unix.Statx_t, d dirent) uin
 }
 
 func nfsReaddirplus(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	cookie := r.args.uint64()
-	r.args.fixed(8)
-	dircount := r.args.uint32()
-	maxcount := r.args.uint32()
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	cookie := r.args.Uint64()
+	r.args.Fixed(8)
+	dircount := r.args.Uint32()
+	maxcount := r.args.Uint32()
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	l, ok := r.x.openListing(e, h, cookie, r.user())
 	if !ok {
@@ -309,40 +309,40 @@ func nfsReaddirplus(r *request, e *encoder) error {
 	}
 	out, size := statEntries(dir, rest, int(dircount), int(maxcount))
 	if len(out) == 0 && len(rest) > 0 {
-		e.uint32(uint32(nfs.NFSStatusTooSmall))
+		e.Uint32(uint32(nfs.NFSStatusTooSmall))
 		e.postOp(&da)
 		return nil
 	}
 	if err := r.x.recordEntries(dn.key, out); err != nil {
-		e.uint32(uint32(nfs.NFSStatusServerFault))
+		e.Uint32(uint32(nfs.NFSStatusServerFault))
 		e.postOp(&da)
 		return nil
 	}
-	e.reserve(size + 1024)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Reserve(size + 1024)
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&da)
-	e.fixed(cookieVerf(&dst))
+	e.Fixed(cookieVerf(&dst))
 	for i := range out {
 		p := &out[i]
-		e.bool(true)
+		e.Bool(true)
 		if p.ok {
-			e.uint64(p.st.Ino)
+			e.Uint64(p.st.Ino)
 		} else {
-			e.uint64(dst.Ino)
+			e.Uint64(dst.Ino)
 		}
-		e.string(p.d.name)
-		e.uint64(p.d.cookie)
+		e.String(p.d.name)
+		e.Uint64(p.d.cookie)
 		if p.ok {
 			e.postOp(&p.a)
-			e.bool(true)
-			e.opaque(makeHandle(p.k, p.bt))
+			e.Bool(true)
+			e.Opaque(makeHandle(p.k, p.bt))
 		} else {
 			e.postOp(nil)
-			e.bool(false)
+			e.Bool(false)
 		}
 	}
-	e.bool(false)
-	e.bool(len(out) == len(rest))
+	e.Bool(false)
+	e.Bool(len(out) == len(rest))
 	return nil
 }
 

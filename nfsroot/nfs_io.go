@@ -17,14 +17,14 @@ const (
 )
 
 func nfsRead(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	off := r.args.uint64()
-	count := r.args.uint32()
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	off := r.args.Uint64()
+	count := r.args.Uint32()
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	fail := func(err error) error {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
 	}
@@ -44,54 +44,54 @@ func nfsRead(r *request, e *encoder) error {
 	count = min(count, r.maxReply)
 	a := r.x.attrOf(&st)
 	if err := r.user().mayRead(&a); err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(&a)
 		return nil
 	}
-	e.reserve(int(count) + 256)
-	head := len(e.b)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Reserve(int(count) + 256)
+	head := len(e.B)
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&a)
 	// count, eof and the data's length are patched in after the read,
 	// which goes straight into the reply.
-	at := len(e.b)
-	e.uint32(0)
-	e.uint32(0)
-	e.uint32(0)
-	start := len(e.b)
-	e.b = e.b[:start+int(count)]
-	got, err := f.f.ReadAt(e.b[start:], int64(off))
+	at := len(e.B)
+	e.Uint32(0)
+	e.Uint32(0)
+	e.Uint32(0)
+	start := len(e.B)
+	e.B = e.B[:start+int(count)]
+	got, err := f.f.ReadAt(e.B[start:], int64(off))
 	if err != nil && !errors.Is(err, io.EOF) {
-		e.b = e.b[:head]
+		e.B = e.B[:head]
 		return fail(err)
 	}
-	e.b = e.b[:start+got]
+	e.B = e.B[:start+got]
 	for i := got; i%4 != 0; i++ {
-		e.b = append(e.b, 0)
+		e.B = append(e.B, 0)
 	}
 	eof := errors.Is(err, io.EOF) || off+uint64(got) >= st.Size
-	binary.BigEndian.PutUint32(e.b[at:], uint32(got))
+	binary.BigEndian.PutUint32(e.B[at:], uint32(got))
 	if eof {
-		binary.BigEndian.PutUint32(e.b[at+4:], 1)
+		binary.BigEndian.PutUint32(e.B[at+4:], 1)
 	}
-	binary.BigEndian.PutUint32(e.b[at+8:], uint32(got))
+	binary.BigEndian.PutUint32(e.B[at+8:], uint32(got))
 	return nil
 }
 
 func nfsWrite(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	off := r.args.uint64()
-	count := r.args.uint32()
-	stable := r.args.uint32()
-	data := r.args.opaque(maxIO)
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	off := r.args.Uint64()
+	count := r.args.Uint32()
+	stable := r.args.Uint32()
+	data := r.args.Opaque(maxIO)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	if int(count) < len(data) {
 		data = data[:count]
 	}
 	fail := func(err error) error {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.wcc(nil, nil)
 		return nil
 	}
@@ -132,28 +132,28 @@ func nfsWrite(r *request, e *encoder) error {
 		committed = fileSync
 	}
 	st, err := fstatx(f.f)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	if err == nil {
 		a := r.x.attrOf(&st)
 		e.wcc(&before, &a)
 	} else {
 		e.wcc(&before, nil)
 	}
-	e.uint32(uint32(len(data)))
-	e.uint32(committed)
-	e.fixed(r.s.verf[:])
+	e.Uint32(uint32(len(data)))
+	e.Uint32(committed)
+	e.Fixed(r.s.verf[:])
 	return nil
 }
 
 func nfsCommit(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	r.args.uint64()
-	r.args.uint32()
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	r.args.Uint64()
+	r.args.Uint32()
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	fail := func(err error) error {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.wcc(nil, nil)
 		return nil
 	}
@@ -183,101 +183,101 @@ func nfsCommit(r *request, e *encoder) error {
 		return fail(err)
 	}
 	a := r.x.attrOf(&st)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.wcc(nil, &a)
-	e.fixed(r.s.verf[:])
+	e.Fixed(r.s.verf[:])
 	return nil
 }
 
 func nfsReadlink(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	n, err := r.x.resolve(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
 	}
 	if n.isRoot() {
-		e.uint32(uint32(nfs.NFSStatusInval))
+		e.Uint32(uint32(nfs.NFSStatusInval))
 		e.postOp(nil)
 		return nil
 	}
 	dir, st, err := r.x.parentDir(n)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
 	}
 	defer dir.Close()
 	a := r.x.attrOf(&st)
 	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
-		e.uint32(uint32(nfs.NFSStatusInval))
+		e.Uint32(uint32(nfs.NFSStatusInval))
 		e.postOp(&a)
 		return nil
 	}
 	buf := make([]byte, 4096)
 	got, err := unix.Readlinkat(int(dir.Fd()), n.name(), buf)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(&a)
 		return nil
 	}
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&a)
-	e.opaque(buf[:got])
+	e.Opaque(buf[:got])
 	return nil
 }
 
 // fsHead decodes the single handle argument of FSSTAT, FSINFO and
 // PATHCONF and writes the status and post_op_attr; ok reports success.
 func fsHead(r *request, e *encoder) (ok bool, err error) {
-	h := r.args.opaque(fhMax)
-	if r.args.err != nil {
-		return false, r.args.err
+	h := r.args.Opaque(fhMax)
+	if r.args.Err() != nil {
+		return false, r.args.Err()
 	}
 	_, st, err := r.x.object(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return false, nil
 	}
 	a := r.x.attrOf(&st)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&a)
 	return true, nil
 }
 
 func nfsFsstat(r *request, e *encoder) error {
-	h := r.args.opaque(fhMax)
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	_, st, err := r.x.object(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
 	}
 	var fs unix.Statfs_t
 	if err := r.x.statfs(&fs); err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.postOp(nil)
 		return nil
 	}
 	a := r.x.attrOf(&st)
-	e.uint32(uint32(nfs.NFSStatusOk))
+	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&a)
 	bs := uint64(fs.Bsize)
-	e.uint64(fs.Blocks * bs)
-	e.uint64(fs.Bfree * bs)
-	e.uint64(fs.Bavail * bs)
-	e.uint64(fs.Files)
-	e.uint64(fs.Ffree)
-	e.uint64(fs.Ffree)
-	e.uint32(0)
+	e.Uint64(fs.Blocks * bs)
+	e.Uint64(fs.Bfree * bs)
+	e.Uint64(fs.Bavail * bs)
+	e.Uint64(fs.Files)
+	e.Uint64(fs.Ffree)
+	e.Uint64(fs.Ffree)
+	e.Uint32(0)
 	return nil
 }
 
@@ -303,17 +303,17 @@ func nfsFsinfo(r *request, e *encoder) error {
 	if !ok {
 		return err
 	}
-	e.uint32(maxIO)  // rtmax
-	e.uint32(maxIO)  // rtpref
-	e.uint32(4096)   // rtmult
-	e.uint32(maxIO)  // wtmax
-	e.uint32(maxIO)  // wtpref
-	e.uint32(4096)   // wtmult
-	e.uint32(dtpref) // dtpref
-	e.uint64(1<<63 - 1)
-	e.uint32(0) // time_delta: 1 ns
-	e.uint32(1)
-	e.uint32(fsfLink | fsfSymlink | fsfHomogeneous | fsfCanSetTime)
+	e.Uint32(maxIO)  // rtmax
+	e.Uint32(maxIO)  // rtpref
+	e.Uint32(4096)   // rtmult
+	e.Uint32(maxIO)  // wtmax
+	e.Uint32(maxIO)  // wtpref
+	e.Uint32(4096)   // wtmult
+	e.Uint32(dtpref) // dtpref
+	e.Uint64(1<<63 - 1)
+	e.Uint32(0) // time_delta: 1 ns
+	e.Uint32(1)
+	e.Uint32(fsfLink | fsfSymlink | fsfHomogeneous | fsfCanSetTime)
 	return nil
 }
 
@@ -322,11 +322,11 @@ func nfsPathconf(r *request, e *encoder) error {
 	if !ok {
 		return err
 	}
-	e.uint32(65000) // linkmax
-	e.uint32(255)   // name_max
-	e.bool(true)    // no_trunc
-	e.bool(true)    // chown_restricted
-	e.bool(false)   // case_insensitive
-	e.bool(true)    // case_preserving
+	e.Uint32(65000) // linkmax
+	e.Uint32(255)   // name_max
+	e.Bool(true)    // no_trunc
+	e.Bool(true)    // chown_restricted
+	e.Bool(false)   // case_insensitive
+	e.Bool(true)    // case_preserving
 	return nil
 }

@@ -27,21 +27,21 @@ func nfsRmdir(r *request, e *encoder) error  { return r.unlink(e, unix.AT_REMOVE
 
 // unlink serves REMOVE (flags 0) and RMDIR (AT_REMOVEDIR).
 func (r *request) unlink(e *encoder, flags int) error {
-	h := r.args.opaque(fhMax)
-	name := r.args.string(nfs.MNTNameLen + 1)
-	if r.args.err != nil {
-		return r.args.err
+	h := r.args.Opaque(fhMax)
+	name := r.args.String(nfs.MNTNameLen + 1)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	dn, dir, dst, err := r.x.dirOf(h)
 	if err != nil {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.wcc(nil, nil)
 		return nil
 	}
 	defer dir.Close()
 	da := r.x.attrOf(&dst)
 	err = r.x.unlink(dn, dir, &da, name, flags, r.user(), r.s.ReadOnly)
-	e.uint32(uint32(status(err)))
+	e.Uint32(uint32(status(err)))
 	r.dirWcc(e, dir, &dst)
 	return nil
 }
@@ -109,15 +109,15 @@ func (x *Export) gone(dirKey fileKey, name string, st *unix.Statx_t) {
 }
 
 func nfsRename(r *request, e *encoder) error {
-	fh := r.args.opaque(fhMax)
-	fname := r.args.string(nfs.MNTNameLen + 1)
-	th := r.args.opaque(fhMax)
-	tname := r.args.string(nfs.MNTNameLen + 1)
-	if r.args.err != nil {
-		return r.args.err
+	fh := r.args.Opaque(fhMax)
+	fname := r.args.String(nfs.MNTNameLen + 1)
+	th := r.args.Opaque(fhMax)
+	tname := r.args.String(nfs.MNTNameLen + 1)
+	if r.args.Err() != nil {
+		return r.args.Err()
 	}
 	fail := func(err error) error {
-		e.uint32(uint32(status(err)))
+		e.Uint32(uint32(status(err)))
 		e.wcc(nil, nil)
 		e.wcc(nil, nil)
 		return nil
@@ -133,7 +133,7 @@ func nfsRename(r *request, e *encoder) error {
 	}
 	defer tdir.Close()
 	err = r.x.rename(renameDirs{fdn, fdir, r.x.attrOf(&fst)}, fname, renameDirs{tdn, tdir, r.x.attrOf(&tst)}, tname, r.user(), r.s.ReadOnly)
-	e.uint32(uint32(status(err)))
+	e.Uint32(uint32(status(err)))
 	r.dirWcc(e, fdir, &fst)
 	r.dirWcc(e, tdir, &tst)
 	return nil

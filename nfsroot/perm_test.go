@@ -7,6 +7,8 @@ import (
 
 	nfs "github.com/willscott/go-nfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // permTree is a tree the board's root made, with the owners and modes
@@ -166,25 +168,25 @@ func setattrOf(path string, sa func(*encoder)) func(*client, *permTree) nfs.NFSS
 
 func sattrGID(gid uint32) func(*encoder) {
 	return func(e *encoder) {
-		e.bool(false)
-		e.bool(false)
-		e.bool(true)
-		e.uint32(gid)
-		e.bool(false)
-		e.uint32(timeDont)
-		e.uint32(timeDont)
+		e.Bool(false)
+		e.Bool(false)
+		e.Bool(true)
+		e.Uint32(gid)
+		e.Bool(false)
+		e.Uint32(timeDont)
+		e.Uint32(timeDont)
 	}
 }
 
 func sattrUID(uid uint32) func(*encoder) {
 	return func(e *encoder) {
-		e.bool(false)
-		e.bool(true)
-		e.uint32(uid)
-		e.bool(false)
-		e.bool(false)
-		e.uint32(timeDont)
-		e.uint32(timeDont)
+		e.Bool(false)
+		e.Bool(true)
+		e.Uint32(uid)
+		e.Bool(false)
+		e.Bool(false)
+		e.Uint32(timeDont)
+		e.Uint32(timeDont)
 	}
 }
 
@@ -393,12 +395,12 @@ func TestCtimeMoves(t *testing.T) {
 }
 
 func (c *client) access(h []byte) uint32 {
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureAccess), args(func(e *encoder) { e.opaque(h); e.uint32(0x3f) }))
-	if st := nfs.NFSStatus(d.uint32()); st != nfs.NFSStatusOk {
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureAccess), args(func(e *encoder) { e.Opaque(h); e.Uint32(0x3f) }))
+	if st := nfs.NFSStatus(d.Uint32()); st != nfs.NFSStatusOk {
 		c.t.Fatalf("ACCESS: %v", st)
 	}
 	d.postOpAttr()
-	return d.uint32()
+	return d.Uint32()
 }
 
 // TestAccessAgrees checks that ACCESS answers what the procedures do:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/internal/netnstest"
+	"github.com/bootrig/bootrig/internal/oncrpc"
 
 	"github.com/bootrig/bootrig/portmap"
 )
@@ -40,7 +41,7 @@ func TestLibnfsThroughPortmapper(t *testing.T) {
 		go srv.Serve(l)
 		go srv.ServePacket(pc)
 		var table []portmap.Mapping
-		for _, prog := range []uint32{ProgNFS, ProgMount} {
+		for _, prog := range []uint32{oncrpc.ProgNFS, oncrpc.ProgMount} {
 			for _, prot := range []portmap.Protocol{portmap.TCP, portmap.UDP} {
 				table = append(table, portmap.Mapping{Prog: prog, Vers: 3, Prot: prot, Port: 2049})
 			}

@@ -10,6 +10,8 @@ import (
 
 	nfs "github.com/willscott/go-nfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // TestProcedures drives every procedure a root filesystem uses and
@@ -56,8 +58,8 @@ func TestProcedures(t *testing.T) {
 			t.Fatalf("WRITE stable=%d: %v", stable, st)
 		}
 	}
-	d := c.call(ProgNFS, uint32(nfs.NFSProcedureCommit), args(func(e *encoder) { e.opaque(f); e.uint64(0); e.uint32(0) }))
-	if st := nfs.NFSStatus(d.uint32()); st != ok {
+	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureCommit), args(func(e *encoder) { e.Opaque(f); e.Uint64(0); e.Uint32(0) }))
+	if st := nfs.NFSStatus(d.Uint32()); st != ok {
 		t.Errorf("COMMIT: %v", st)
 	}
 	if st, got := c.read(f, uint64(len(data)), uint32(len(data))); st != ok || !bytes.Equal(got, data) {
@@ -74,18 +76,18 @@ func TestProcedures(t *testing.T) {
 		t.Fatalf("SETATTR owner: %v", st)
 	}
 	sa := func(e *encoder) {
-		e.bool(true)
-		e.uint32(0o4755)
-		e.bool(false)
-		e.bool(false)
-		e.bool(true)
-		e.uint64(10)
-		e.uint32(timeClient)
-		e.uint32(1000000000)
-		e.uint32(5)
-		e.uint32(timeClient)
-		e.uint32(1200000000)
-		e.uint32(7)
+		e.Bool(true)
+		e.Uint32(0o4755)
+		e.Bool(false)
+		e.Bool(false)
+		e.Bool(true)
+		e.Uint64(10)
+		e.Uint32(timeClient)
+		e.Uint32(1000000000)
+		e.Uint32(5)
+		e.Uint32(timeClient)
+		e.Uint32(1200000000)
+		e.Uint32(7)
 	}
 	if st := c.setattr(f, sa); st != ok {
 		t.Fatalf("SETATTR: %v", st)
@@ -182,18 +184,18 @@ func TestProcedures(t *testing.T) {
 
 	// FSSTAT, FSINFO, PATHCONF, ACCESS.
 	for _, p := range []nfs.NFSProcedure{nfs.NFSProcedureFSStat, nfs.NFSProcedureFSInfo, nfs.NFSProcedurePathConf} {
-		d := c.call(ProgNFS, uint32(p), args(func(e *encoder) { e.opaque(root) }))
-		if st := nfs.NFSStatus(d.uint32()); st != ok {
+		d := c.call(oncrpc.ProgNFS, uint32(p), args(func(e *encoder) { e.Opaque(root) }))
+		if st := nfs.NFSStatus(d.Uint32()); st != ok {
 			t.Errorf("%v: %v", p, st)
 		}
 	}
 	c.uid, c.gid = 1000, 100
-	d = c.call(ProgNFS, uint32(nfs.NFSProcedureAccess), args(func(e *encoder) { e.opaque(ex); e.uint32(0x3f) }))
-	if st := nfs.NFSStatus(d.uint32()); st != ok {
+	d = c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureAccess), args(func(e *encoder) { e.Opaque(ex); e.Uint32(0x3f) }))
+	if st := nfs.NFSStatus(d.Uint32()); st != ok {
 		t.Errorf("ACCESS: %v", st)
 	}
 	d.postOpAttr()
-	if got := d.uint32(); got != accessRead|accessModify|accessExtend {
+	if got := d.Uint32(); got != accessRead|accessModify|accessExtend {
 		t.Errorf("ACCESS of the owner on a 0600 file: %#x", got)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	nfs "github.com/willscott/go-nfs"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // TestRPCReplies checks that every call the server does not serve gets
@@ -17,8 +19,8 @@ func TestRPCReplies(t *testing.T) {
 	c := dial(t, h.addr)
 	hdr := func(xid, rpcvers, prog, vers, proc, flavor uint32) *encoder {
 		e := &encoder{}
-		for _, v := range []uint32{xid, rpcCall, rpcvers, prog, vers, proc, flavor, 0, authNone, 0} {
-			e.uint32(v)
+		for _, v := range []uint32{xid, oncrpc.Call, rpcvers, prog, vers, proc, flavor, 0, authNone, 0} {
+			e.Uint32(v)
 		}
 		return e
 	}
@@ -27,25 +29,25 @@ func TestRPCReplies(t *testing.T) {
 		msg  []byte
 		want []uint32 // reply words after the xid
 	}{
-		{"null", hdr(1, 2, ProgNFS, 3, 0, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptSuccess}},
-		{"unknown program", hdr(2, 2, 100227, 3, 0, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptProgUnavail}},
-		{"NLM", hdr(3, 2, 100021, 4, 0, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptProgUnavail}},
-		{"NFSv2", hdr(4, 2, ProgNFS, 2, 0, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptProgMismatch, 3, 3}},
-		{"NFSv4", hdr(5, 2, ProgNFS, 4, 0, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptProgMismatch, 3, 3}},
-		{"MOUNTv1", hdr(6, 2, ProgMount, 1, 0, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptProgMismatch, 3, 3}},
-		{"NFS proc 22", hdr(7, 2, ProgNFS, 3, 22, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptProcUnavail}},
-		{"MOUNT proc 6", hdr(8, 2, ProgMount, 3, 6, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptProcUnavail}},
-		{"RPC version 3", hdr(9, 3, ProgNFS, 3, 0, authNone).b, []uint32{rpcReply, msgDenied, rejectRPCMismatch, 2, 2}},
-		{"RPCSEC_GSS", hdr(10, 2, ProgNFS, 3, 0, 6).b, []uint32{rpcReply, msgDenied, rejectAuthError, authTooWeak}},
-		{"GETATTR without handle", hdr(11, 2, ProgNFS, 3, 1, authNone).b, []uint32{rpcReply, msgAccepted, authNone, 0, acceptGarbageArgs}},
-		{"MNT path too long", append(hdr(12, 2, ProgMount, 3, 1, authNone).b, binary.BigEndian.AppendUint32(nil, 5000)...), []uint32{rpcReply, msgAccepted, authNone, 0, acceptGarbageArgs}},
+		{"null", hdr(1, 2, oncrpc.ProgNFS, 3, 0, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.Success}},
+		{"unknown program", hdr(2, 2, 100227, 3, 0, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.ProgUnavail}},
+		{"NLM", hdr(3, 2, 100021, 4, 0, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.ProgUnavail}},
+		{"NFSv2", hdr(4, 2, oncrpc.ProgNFS, 2, 0, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.ProgMismatch, 3, 3}},
+		{"NFSv4", hdr(5, 2, oncrpc.ProgNFS, 4, 0, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.ProgMismatch, 3, 3}},
+		{"MOUNTv1", hdr(6, 2, oncrpc.ProgMount, 1, 0, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.ProgMismatch, 3, 3}},
+		{"NFS proc 22", hdr(7, 2, oncrpc.ProgNFS, 3, 22, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.ProcUnavail}},
+		{"MOUNT proc 6", hdr(8, 2, oncrpc.ProgMount, 3, 6, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.ProcUnavail}},
+		{"RPC version 3", hdr(9, 3, oncrpc.ProgNFS, 3, 0, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgDenied, oncrpc.RPCMismatch, 2, 2}},
+		{"RPCSEC_GSS", hdr(10, 2, oncrpc.ProgNFS, 3, 0, 6).B, []uint32{oncrpc.Reply, oncrpc.MsgDenied, oncrpc.AuthError, oncrpc.AuthTooWeak}},
+		{"GETATTR without handle", hdr(11, 2, oncrpc.ProgNFS, 3, 1, authNone).B, []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.GarbageArgs}},
+		{"MNT path too long", append(hdr(12, 2, oncrpc.ProgMount, 3, 1, authNone).B, binary.BigEndian.AppendUint32(nil, 5000)...), []uint32{oncrpc.Reply, oncrpc.MsgAccepted, authNone, 0, oncrpc.GarbageArgs}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := c.send(tc.msg); err != nil {
 				t.Fatal(err)
 			}
-			rec, err := readRecord(c.br)
+			rec, err := oncrpc.ReadRecord(c.br, maxRecord)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,31 +79,31 @@ func TestMount(t *testing.T) {
 		t.Errorf("MNT /etc: handle %x, want %x", got, want)
 	}
 	for _, p := range []string{"/nonexistent", "/home/someone/rootfs", "/etc/hostname", dir + "x", "/lib"} {
-		d := c.call(ProgMount, uint32(nfs.MountProcMount), args(func(e *encoder) { e.string(p) }))
-		if st := d.uint32(); st != uint32(nfs.MountStatusErrNoEnt) {
+		d := c.call(oncrpc.ProgMount, uint32(nfs.MountProcMount), args(func(e *encoder) { e.String(p) }))
+		if st := d.Uint32(); st != uint32(nfs.MountStatusErrNoEnt) {
 			t.Errorf("MNT %q: status %d, want MNT3ERR_NOENT", p, st)
 		}
 	}
 	if !strings.Contains(h.logs.String(), "MOUNT of a path not exported") {
 		t.Errorf("refused MNT not logged:\n%s", h.logs)
 	}
-	d := c.call(ProgMount, uint32(nfs.MountProcExport), nil)
+	d := c.call(oncrpc.ProgMount, uint32(nfs.MountProcExport), nil)
 	var exports []string
-	for d.bool() {
-		ex := d.string(1024)
-		for d.bool() {
-			ex += " " + d.string(255)
+	for d.Bool() {
+		ex := d.String(1024)
+		for d.Bool() {
+			ex += " " + d.String(255)
 		}
 		exports = append(exports, ex)
 	}
-	if want := []string{"/ 127.0.0.0/8", dir + " 127.0.0.0/8"}; !slices.Equal(exports, want) || d.err != nil {
-		t.Errorf("EXPORT: %q (%v), want %q", exports, d.err, want)
+	if want := []string{"/ 127.0.0.0/8", dir + " 127.0.0.0/8"}; !slices.Equal(exports, want) || d.Err() != nil {
+		t.Errorf("EXPORT: %q (%v), want %q", exports, d.Err(), want)
 	}
 	dump := func() []string {
-		d := c.call(ProgMount, uint32(nfs.MountProcDump), nil)
+		d := c.call(oncrpc.ProgMount, uint32(nfs.MountProcDump), nil)
 		var out []string
-		for d.bool() {
-			out = append(out, d.string(255)+":"+d.string(1024))
+		for d.Bool() {
+			out = append(out, d.String(255)+":"+d.String(1024))
 		}
 		slices.Sort(out)
 		return out
@@ -109,11 +111,11 @@ func TestMount(t *testing.T) {
 	if got, want := dump(), []string{"127.0.0.1:/", "127.0.0.1:/etc", "127.0.0.1:" + dir}; !slices.Equal(got, want) {
 		t.Errorf("DUMP: %q, want %q", got, want)
 	}
-	c.call(ProgMount, uint32(nfs.MountProcUmnt), args(func(e *encoder) { e.string("/etc") }))
+	c.call(oncrpc.ProgMount, uint32(nfs.MountProcUmnt), args(func(e *encoder) { e.String("/etc") }))
 	if got, want := dump(), []string{"127.0.0.1:/", "127.0.0.1:" + dir}; !slices.Equal(got, want) {
 		t.Errorf("DUMP after UMNT /etc: %q, want %q", got, want)
 	}
-	c.call(ProgMount, uint32(nfs.MountProcUmntAll), nil)
+	c.call(oncrpc.ProgMount, uint32(nfs.MountProcUmntAll), nil)
 	if got := dump(); len(got) != 0 {
 		t.Errorf("DUMP after UMNTALL: %q, want none", got)
 	}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // Program is the portmapper's RPC program number.
-const Program = 100000
+const Program = oncrpc.ProgPortmap
 
 // Protocol is an IP protocol number, as version 2 carries it.
 type Protocol uint32
@@ -55,73 +57,58 @@ type transport struct {
 	local netip.Addr
 }
 
-// reply answers one call; nil when there is nobody to answer.
-func reply(b []byte, t transport, table []Mapping, now func() time.Time) []byte {
-	c, err := decodeCall(b)
-	if err == errNotCall {
-		return nil
-	}
-	if err == nil && c.rpcvers != 2 {
-		return rpcMismatchReply(c.xid)
-	}
-	if err != nil {
-		return acceptedReply(c.xid, garbageArgs).b
-	}
+// answer answers one call.
+func answer(c *oncrpc.CallMsg, t transport, table []Mapping, now func() time.Time) []byte {
 	switch {
-	case c.prog != Program:
-		return acceptedReply(c.xid, progUnavail).b
-	case c.vers < 2 || c.vers > 4:
-		e := acceptedReply(c.xid, progMismatch)
-		e.uint32(2)
-		e.uint32(4)
-		return e.b
-	}
-	if c.vers == 2 {
+	case c.Prog != Program:
+		return oncrpc.Accepted(c.XID, oncrpc.ProgUnavail)
+	case c.Vers < 2 || c.Vers > 4:
+		return oncrpc.Accepted(c.XID, oncrpc.ProgMismatch, 2, 4)
+	case c.Vers == 2:
 		return v2(c, table)
 	}
 	return v34(c, t, table, now)
 }
 
 // v2 answers PMAP version 2.
-func v2(c call, table []Mapping) []byte {
-	switch c.proc {
+func v2(c *oncrpc.CallMsg, table []Mapping) []byte {
+	switch c.Proc {
 	case procNull:
-		return acceptedReply(c.xid, success).b
+		return oncrpc.Accepted(c.XID, oncrpc.Success)
 	case procSet, procUnset:
-		if _, err := decodeMapping(c.args); err != nil {
-			return acceptedReply(c.xid, garbageArgs).b
+		if _, err := decodeMapping(c.Args); err != nil {
+			return oncrpc.Accepted(c.XID, oncrpc.GarbageArgs)
 		}
-		e := acceptedReply(c.xid, success)
-		e.bool(false) // the table is fixed
-		return e.b
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
+		e.Bool(false) // the table is fixed
+		return e.B
 	case procGetport:
-		m, err := decodeMapping(c.args)
+		m, err := decodeMapping(c.Args)
 		if err != nil {
-			return acceptedReply(c.xid, garbageArgs).b
+			return oncrpc.Accepted(c.XID, oncrpc.GarbageArgs)
 		}
-		e := acceptedReply(c.xid, success)
-		e.uint32(uint32(lookup(table, m.Prog, m.Vers, m.Prot, true).Port))
-		return e.b
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
+		e.Uint32(uint32(lookup(table, m.Prog, m.Vers, m.Prot, true).Port))
+		return e.B
 	case procDump:
-		e := acceptedReply(c.xid, success)
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
 		for _, m := range table {
-			e.bool(true)
-			e.uint32(m.Prog)
-			e.uint32(m.Vers)
-			e.uint32(uint32(m.Prot))
-			e.uint32(uint32(m.Port))
+			e.Bool(true)
+			e.Uint32(m.Prog)
+			e.Uint32(m.Vers)
+			e.Uint32(uint32(m.Prot))
+			e.Uint32(uint32(m.Port))
 		}
-		e.bool(false)
-		return e.b
+		e.Bool(false)
+		return e.B
 	}
-	return acceptedReply(c.xid, procUnavail).b
+	return oncrpc.Accepted(c.XID, oncrpc.ProcUnavail)
 }
 
-func decodeMapping(b []byte) (Mapping, error) {
-	d := decoder{b: b}
-	m := Mapping{Prog: d.uint32(), Vers: d.uint32(), Prot: Protocol(d.uint32())}
-	m.Port = uint16(d.uint32())
-	return m, d.err
+func decodeMapping(d oncrpc.Decoder) (Mapping, error) {
+	m := Mapping{Prog: d.Uint32(), Vers: d.Uint32(), Prot: Protocol(d.Uint32())}
+	m.Port = uint16(d.Uint32())
+	return m, d.Err()
 }
 
 // lookup finds prog's mapping: of version vers, or of any version
@@ -151,81 +138,80 @@ type rpcb struct {
 	netid, addr, owner string
 }
 
-func decodeRPCB(b []byte) (rpcb, error) {
-	d := decoder{b: b}
-	r := rpcb{prog: d.uint32(), vers: d.uint32()}
-	r.netid, r.addr, r.owner = d.string(128), d.string(128), d.string(128)
-	return r, d.err
+func decodeRPCB(d oncrpc.Decoder) (rpcb, error) {
+	r := rpcb{prog: d.Uint32(), vers: d.Uint32()}
+	r.netid, r.addr, r.owner = d.String(128), d.String(128), d.String(128)
+	return r, d.Err()
 }
 
 // v34 answers RPCBIND versions 3 and 4.
-func v34(c call, t transport, table []Mapping, now func() time.Time) []byte {
+func v34(c *oncrpc.CallMsg, t transport, table []Mapping, now func() time.Time) []byte {
 	switch {
-	case c.proc == procNull:
-		return acceptedReply(c.xid, success).b
-	case c.proc == procSet || c.proc == procUnset:
-		if _, err := decodeRPCB(c.args); err != nil {
-			return acceptedReply(c.xid, garbageArgs).b
+	case c.Proc == procNull:
+		return oncrpc.Accepted(c.XID, oncrpc.Success)
+	case c.Proc == procSet || c.Proc == procUnset:
+		if _, err := decodeRPCB(c.Args); err != nil {
+			return oncrpc.Accepted(c.XID, oncrpc.GarbageArgs)
 		}
-		e := acceptedReply(c.xid, success)
-		e.bool(false)
-		return e.b
-	case c.proc == procGetport || c.vers == 4 && c.proc == procVersAdd:
-		r, err := decodeRPCB(c.args)
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
+		e.Bool(false)
+		return e.B
+	case c.Proc == procGetport || c.Vers == 4 && c.Proc == procVersAdd:
+		r, err := decodeRPCB(c.Args)
 		if err != nil {
-			return acceptedReply(c.xid, garbageArgs).b
+			return oncrpc.Accepted(c.XID, oncrpc.GarbageArgs)
 		}
 		prot, ok := netidProtocol(r.netid, t.prot)
 		var m Mapping
 		if ok {
 			// Version 4's GETADDR may answer with another version;
 			// GETVERSADDR and version 3 want the exact one.
-			m = lookup(table, r.prog, r.vers, prot, c.vers == 3 || c.proc == procVersAdd)
+			m = lookup(table, r.prog, r.vers, prot, c.Vers == 3 || c.Proc == procVersAdd)
 		}
-		e := acceptedReply(c.xid, success)
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
 		if m.Port == 0 {
-			e.string("")
+			e.String("")
 		} else {
-			e.string(uaddr(t.local, m.Port))
+			e.String(uaddr(t.local, m.Port))
 		}
-		return e.b
-	case c.proc == procDump:
-		e := acceptedReply(c.xid, success)
+		return e.B
+	case c.Proc == procDump:
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
 		for _, m := range table {
-			e.bool(true)
-			e.uint32(m.Prog)
-			e.uint32(m.Vers)
-			e.string(netid(m.Prot, t.local))
-			e.string(uaddr(t.local, m.Port))
-			e.string("superuser")
+			e.Bool(true)
+			e.Uint32(m.Prog)
+			e.Uint32(m.Vers)
+			e.String(netid(m.Prot, t.local))
+			e.String(uaddr(t.local, m.Port))
+			e.String("superuser")
 		}
-		e.bool(false)
-		return e.b
-	case c.vers == 4 && c.proc == procAddrLst:
-		r, err := decodeRPCB(c.args)
+		e.Bool(false)
+		return e.B
+	case c.Vers == 4 && c.Proc == procAddrLst:
+		r, err := decodeRPCB(c.Args)
 		if err != nil {
-			return acceptedReply(c.xid, garbageArgs).b
+			return oncrpc.Accepted(c.XID, oncrpc.GarbageArgs)
 		}
-		e := acceptedReply(c.xid, success)
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
 		for _, m := range table {
 			if m.Prog != r.prog || m.Vers != r.vers {
 				continue
 			}
-			e.bool(true)
-			e.string(uaddr(t.local, m.Port))
-			e.string(netid(m.Prot, t.local))
-			e.uint32(semantics(m.Prot))
-			e.string(family(t.local))
-			e.string(m.Prot.String())
+			e.Bool(true)
+			e.String(uaddr(t.local, m.Port))
+			e.String(netid(m.Prot, t.local))
+			e.Uint32(semantics(m.Prot))
+			e.String(family(t.local))
+			e.String(m.Prot.String())
 		}
-		e.bool(false)
-		return e.b
-	case c.proc == procGettime:
-		e := acceptedReply(c.xid, success)
-		e.uint32(uint32(now().Unix()))
-		return e.b
+		e.Bool(false)
+		return e.B
+	case c.Proc == procGettime:
+		e := oncrpc.AcceptedReply(c.XID, oncrpc.Success)
+		e.Uint32(uint32(now().Unix()))
+		return e.B
 	}
-	return acceptedReply(c.xid, procUnavail).b
+	return oncrpc.Accepted(c.XID, oncrpc.ProcUnavail)
 }
 
 // netidProtocol maps a netid (RFC 5665) to a protocol; an empty netid
@@ -272,4 +258,19 @@ func family(local netip.Addr) string {
 		return "inet6"
 	}
 	return "inet"
+}
+
+// NFSMappings is the table for bootrig's NFS server on port: NFSv3 and
+// MOUNT v3 over TCP, MOUNT v3 over UDP, and NFSv3 over UDP when the
+// server answers it there (nfsroot.Server.NFSOverUDP).
+func NFSMappings(port uint16, nfsOverUDP bool) []Mapping {
+	out := []Mapping{
+		{oncrpc.ProgNFS, oncrpc.NFSVersion, TCP, port},
+		{oncrpc.ProgMount, oncrpc.MountVersion, TCP, port},
+		{oncrpc.ProgMount, oncrpc.MountVersion, UDP, port},
+	}
+	if nfsOverUDP {
+		out = append(out, Mapping{oncrpc.ProgNFS, oncrpc.NFSVersion, UDP, port})
+	}
+	return out
 }

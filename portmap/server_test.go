@@ -1,6 +1,7 @@
 package portmap
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 var testTable = []Mapping{
@@ -24,42 +27,42 @@ var testTable = []Mapping{
 // callMsg builds an RPC call with AUTH_SYS credentials (as the kernel
 // and rpcinfo send them) and the given argument words.
 func callMsg(xid, rpcvers, prog, vers, proc uint32, args ...[]byte) []byte {
-	e := &encoder{}
-	for _, v := range []uint32{xid, msgCall, rpcvers, prog, vers, proc} {
-		e.uint32(v)
+	e := &oncrpc.Encoder{}
+	for _, v := range []uint32{xid, oncrpc.Call, rpcvers, prog, vers, proc} {
+		e.Uint32(v)
 	}
-	e.uint32(1) // AUTH_SYS
-	cred := &encoder{}
-	cred.uint32(0)
-	cred.string("board")
-	cred.uint32(0)
-	cred.uint32(0)
-	cred.uint32(0)
-	e.string(string(cred.b))
-	e.uint32(0) // verifier AUTH_NONE
-	e.uint32(0)
+	e.Uint32(1) // AUTH_SYS
+	cred := &oncrpc.Encoder{}
+	cred.Uint32(0)
+	cred.String("board")
+	cred.Uint32(0)
+	cred.Uint32(0)
+	cred.Uint32(0)
+	e.String(string(cred.B))
+	e.Uint32(0) // verifier AUTH_NONE
+	e.Uint32(0)
 	for _, a := range args {
-		e.b = append(e.b, a...)
+		e.B = append(e.B, a...)
 	}
-	return e.b
+	return e.B
 }
 
 func words(v ...uint32) []byte {
-	e := &encoder{}
+	e := &oncrpc.Encoder{}
 	for _, x := range v {
-		e.uint32(x)
+		e.Uint32(x)
 	}
-	return e.b
+	return e.B
 }
 
 func rpcbArgs(prog, vers uint32, netid string) []byte {
-	e := &encoder{}
-	e.uint32(prog)
-	e.uint32(vers)
-	e.string(netid)
-	e.string("")
-	e.string("")
-	return e.b
+	e := &oncrpc.Encoder{}
+	e.Uint32(prog)
+	e.Uint32(vers)
+	e.String(netid)
+	e.String("")
+	e.String("")
+	return e.B
 }
 
 // parsedReply is a decoded reply: accepted with a status and result,
@@ -73,26 +76,26 @@ type parsedReply struct {
 
 func parseReply(t testing.TB, b []byte) parsedReply {
 	t.Helper()
-	d := decoder{b: b}
-	r := parsedReply{xid: d.uint32()}
-	if d.uint32() != msgReply {
+	d := oncrpc.NewDecoder(b)
+	r := parsedReply{xid: d.Uint32()}
+	if d.Uint32() != oncrpc.Reply {
 		t.Fatalf("not a reply: % x", b)
 	}
-	switch d.uint32() {
-	case replyAccepted:
-		d.uint32()
-		d.opaque(maxAuthBytes)
-		r.stat = d.uint32()
-	case replyDenied:
+	switch d.Uint32() {
+	case oncrpc.MsgAccepted:
+		d.Uint32()
+		d.Opaque(400)
+		r.stat = d.Uint32()
+	case oncrpc.MsgDenied:
 		r.denied = true
-		r.stat = d.uint32()
+		r.stat = d.Uint32()
 	default:
 		t.Fatalf("reply_stat neither accepted nor denied: % x", b)
 	}
-	if d.err != nil {
-		t.Fatalf("reply % x: %v", b, d.err)
+	if d.Err() != nil {
+		t.Fatalf("reply % x: %v", b, d.Err())
 	}
-	r.result = d.b
+	r.result = d.Rest()
 	return r
 }
 
@@ -160,7 +163,7 @@ func overTCP(t *testing.T, addr string, msg []byte, frag int) []byte {
 	if _, err := c.Write(out); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := readRecord(c)
+	rec, err := oncrpc.ReadRecord(bufio.NewReader(c), MaxRecord)
 	if err != nil {
 		t.Fatalf("reading the reply: %v", err)
 	}
@@ -198,30 +201,30 @@ func TestCalls(t *testing.T) {
 		stat   uint32
 		result []byte // nil: not checked
 	}{
-		{"v2 null", callMsg(1, 2, Program, 2, procNull), false, success, []byte{}},
-		{"v3 null", callMsg(2, 2, Program, 3, procNull), false, success, []byte{}},
-		{"v4 null", callMsg(3, 2, Program, 4, procNull), false, success, []byte{}},
-		{"v2 getport nfs", callMsg(4, 2, Program, 2, procGetport, words(100003, 3, 6, 0)), false, success, words(2049)},
-		{"v2 getport mountd udp", callMsg(5, 2, Program, 2, procGetport, words(100005, 3, 17, 0)), false, success, words(20048)},
-		{"v2 getport wrong version", callMsg(6, 2, Program, 2, procGetport, words(100003, 4, 6, 0)), false, success, words(0)},
-		{"v2 getport unknown", callMsg(7, 2, Program, 2, procGetport, words(100021, 1, 6, 0)), false, success, words(0)},
-		{"v2 getport itself", callMsg(8, 2, Program, 2, procGetport, words(Program, 2, 6, 0)), false, success, words(uint32(tp))},
-		{"v2 set", callMsg(9, 2, Program, 2, procSet, words(100003, 3, 6, 1)), false, success, words(0)},
-		{"v2 getport short args", callMsg(10, 2, Program, 2, procGetport, words(100003)), false, garbageArgs, []byte{}},
-		{"v3 getaddr nfs", callMsg(11, 2, Program, 3, procGetport, rpcbArgs(100003, 3, "tcp")), false, success, xdrString("127.0.0.1.8.1")},
-		{"v4 getaddr other version", callMsg(12, 2, Program, 4, procGetport, rpcbArgs(100005, 2, "udp")), false, success, xdrString("127.0.0.1.78.80")},
-		{"v3 getaddr exact only", callMsg(13, 2, Program, 3, procGetport, rpcbArgs(100005, 2, "udp")), false, success, xdrString("")},
-		{"v4 getversaddr", callMsg(14, 2, Program, 4, procVersAdd, rpcbArgs(100005, 3, "tcp")), false, success, xdrString("127.0.0.1.78.80")},
-		{"v3 getaddr bad netid", callMsg(15, 2, Program, 3, procGetport, rpcbArgs(100003, 3, "rdma")), false, success, xdrString("")},
-		{"v3 gettime", callMsg(16, 2, Program, 3, procGettime), false, success, words(1700000000)},
-		{"v2 callit", callMsg(17, 2, Program, 2, 5), false, procUnavail, []byte{}},
-		{"v2 proc 99", callMsg(18, 2, Program, 2, 99), false, procUnavail, []byte{}},
-		{"v3 proc 9", callMsg(19, 2, Program, 3, procVersAdd), false, procUnavail, []byte{}},
-		{"other program", callMsg(20, 2, 100003, 3, 0), false, progUnavail, []byte{}},
-		{"version 5", callMsg(21, 2, Program, 5, 0), false, progMismatch, words(2, 4)},
-		{"version 1", callMsg(22, 2, Program, 1, 0), false, progMismatch, words(2, 4)},
-		{"rpc version 3", callMsg(23, 3, Program, 2, 0), true, rpcMismatch, words(2, 2)},
-		{"truncated header", callMsg(24, 2, Program, 2, 0)[:30], false, garbageArgs, []byte{}},
+		{"v2 null", callMsg(1, 2, Program, 2, procNull), false, oncrpc.Success, []byte{}},
+		{"v3 null", callMsg(2, 2, Program, 3, procNull), false, oncrpc.Success, []byte{}},
+		{"v4 null", callMsg(3, 2, Program, 4, procNull), false, oncrpc.Success, []byte{}},
+		{"v2 getport nfs", callMsg(4, 2, Program, 2, procGetport, words(100003, 3, 6, 0)), false, oncrpc.Success, words(2049)},
+		{"v2 getport mountd udp", callMsg(5, 2, Program, 2, procGetport, words(100005, 3, 17, 0)), false, oncrpc.Success, words(20048)},
+		{"v2 getport wrong version", callMsg(6, 2, Program, 2, procGetport, words(100003, 4, 6, 0)), false, oncrpc.Success, words(0)},
+		{"v2 getport unknown", callMsg(7, 2, Program, 2, procGetport, words(100021, 1, 6, 0)), false, oncrpc.Success, words(0)},
+		{"v2 getport itself", callMsg(8, 2, Program, 2, procGetport, words(Program, 2, 6, 0)), false, oncrpc.Success, words(uint32(tp))},
+		{"v2 set", callMsg(9, 2, Program, 2, procSet, words(100003, 3, 6, 1)), false, oncrpc.Success, words(0)},
+		{"v2 getport short args", callMsg(10, 2, Program, 2, procGetport, words(100003)), false, oncrpc.GarbageArgs, []byte{}},
+		{"v3 getaddr nfs", callMsg(11, 2, Program, 3, procGetport, rpcbArgs(100003, 3, "tcp")), false, oncrpc.Success, xdrString("127.0.0.1.8.1")},
+		{"v4 getaddr other version", callMsg(12, 2, Program, 4, procGetport, rpcbArgs(100005, 2, "udp")), false, oncrpc.Success, xdrString("127.0.0.1.78.80")},
+		{"v3 getaddr exact only", callMsg(13, 2, Program, 3, procGetport, rpcbArgs(100005, 2, "udp")), false, oncrpc.Success, xdrString("")},
+		{"v4 getversaddr", callMsg(14, 2, Program, 4, procVersAdd, rpcbArgs(100005, 3, "tcp")), false, oncrpc.Success, xdrString("127.0.0.1.78.80")},
+		{"v3 getaddr bad netid", callMsg(15, 2, Program, 3, procGetport, rpcbArgs(100003, 3, "rdma")), false, oncrpc.Success, xdrString("")},
+		{"v3 gettime", callMsg(16, 2, Program, 3, procGettime), false, oncrpc.Success, words(1700000000)},
+		{"v2 callit", callMsg(17, 2, Program, 2, 5), false, oncrpc.ProcUnavail, []byte{}},
+		{"v2 proc 99", callMsg(18, 2, Program, 2, 99), false, oncrpc.ProcUnavail, []byte{}},
+		{"v3 proc 9", callMsg(19, 2, Program, 3, procVersAdd), false, oncrpc.ProcUnavail, []byte{}},
+		{"other program", callMsg(20, 2, 100003, 3, 0), false, oncrpc.ProgUnavail, []byte{}},
+		{"version 5", callMsg(21, 2, Program, 5, 0), false, oncrpc.ProgMismatch, words(2, 4)},
+		{"version 1", callMsg(22, 2, Program, 1, 0), false, oncrpc.ProgMismatch, words(2, 4)},
+		{"rpc version 3", callMsg(23, 3, Program, 2, 0), true, oncrpc.RPCMismatch, words(2, 2)},
+		{"truncated header", callMsg(24, 2, Program, 2, 0)[:30], true, oncrpc.AuthError, words(oncrpc.AuthBadCred)},
 	}
 	for _, c := range cases {
 		for _, tr := range []string{"tcp", "udp"} {
@@ -246,36 +249,36 @@ func TestCalls(t *testing.T) {
 }
 
 func xdrString(s string) []byte {
-	e := &encoder{}
-	e.string(s)
-	return e.b
+	e := &oncrpc.Encoder{}
+	e.String(s)
+	return e.B
 }
 
 // TestDump decodes both DUMP formats.
 func TestDump(t *testing.T) {
 	ts := start(t)
-	d := decoder{b: parseReply(t, overTCP(t, ts.tcp, callMsg(1, 2, Program, 2, procDump), 7)).result}
+	d := oncrpc.NewDecoder(parseReply(t, overTCP(t, ts.tcp, callMsg(1, 2, Program, 2, procDump), 7)).result)
 	var got []Mapping
-	for d.uint32() == 1 {
-		m := Mapping{Prog: d.uint32(), Vers: d.uint32(), Prot: Protocol(d.uint32())}
-		m.Port = uint16(d.uint32())
+	for d.Uint32() == 1 {
+		m := Mapping{Prog: d.Uint32(), Vers: d.Uint32(), Prot: Protocol(d.Uint32())}
+		m.Port = uint16(d.Uint32())
 		got = append(got, m)
 	}
-	if d.err != nil || len(d.b) != 0 {
-		t.Fatalf("v2 DUMP: %v, %d bytes left", d.err, len(d.b))
+	if d.Err() != nil || len(d.Rest()) != 0 {
+		t.Fatalf("v2 DUMP: %v, %d bytes left", d.Err(), len(d.Rest()))
 	}
 	// The portmapper's own 6 entries, then the table.
 	if len(got) != 6+len(testTable) || !slices.Equal(got[6:], testTable) || got[0].Prog != Program {
 		t.Errorf("v2 DUMP = %v", got)
 	}
-	d = decoder{b: parseReply(t, overUDP(t, ts.udp, callMsg(2, 2, Program, 4, procDump))).result}
+	d = oncrpc.NewDecoder(parseReply(t, overUDP(t, ts.udp, callMsg(2, 2, Program, 4, procDump))).result)
 	var lines []string
-	for d.uint32() == 1 {
-		prog, vers := d.uint32(), d.uint32()
-		lines = append(lines, fmt.Sprintf("%d %d %s %s %s", prog, vers, d.string(64), d.string(64), d.string(64)))
+	for d.Uint32() == 1 {
+		prog, vers := d.Uint32(), d.Uint32()
+		lines = append(lines, fmt.Sprintf("%d %d %s %s %s", prog, vers, d.String(64), d.String(64), d.String(64)))
 	}
-	if d.err != nil || len(lines) != 10 || lines[6] != "100003 3 tcp 127.0.0.1.8.1 superuser" {
-		t.Errorf("v4 DUMP (%v): %q", d.err, lines)
+	if d.Err() != nil || len(lines) != 10 || lines[6] != "100003 3 tcp 127.0.0.1.8.1 superuser" {
+		t.Errorf("v4 DUMP (%v): %q", d.Err(), lines)
 	}
 }
 
@@ -283,7 +286,7 @@ func TestDump(t *testing.T) {
 // one, and the server keeps answering.
 func TestGarbage(t *testing.T) {
 	ts := start(t)
-	for _, junk := range [][]byte{{}, {1, 2, 3}, words(7, msgReply, 0), words(8)} {
+	for _, junk := range [][]byte{{}, {1, 2, 3}, words(7, oncrpc.Reply, 0), words(8)} {
 		c, err := net.Dial("udp", ts.udp)
 		if err != nil {
 			t.Fatal(err)
@@ -303,7 +306,7 @@ func TestGarbage(t *testing.T) {
 	}
 	c.Close()
 	r := parseReply(t, overUDP(t, ts.udp, callMsg(99, 2, Program, 2, procNull)))
-	if r.xid != 99 || r.stat != success {
+	if r.xid != 99 || r.stat != oncrpc.Success {
 		t.Errorf("after garbage: %+v", r)
 	}
 }
@@ -316,10 +319,11 @@ func FuzzReply(f *testing.F) {
 	f.Add(callMsg(3, 2, Program, 3, procDump))
 	f.Add(callMsg(4, 3, 1, 2, 3))
 	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0xff})
+	srv := &Server{Mappings: testTable}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		out := reply(b, transport{prot: UDP}, testTable, time.Now)
+		out := srv.server().Answer(b, oncrpc.Request{Transport: oncrpc.UDP})
 		if out == nil {
-			if _, err := decodeCall(b); err != errNotCall {
+			if _, err := oncrpc.ParseCall(b); err != oncrpc.ErrNotCall {
 				t.Fatalf("no reply to a call (decode: %v)", err)
 			}
 			return
@@ -328,30 +332,6 @@ func FuzzReply(f *testing.F) {
 			t.Fatalf("reply xid %d to call %d", r.xid, binary.BigEndian.Uint32(b))
 		}
 	})
-}
-
-func FuzzReadRecord(f *testing.F) {
-	f.Add(append(words(1<<31|4), 1, 2, 3, 4))
-	f.Add(append(words(2, 1<<31|2), 1, 2, 3, 4))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		rec, err := readRecord(bytesReader(b))
-		if err == nil && len(rec) > MaxRecord {
-			t.Fatalf("record of %d bytes", len(rec))
-		}
-	})
-}
-
-func bytesReader(b []byte) io.Reader { return &sliceReader{b} }
-
-type sliceReader struct{ b []byte }
-
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
 }
 
 func TestListenAndServeTaken(t *testing.T) {
@@ -363,5 +343,20 @@ func TestListenAndServeTaken(t *testing.T) {
 	err = (&Server{}).ListenAndServe(l.Addr().String())
 	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), "rpcbind") {
 		t.Errorf("ListenAndServe on a taken port: %v", err)
+	}
+}
+
+func TestNFSMappings(t *testing.T) {
+	tcp := []Mapping{{100003, 3, TCP, 2049}, {100005, 3, TCP, 2049}, {100005, 3, UDP, 2049}}
+	for _, tc := range []struct {
+		udp  bool
+		want []Mapping
+	}{
+		{false, tcp},
+		{true, append(tcp, Mapping{100003, 3, UDP, 2049})},
+	} {
+		if got := NFSMappings(2049, tc.udp); !slices.Equal(got, tc.want) {
+			t.Errorf("NFSMappings(2049, %v) = %v, want %v", tc.udp, got, tc.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -20,11 +21,28 @@ type serveEnv struct {
 	OutDir string     // the board's build output (TFTP root, rootfs parent)
 	Log    *slog.Logger
 	Served []string // what each part serves, for stdout: "TFTP  :69  DIR (read-only)"
+	// stopped hears of a server whose Serve returned before shutdown.
+	stopped chan error
+	closing atomic.Bool
 }
 
 // served records a line of what serve serves.
 func (e *serveEnv) served(format string, args ...any) {
 	e.Served = append(e.Served, fmt.Sprintf(format, args...))
+}
+
+// serve runs a server's Serve; its return before shutdown ends serve.
+// The channel gets what Serve returned.
+func (env *serveEnv) serve(name string, fn func() error) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		err := fn()
+		if !env.closing.Load() {
+			env.stopped <- fmt.Errorf("%s stopped: %w", name, err)
+		}
+		done <- err
+	}()
+	return done
 }
 
 func serveCommand() *cli.Command {
@@ -51,7 +69,7 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	env := &serveEnv{Board: p, OutDir: outDir(p.Name), Log: logger(c)}
+	env := &serveEnv{Board: p, OutDir: outDir(p.Name), Log: logger(c), stopped: make(chan error, 8)}
 	if s := c.String("listen"); s != "" {
 		if env.Listen, err = netip.ParseAddr(s); err != nil {
 			return usagef("serve", "--listen %q is not an IP address", s)
@@ -63,6 +81,7 @@ func runServe(c *cli.Context) error {
 	ctx := c.Context
 	var stops []func(context.Context) error
 	defer func() {
+		env.closing.Store(true)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -89,6 +108,10 @@ func runServe(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "  %s\n", l)
 	}
 	fmt.Fprintln(c.App.Writer, "Ctrl-C stops")
-	<-ctx.Done()
-	return nil
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-env.stopped:
+		return err
+	}
 }

@@ -28,6 +28,8 @@ func nfsFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "read-only", Usage: "export the root filesystem read-only"},
 		&cli.BoolFlag{Name: "real-ownership", Usage: "serve the host's own ownership and device files (bootrig must run as root)"},
 		&cli.BoolFlag{Name: "root-squash", Usage: "serve the board's root (uid 0) as the anonymous user 65534: for an export that is not the board's root filesystem"},
+		&cli.BoolFlag{Name: "nfs-udp", Usage: "serve NFS over UDP too, for a kernel whose nfsroot= says udp (MOUNT is always served over UDP; forged datagrams get past --allow)"},
+		&cli.BoolFlag{Name: "insecure-ports", Usage: "serve NFS calls from source ports >= 1024 (the kernel's client uses privileged ports)"},
 	}
 }
 
@@ -44,6 +46,8 @@ type nfsConfig struct {
 	rootSquash    bool
 	allow         []netip.Prefix
 	console       string
+	nfsUDP        bool
+	insecurePorts bool
 }
 
 func nfsConfigFrom(c *cli.Context, env *serveEnv) (nfsConfig, error) {
@@ -51,8 +55,8 @@ func nfsConfigFrom(c *cli.Context, env *serveEnv) (nfsConfig, error) {
 		rootfs: c.String("rootfs"), listen: env.Listen,
 		nfsPort: c.Int("nfs-port"), portmapPort: c.Int("portmap-port"), portmap: c.Bool("portmap"),
 		devices: c.String("devices"), readOnly: c.Bool("read-only"), realOwnership: c.Bool("real-ownership"),
-		rootSquash: c.Bool("root-squash"),
-		console:    env.Board.Linux.Console,
+		rootSquash: c.Bool("root-squash"), nfsUDP: c.Bool("nfs-udp"), insecurePorts: c.Bool("insecure-ports"),
+		console: env.Board.Linux.Console,
 	}
 	if cfg.rootfs == "" {
 		cfg.rootfs = filepath.Join(env.OutDir, "rootfs")
@@ -169,7 +173,8 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 			return nil, err
 		}
 	}
-	srv := &nfsroot.Server{Export: x, Allow: cfg.allow, ReadOnly: cfg.readOnly, RootSquash: cfg.rootSquash, Log: env.Log}
+	srv := &nfsroot.Server{Export: x, Allow: cfg.allow, ReadOnly: cfg.readOnly, RootSquash: cfg.rootSquash, Log: env.Log,
+		NFSOverUDP: cfg.nfsUDP, InsecurePorts: cfg.insecurePorts}
 	var stops []func(context.Context) error
 	cleanup := func(ctx context.Context) error {
 		var errs []error
@@ -197,8 +202,8 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 		cleanup(ctx)
 		return nil, fmt.Errorf("NFS server: listen on UDP %s: %w", addr(cfg.nfsPort), err)
 	}
-	go srv.Serve(l)
-	go srv.ServePacket(pc)
+	env.serve("NFS server", func() error { return srv.Serve(l) })
+	env.serve("NFS server (UDP)", func() error { return srv.ServePacket(pc) })
 	stops = append(stops, srv.Shutdown)
 	if cfg.portmap {
 		pstop, err := startPortmap(cfg, addr(cfg.portmapPort), env)
@@ -217,18 +222,6 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 	return cleanup, nil
 }
 
-// nfsMappings is the portmapper table for an NFS server on port:
-// NFSv3 and MOUNT v3, over TCP and UDP.
-func nfsMappings(port int) []portmap.Mapping {
-	var out []portmap.Mapping
-	for _, prog := range []uint32{nfsroot.ProgNFS, nfsroot.ProgMount} {
-		for _, prot := range []portmap.Protocol{portmap.TCP, portmap.UDP} {
-			out = append(out, portmap.Mapping{Prog: prog, Vers: 3, Prot: prot, Port: uint16(port)})
-		}
-	}
-	return out
-}
-
 // startPortmap answers portmapper queries for NFS and MOUNT on addr.
 func startPortmap(cfg nfsConfig, addr string, env *serveEnv) (func(context.Context) error, error) {
 	l, err := net.Listen("tcp", addr)
@@ -240,9 +233,9 @@ func startPortmap(cfg nfsConfig, addr string, env *serveEnv) (func(context.Conte
 		l.Close()
 		return nil, fmt.Errorf("portmapper: listen on UDP %s: %w (rpcbind running? stop it, or --portmap=false / --portmap-port)", addr, err)
 	}
-	srv := &portmap.Server{Mappings: nfsMappings(cfg.nfsPort), Logger: env.Log}
-	go srv.Serve(l)
-	go srv.ServeUDP(pc)
+	srv := &portmap.Server{Mappings: portmap.NFSMappings(uint16(cfg.nfsPort), cfg.nfsUDP), Logger: env.Log}
+	env.serve("portmapper", func() error { return srv.Serve(l) })
+	env.serve("portmapper (UDP)", func() error { return srv.ServeUDP(pc) })
 	env.Log.Info("portmapper answering for NFS and MOUNT", "addr", l.Addr().String(), "nfs-port", cfg.nfsPort)
 	env.served("portmapper  %-21s NFS and MOUNT on port %d", l.Addr(), cfg.nfsPort)
 	return srv.Shutdown, nil

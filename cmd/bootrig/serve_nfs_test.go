@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/bootrig/bootrig/devtable"
-	"github.com/bootrig/bootrig/portmap"
 )
 
 func TestParseAllow(t *testing.T) {
@@ -50,19 +49,6 @@ func TestDefaultAllow(t *testing.T) {
 	}
 	if slices.ContainsFunc(got, func(p netip.Prefix) bool { return p.Contains(netip.MustParseAddr("192.168.7.3")) }) {
 		t.Errorf("default allow %v admits another board", got)
-	}
-}
-
-func TestNFSMappings(t *testing.T) {
-	got := nfsMappings(2049)
-	want := []portmap.Mapping{
-		{Prog: 100003, Vers: 3, Prot: portmap.TCP, Port: 2049},
-		{Prog: 100003, Vers: 3, Prot: portmap.UDP, Port: 2049},
-		{Prog: 100005, Vers: 3, Prot: portmap.TCP, Port: 2049},
-		{Prog: 100005, Vers: 3, Prot: portmap.UDP, Port: 2049},
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("nfsMappings(2049) = %v, want %v", got, want)
 	}
 }
 

@@ -78,8 +78,7 @@ func startTFTP(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(co
 		Logger:   env.Log,
 		Progress: progressWriter(c.App.ErrWriter),
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(conn) }()
+	done := env.serve("TFTP server", func() error { return srv.Serve(conn) })
 	env.Log.Info("tftp: serving", "addr", conn.LocalAddr(), "root", cfg.root, "writable", cfg.writable, "allow", cfg.allow)
 	mode := "read-only"
 	if cfg.writable {

@@ -40,6 +40,8 @@ func upCommand() *cli.Command {
 		&cli.BoolFlag{Name: "initcalls", Usage: "boot with initcall_debug: the report gets a lane of the initcalls over 5 ms"},
 		&cli.IntFlag{Name: "keep-runs", Value: report.DefaultKeep, Usage: "keep the last `N` run directories in STATE/runs (0: all)"},
 		&cli.BoolFlag{Name: "no-portmap", Usage: "run no portmapper (nfsroot= must then name port= and mountport=)"},
+		&cli.BoolFlag{Name: "nfs-udp", Usage: "serve NFS over UDP too, for a kernel whose nfsroot= says udp"},
+		&cli.BoolFlag{Name: "insecure-ports", Usage: "serve NFS calls from source ports >= 1024"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not show the boot on stderr (the logs keep it)"},
 		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
 		&cli.DurationFlag{Name: "timeout", Value: 90 * time.Second, Usage: "power-on to shell prompt `LIMIT`"},
@@ -148,7 +150,7 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 	cfg := up.Config{
 		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
-		NoPortmap:   c.Bool("no-portmap"),
+		NoPortmap: c.Bool("no-portmap"), NFSOverUDP: c.Bool("nfs-udp"), InsecurePorts: c.Bool("insecure-ports"),
 		PowerCmd:    strings.Fields(c.String("power-cmd")),
 		BootTimeout: c.Duration("timeout"), Log: logs.log, Raw: logs.raw, Notes: stderr, Logger: logger(c),
 	}

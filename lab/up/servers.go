@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/bootrig/bootrig/devtable"
@@ -36,6 +37,15 @@ type Servers struct {
 	Devices  []devtable.Entry // seeds /dev and ownership in the export
 	Allow    []netip.Prefix   // clients served; empty: everyone
 	NFSAllow []netip.Prefix   // NFS clients served, when not Allow
+	// NFSOverUDP serves NFS over UDP too (MOUNT always is); a board whose
+	// nfsroot= says udp needs it.
+	NFSOverUDP bool
+	// InsecurePorts serves NFS calls from source ports >= 1024 (the
+	// kernel's client uses privileged ports).
+	InsecurePorts bool
+	// Stopped, if set, hears of a server that stopped on its own (not
+	// by Stop); the error names it. Such a stop is logged too.
+	Stopped func(error)
 	// NoPortmap leaves port 111 to another portmapper (a board whose
 	// nfsroot= names port= and mountport= needs none).
 	NoPortmap bool
@@ -49,9 +59,10 @@ type Servers struct {
 
 // running is one start of the servers.
 type running struct {
-	stops  []func(context.Context) error // in start order
-	served []chan error
-	export *nfsroot.Export
+	stops    []func(context.Context) error // in start order
+	served   []chan error
+	stopping atomic.Bool // Stop has begun: Serve returning is expected
+	export   *nfsroot.Export
 }
 
 // Start opens the export and starts serving. An error names the server
@@ -98,7 +109,7 @@ func (s *Servers) startTFTP(r *running) error {
 		return err
 	}
 	srv := &tftp.Server{Root: s.TFTPRoot, Allow: s.Allow, Logger: s.Log}
-	r.serve(srv.Shutdown, func() error { return srv.Serve(conn) })
+	r.serve(s, "TFTP server", srv.Shutdown, func() error { return srv.Serve(conn) })
 	return nil
 }
 
@@ -127,19 +138,34 @@ func (s *Servers) startNFS(r *running) error {
 	if s.NFSAllow != nil {
 		allow = s.NFSAllow
 	}
-	srv := &nfsroot.Server{Export: x, Allow: allow, Log: s.Log}
-	wl, wpc := s.Watch.Listener(l), s.Watch.PacketConn(pc)
-	r.serve(srv.Shutdown, func() error { return srv.Serve(wl) }, func() error { return srv.ServePacket(wpc) })
+	srv := &nfsroot.Server{Export: x, Allow: allow, Log: s.Log, Hooks: s.Watch.Hooks(),
+		NFSOverUDP: s.NFSOverUDP, InsecurePorts: s.InsecurePorts}
+	r.serve(s, "NFS server", srv.Shutdown, func() error { return srv.Serve(l) }, func() error { return srv.ServePacket(pc) })
 	return nil
 }
 
-// serve runs each of fns until shutdown stops them.
-func (r *running) serve(shutdown func(context.Context) error, fns ...func() error) {
+// serve runs each of fns until shutdown stops them; one that returns
+// before is reported as a stop of the server called name.
+func (r *running) serve(s *Servers, name string, shutdown func(context.Context) error, fns ...func() error) {
 	r.stops = append(r.stops, shutdown)
 	for _, f := range fns {
 		ch := make(chan error, 1)
 		r.served = append(r.served, ch)
-		go func() { ch <- f() }()
+		go func() {
+			err := f()
+			if !r.stopping.Load() {
+				s.stopped(fmt.Errorf("%s stopped: %w", name, err))
+			}
+			ch <- err
+		}()
+	}
+}
+
+// stopped reports a server that stopped on its own.
+func (s *Servers) stopped(err error) {
+	s.Log.Error("server stopped while the board runs", "err", err)
+	if s.Stopped != nil {
+		s.Stopped(err)
 	}
 }
 
@@ -162,6 +188,7 @@ func (s *Servers) Restart(ctx context.Context) error {
 }
 
 func (r *running) stop(ctx context.Context) error {
+	r.stopping.Store(true)
 	var errs []error
 	for i := len(r.stops) - 1; i >= 0; i-- {
 		errs = append(errs, r.stops[i](ctx))

@@ -56,6 +56,8 @@ type Config struct {
 	Allow, NFSAllow []netip.Prefix
 	// NoPortmap runs no portmapper (see Servers.NoPortmap).
 	NoPortmap bool
+	// NFSOverUDP and InsecurePorts: see Servers.
+	NFSOverUDP, InsecurePorts bool
 	// MountWait is how long, after the kernel has configured its
 	// network, the first NFS call may take before bootrig gives up on
 	// the mount and says why (default 15 s).
@@ -175,6 +177,8 @@ func (b *Board) serve(ctx context.Context) error {
 	b.Servers = &Servers{
 		IP: c.Lab.ServerIP, TFTPRoot: c.Out, RootFS: c.RootFS, Devices: table,
 		Allow: c.Allow, NFSAllow: c.NFSAllow, NoPortmap: c.NoPortmap, Log: c.Logger,
+		NFSOverUDP: c.NFSOverUDP, InsecurePorts: c.InsecurePorts,
+		Stopped: func(err error) { fmt.Fprintf(c.Notes, "bootrig: %v\n", err) },
 	}
 	return b.Servers.Start()
 }

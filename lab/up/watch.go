@@ -1,19 +1,13 @@
 package up
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
-)
 
-// RPC programs the watch tells apart.
-const (
-	progPortmap = 100000
-	progNFS     = 100003
-	progMount   = 100005
+	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // Errors Diagnose returns for a root filesystem mount that is not
@@ -25,8 +19,8 @@ var (
 	ErrNFSMountFailed = errors.New("the board called MOUNT but no NFS call followed")
 )
 
-// Watch counts the RPC calls bootrig's NFS and portmapper servers
-// receive, by program, from the record headers on the wire; it lets
+// Watch counts the connections and RPC calls bootrig's NFS and
+// portmapper servers receive, by program, through the servers' hooks; it lets
 // bootrig tell, long before the kernel gives up on its root filesystem
 // (about 96 s), why a mount is not happening.
 type Watch struct {
@@ -45,14 +39,14 @@ func (w *Watch) NFSCalls() int64 { return w.nfs.Load() }
 
 func (w *Watch) call(prog, vers uint32) {
 	switch prog {
-	case progPortmap:
+	case oncrpc.ProgPortmap:
 		w.portmap.Add(1)
-	case progMount:
+	case oncrpc.ProgMount:
 		w.mount.Add(1)
 		w.mu.Lock()
 		w.mountVers[vers] = true
 		w.mu.Unlock()
-	case progNFS:
+	case oncrpc.ProgNFS:
 		w.nfs.Add(1)
 		w.mu.Lock()
 		w.nfsVers[vers] = true
@@ -89,101 +83,11 @@ func keys(m map[uint32]bool) []uint32 {
 	return out
 }
 
-// Listener watches the RPC records of every connection l accepts.
-func (w *Watch) Listener(l net.Listener) net.Listener { return &watchListener{Listener: l, w: w} }
-
-type watchListener struct {
-	net.Listener
-	w *Watch
-}
-
-func (l *watchListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.w.conns.Add(1)
-	return &watchConn{Conn: c, s: recordSniffer{start: true, onCall: l.w.call}}, nil
-}
-
-type watchConn struct {
-	net.Conn
-	s recordSniffer
-}
-
-func (c *watchConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.s.feed(p[:n])
-	return n, err
-}
-
-// PacketConn watches the RPC calls arriving on a UDP socket.
-func (w *Watch) PacketConn(pc net.PacketConn) net.PacketConn {
-	return &watchPacket{PacketConn: pc, w: w}
-}
-
-type watchPacket struct {
-	net.PacketConn
-	w *Watch
-}
-
-func (c *watchPacket) ReadFrom(p []byte) (int, net.Addr, error) {
-	n, a, err := c.PacketConn.ReadFrom(p)
-	if prog, vers, ok := parseCall(p[:n]); ok {
-		c.w.call(prog, vers)
-	}
-	return n, a, err
-}
-
-// callHeader is the bytes of an RPC call up to its procedure number:
-// xid, message type, RPC version, program, version, procedure.
-const callHeader = 24
-
-// parseCall reads program and version from an RPC call message.
-func parseCall(b []byte) (prog, vers uint32, ok bool) {
-	if len(b) < callHeader || binary.BigEndian.Uint32(b[4:]) != 0 || binary.BigEndian.Uint32(b[8:]) != 2 {
-		return 0, 0, false
-	}
-	return binary.BigEndian.Uint32(b[12:]), binary.BigEndian.Uint32(b[16:]), true
-}
-
-// recordSniffer follows RPC record marking (RFC 5531 section 11) on a
-// byte stream and reports the call at the start of each record.
-type recordSniffer struct {
-	mark       []byte // record mark bytes read so far
-	left       int    // bytes left in the current fragment
-	start      bool   // the next fragment starts a record
-	collecting bool   // gathering the record's call header
-	call       []byte
-	onCall     func(prog, vers uint32)
-}
-
-func (s *recordSniffer) feed(b []byte) {
-	for len(b) > 0 {
-		if s.left == 0 {
-			n := min(4-len(s.mark), len(b))
-			s.mark, b = append(s.mark, b[:n]...), b[n:]
-			if len(s.mark) == 4 {
-				m := binary.BigEndian.Uint32(s.mark)
-				s.mark, s.left = s.mark[:0], int(m&0x7fffffff)
-				if s.start {
-					s.collecting, s.call = true, s.call[:0]
-				}
-				s.start = m&0x80000000 != 0
-			}
-			continue
-		}
-		n := min(s.left, len(b))
-		if s.collecting {
-			take := min(n, callHeader-len(s.call))
-			s.call = append(s.call, b[:take]...)
-			if len(s.call) == callHeader {
-				s.collecting = false
-				if prog, vers, ok := parseCall(s.call); ok {
-					s.onCall(prog, vers)
-				}
-			}
-		}
-		s.left, b = s.left-n, b[n:]
+// Hooks feed the watch from a server's connections and calls; give
+// the same hooks to the NFS server and the portmapper.
+func (w *Watch) Hooks() oncrpc.Hooks {
+	return oncrpc.Hooks{
+		Conn: func(net.Addr) { w.conns.Add(1) },
+		Call: func(h oncrpc.Header, _ net.Addr) { w.call(h.Prog, h.Vers) },
 	}
 }

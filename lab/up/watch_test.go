@@ -1,23 +1,29 @@
 package up
 
 import (
+	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"testing"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/internal/oncrpc"
+	"github.com/bootrig/bootrig/portmap"
 )
 
-// call is an RPC call message header for prog/vers, padded with body.
-func call(prog, vers uint32, body int) []byte {
-	b := make([]byte, callHeader+body)
-	binary.BigEndian.PutUint32(b[0:], rand.Uint32()) // xid
-	binary.BigEndian.PutUint32(b[8:], 2)             // RPC version
-	binary.BigEndian.PutUint32(b[12:], prog)
-	binary.BigEndian.PutUint32(b[16:], vers)
-	return b
+// callMsg is an RPC call of prog/vers procedure 0 with AUTH_NONE,
+// padded with body bytes.
+func callMsg(prog, vers uint32, body int) []byte {
+	e := &oncrpc.Encoder{}
+	for _, v := range []uint32{rand.Uint32(), oncrpc.Call, 2, prog, vers, 0, oncrpc.AuthNone, 0, oncrpc.AuthNone, 0} {
+		e.Uint32(v)
+	}
+	e.B = append(e.B, make([]byte, body)...)
+	return e.B
 }
 
 // record frames msg as fragments of at most frag bytes.
@@ -35,28 +41,49 @@ func record(msg []byte, frag int) []byte {
 	return out
 }
 
-func TestRecordSniffer(t *testing.T) {
-	var stream []byte
-	want := map[uint32]int{}
-	for i := range 50 {
-		prog := []uint32{progMount, progNFS, progNFS, progPortmap}[i%4]
-		want[prog]++
-		// Fragments as small as 5 bytes split the call header itself.
-		stream = append(stream, record(call(prog, 3, i*37), 5+i*3)...)
+// TestWatchHooks sends calls of every program, over TCP in small
+// fragments and over UDP, to a portmapper fed by the watch's hooks, and
+// checks what the watch counted.
+func TestWatchHooks(t *testing.T) {
+	w := NewWatch()
+	srv := &portmap.Server{Hooks: w.Hooks()}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, chunk := range []int{1, 3, 7, 4096} {
-		got := map[uint32]int{}
-		s := recordSniffer{start: true, onCall: func(prog, vers uint32) { got[prog]++ }}
-		for b := stream; len(b) > 0; {
-			n := min(chunk, len(b))
-			s.feed(b[:n])
-			b = b[n:]
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	go srv.ServeUDP(pc)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	progs := []uint32{oncrpc.ProgMount, oncrpc.ProgNFS, oncrpc.ProgNFS, oncrpc.ProgPortmap}
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	u, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	br := bufio.NewReader(c)
+	for i := range 20 {
+		// Fragments as small as 5 bytes split the call header itself.
+		c.Write(record(callMsg(progs[i%4], 3, i*37), 5+i*3))
+		if _, err := oncrpc.ReadRecord(br, 1<<16); err != nil {
+			t.Fatal(err)
 		}
-		for prog, n := range want {
-			if got[prog] != n {
-				t.Errorf("read %d bytes at a time: %d calls of program %d, want %d", chunk, got[prog], prog, n)
-			}
+		u.Write(callMsg(progs[i%4], 3, 0))
+		if _, err := u.Read(make([]byte, 512)); err != nil {
+			t.Fatal(err)
 		}
+	}
+	if w.conns.Load() != 1 || w.portmap.Load() != 10 || w.mount.Load() != 10 || w.NFSCalls() != 20 || !w.nfsVers[3] {
+		t.Errorf("watch counted %d connections, %d portmapper, %d MOUNT, %d NFS calls; want 1, 10, 10, 20",
+			w.conns.Load(), w.portmap.Load(), w.mount.Load(), w.NFSCalls())
 	}
 }
 
@@ -69,11 +96,11 @@ func TestDiagnose(t *testing.T) {
 		text  string
 	}{
 		{"nothing at all", nil, 0, ErrNFSUnreachable, "no portmapper query"},
-		{"portmapper only", [][2]uint32{{progPortmap, 2}}, 0, ErrNFSNoMount, "port or version"},
+		{"portmapper only", [][2]uint32{{oncrpc.ProgPortmap, 2}}, 0, ErrNFSNoMount, "port or version"},
 		{"connected, no call", nil, 3, ErrNFSRefused, "not allowed"},
-		{"MOUNT v1 (nfsroot= without v3)", [][2]uint32{{progPortmap, 2}, {progMount, 1}}, 1, ErrNFSMountFailed, "add v3"},
-		{"MOUNT v3, no NFS", [][2]uint32{{progMount, 3}}, 1, ErrNFSMountFailed, "export path"},
-		{"mounted", [][2]uint32{{progMount, 3}, {progNFS, 3}}, 1, nil, ""},
+		{"MOUNT v1 (nfsroot= without v3)", [][2]uint32{{oncrpc.ProgPortmap, 2}, {oncrpc.ProgMount, 1}}, 1, ErrNFSMountFailed, "add v3"},
+		{"MOUNT v3, no NFS", [][2]uint32{{oncrpc.ProgMount, 3}}, 1, ErrNFSMountFailed, "export path"},
+		{"mounted", [][2]uint32{{oncrpc.ProgMount, 3}, {oncrpc.ProgNFS, 3}}, 1, nil, ""},
 	}
 	for _, tt := range tests {
 		w := NewWatch()
