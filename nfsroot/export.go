@@ -1,7 +1,6 @@
 package nfsroot
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +45,7 @@ type Export struct {
 	rootBt  uint64
 	real    bool
 	log     *slog.Logger
+	hkey    []byte // the handles' MAC key
 	dirs    listCache
 	files   fileCache
 	known   knownSet
@@ -88,6 +88,10 @@ func OpenExport(dir string, opt ExportOptions) (*Export, error) {
 	if strings.HasPrefix(filepath.Clean(path)+"/", abs+"/") {
 		root.Close()
 		return nil, fmt.Errorf("metadata store %s is inside the export %s: keep it outside", path, abs)
+	}
+	if x.hkey, err = loadHandleKey(handleKeyPath(path)); err != nil {
+		root.Close()
+		return nil, err
 	}
 	if x.st, err = openStore(path); err != nil {
 		root.Close()
@@ -152,32 +156,8 @@ func btimeOf(st *unix.Statx_t) uint64 {
 	return uint64(st.Btime.Sec)<<30 ^ uint64(st.Btime.Nsec)
 }
 
-// A file handle is 28 bytes: "bR" v1 (4), device (8), inode (8) and the
-// birth time (8). It names the host object, not a path: the store turns
-// it into the object's current path, so it survives renames and restarts,
-// and no in-memory table can evict it.
-const handleLen = 28
-
-var handleMagic = [4]byte{'b', 'R', 0, 1}
-
-func makeHandle(k fileKey, btime uint64) []byte {
-	h := make([]byte, 0, handleLen)
-	h = append(h, handleMagic[:]...)
-	h = binary.BigEndian.AppendUint64(h, k.dev)
-	h = binary.BigEndian.AppendUint64(h, k.ino)
-	return binary.BigEndian.AppendUint64(h, btime)
-}
-
-func parseHandle(h []byte) (fileKey, uint64, error) {
-	if len(h) != handleLen || [4]byte(h[:4]) != handleMagic {
-		return fileKey{}, 0, ErrBadHandle
-	}
-	return fileKey{binary.BigEndian.Uint64(h[4:]), binary.BigEndian.Uint64(h[12:])},
-		binary.BigEndian.Uint64(h[20:]), nil
-}
-
 // RootHandle is the handle of the export's root directory.
-func (x *Export) RootHandle() []byte { return makeHandle(x.rootKey, x.rootBt) }
+func (x *Export) RootHandle() []byte { return x.makeHandle(x.rootKey, x.rootBt) }
 
 // node is a resolved handle: the object and its current path.
 type node struct {
@@ -201,14 +181,12 @@ func (n *node) path() string {
 	return strings.Join(n.comps, "/")
 }
 
-func (n *node) handle() []byte { return makeHandle(n.key, n.btime) }
-
 const maxDepth = 4096
 
 // resolve turns a handle into a node by walking the nodes index up to
 // the root. It does not touch the host; callers verify what they open.
 func (x *Export) resolve(h []byte) (*node, error) {
-	k, bt, err := parseHandle(h)
+	k, bt, err := x.parseHandle(h)
 	if err != nil {
 		return nil, err
 	}

@@ -131,5 +131,5 @@ func (x *Export) mountHandle(p string) ([]byte, error) {
 		}
 		n = cn
 	}
-	return n.handle(), nil
+	return x.handle(n), nil
 }

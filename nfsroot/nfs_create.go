@@ -30,7 +30,7 @@ func (r *request) createReply(e *encoder, dir *os.File, dst *unix.Statx_t, m *ma
 	if err == nil {
 		a := r.x.attrOf(&m.st)
 		e.Bool(true)
-		e.Opaque(m.n.handle())
+		e.Opaque(r.x.handle(m.n))
 		e.postOp(&a)
 	}
 	if dir == nil {

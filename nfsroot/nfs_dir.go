@@ -38,7 +38,7 @@ func nfsLookup(r *request, e *encoder) error {
 	}
 	ca := r.x.attrOf(&cst)
 	e.Uint32(uint32(nfs.NFSStatusOk))
-	e.Opaque(cn.handle())
+	e.Opaque(r.x.handle(cn))
 	e.postOp(&ca)
 	e.postOp(&da)
 	return nil
@@ -335,7 +335,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		if p.ok {
 			e.postOp(&p.a)
 			e.Bool(true)
-			e.Opaque(makeHandle(p.k, p.bt))
+			e.Opaque(r.x.makeHandle(p.k, p.bt))
 		} else {
 			e.postOp(nil)
 			e.Bool(false)
