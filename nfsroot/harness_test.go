@@ -139,17 +139,12 @@ func dialFrom(t testing.TB, addr string, from *net.TCPAddr) *client {
 	return &client{t: t, c: c, br: bufio.NewReader(c)}
 }
 
-// rawCall sends one call and returns the whole reply record.
-func (c *client) rawCall(prog, vers, proc uint32, args []byte) []byte {
-	c.t.Helper()
-	c.xid++
+// callMsg is an RPC call with c's credentials.
+func (c *client) callMsg(xid, prog, vers, proc uint32, args []byte) []byte {
 	e := &encoder{}
-	e.Uint32(c.xid)
-	e.Uint32(oncrpc.Call)
-	e.Uint32(2)
-	e.Uint32(prog)
-	e.Uint32(vers)
-	e.Uint32(proc)
+	for _, v := range []uint32{xid, oncrpc.Call, 2, prog, vers, proc} {
+		e.Uint32(v)
+	}
 	cr := &encoder{}
 	cr.Uint32(0)
 	cr.String("test")
@@ -169,7 +164,15 @@ func (c *client) rawCall(prog, vers, proc uint32, args []byte) []byte {
 	e.Uint32(authNone)
 	e.Uint32(0)
 	e.B = append(e.B, args...)
-	if err := c.send(e.B); err != nil {
+	return e.B
+}
+
+// rawCall sends one call and returns the whole reply record.
+func (c *client) rawCall(prog, vers, proc uint32, args []byte) []byte {
+	c.t.Helper()
+	c.xid++
+	msg := c.callMsg(c.xid, prog, vers, proc, args)
+	if err := c.send(msg); err != nil {
 		c.t.Fatalf("send: %v", err)
 	}
 	c.c.SetReadDeadline(time.Now().Add(30 * time.Second))
