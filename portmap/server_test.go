@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -359,4 +362,99 @@ func TestNFSMappings(t *testing.T) {
 			t.Errorf("NFSMappings(2049, %v) = %v, want %v", tc.udp, got, tc.want)
 		}
 	}
+}
+
+// emfileListener fails Accept with EMFILE, as a process out of
+// descriptors does, n times, then accepts.
+type emfileListener struct {
+	net.Listener
+	mu    sync.Mutex
+	fails int
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fails > 0 {
+		l.fails--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// TestServeGoesOnAfterAcceptErrors: out of descriptors, Serve backs off
+// and goes on (it used to return, and the portmapper's TCP side stayed
+// dead), logging the cause once, not per failure.
+func TestServeGoesOnAfterAcceptErrors(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	srv := &Server{Mappings: testTable, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(&emfileListener{Listener: l, fails: 8}) }()
+	r := parseReply(t, overTCP(t, l.Addr().String(), callMsg(5, 2, Program, 2, procNull), 0))
+	if r.xid != 5 || r.stat != oncrpc.Success {
+		t.Errorf("call after 8 accept errors: %+v", r)
+	}
+	if n := strings.Count(logs.String(), "accept failed; retrying"); n != 1 {
+		t.Errorf("%d log lines for 8 accept errors, want 1:\n%s", n, logs)
+	}
+	srv.Shutdown(context.Background())
+	if err := <-done; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve: %v, want ErrServerClosed", err)
+	}
+}
+
+// TestGarbageDatagramsLogOnce: a flood of garbage datagrams costs one
+// log line per cause, not one each.
+func TestGarbageDatagramsLogOnce(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	srv := &Server{Mappings: testTable, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	go srv.ServeUDP(pc)
+	defer srv.Shutdown(context.Background())
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for round := range 20 {
+		for i := range 100 {
+			c.Write(words(uint32(i), oncrpc.Reply, 0))                // not a call
+			c.Write(callMsg(uint32(i), 2, Program, 2, procNull)[:30]) // truncated credential
+		}
+		// Datagrams are served in order: once this is answered, the
+		// round was read (batches small enough for the socket buffer).
+		r := parseReply(t, overUDP(t, pc.LocalAddr().String(), callMsg(uint32(round), 2, Program, 2, procNull)))
+		if r.xid != uint32(round) {
+			t.Fatalf("reply %+v", r)
+		}
+	}
+	lines := strings.Count(logs.String(), "\n")
+	if lines > 2 || !strings.Contains(logs.String(), "not an RPC call") || !strings.Contains(logs.String(), "call rejected") {
+		t.Errorf("%d log lines for 4000 garbage datagrams, want 2 (one per cause):\n%.2000s", lines, logs)
+	}
+}
+
+// syncBuffer collects a server's log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

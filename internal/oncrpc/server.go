@@ -98,6 +98,7 @@ type Server struct {
 	conns     map[net.Conn]struct{}
 	perClient map[netip.Addr]int
 	queued    int
+	blocked   int           // connections not read because of a limit
 	active    int           // calls being served
 	idle      chan struct{} // closed when active drops to 0 after Shutdown
 	wg        sync.WaitGroup
@@ -192,6 +193,22 @@ func ClientAddr(a net.Addr) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
+// Stats is what a Server holds at one moment.
+type Stats struct {
+	Conns       int // TCP connections served
+	Active      int // calls being served
+	QueuedBytes int // bytes of calls and replies held (see Limits)
+	Blocked     int // connections not read until a call is answered or replies drain
+}
+
+// Stats says what the server holds now.
+func (s *Server) Stats() Stats {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Conns: len(s.conns), Active: s.active, QueuedBytes: s.queued, Blocked: s.blocked}
+}
+
 // Shutdown stops accepting, waits for calls in progress (until ctx is
 // done), closes every connection and waits for their goroutines.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -268,9 +285,13 @@ func (s *Server) isClosed() bool {
 func (s *Server) acquire(n int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for !s.closed && s.queued > 0 && s.queued+n > s.maxQueued() {
+	if !s.closed && s.queued > 0 && s.queued+n > s.maxQueued() {
 		s.rl.Warn(s.Name+": queued bytes at the limit; not reading calls until replies drain", "queued", s.queued, "limit", s.maxQueued())
-		s.budget.Wait()
+		s.blocked++
+		for !s.closed && s.queued > 0 && s.queued+n > s.maxQueued() {
+			s.budget.Wait()
+		}
+		s.blocked--
 	}
 	if s.closed {
 		return false

@@ -159,7 +159,9 @@ func (cn *conn) start(rec []byte) bool {
 	case cn.slots <- struct{}{}:
 	default:
 		s.rl.Info(s.Name+": calls in flight on a connection at the limit; not reading it until one is answered", "client", cn.c.RemoteAddr().String(), "limit", s.inFlight())
+		s.setBlocked(1)
 		cn.slots <- struct{}{}
+		s.setBlocked(-1)
 	}
 	hold := len(rec) + s.maxRecord()
 	if !s.acquire(hold) {
@@ -197,4 +199,10 @@ func (cn *conn) send(reply []byte) {
 	if _, err := out.WriteTo(cn.c); err != nil {
 		cn.c.Close()
 	}
+}
+
+func (s *Server) setBlocked(d int) {
+	s.mu.Lock()
+	s.blocked += d
+	s.mu.Unlock()
 }
