@@ -181,22 +181,3 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
-
-// FuzzReadRecord feeds arbitrary streams to the record reader.
-func FuzzReadRecord(f *testing.F) {
-	f.Add([]byte{0x80, 0, 0, 4, 1, 2, 3, 4})
-	f.Add([]byte{0, 0, 0, 2, 1, 2, 0x80, 0, 0, 1, 3})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		br := bufio.NewReader(bytes.NewReader(b))
-		for {
-			rec, err := oncrpc.ReadRecord(br, maxRecord)
-			if err != nil {
-				return
-			}
-			if len(rec) > maxRecord {
-				t.Fatalf("record of %d bytes", len(rec))
-			}
-		}
-	})
-}

@@ -2,40 +2,24 @@ package nfsroot
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	nfs "github.com/willscott/go-nfs"
 	"golang.org/x/sys/unix"
 
+	"github.com/bootrig/bootrig/internal/logtest"
 	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
 // lockedBuffer collects a server's log.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = logtest.Buffer
 
 // harness is a server on a loopback port over an export.
 type harness struct {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootrig/bootrig/internal/logtest"
 	"github.com/bootrig/bootrig/internal/oncrpc"
 )
 
@@ -390,8 +391,8 @@ func TestServeGoesOnAfterAcceptErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	srv := &Server{Mappings: testTable, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	log, logs := logtest.New(slog.LevelInfo)
+	srv := &Server{Mappings: testTable, Logger: log}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(&emfileListener{Listener: l, fails: 8}) }()
 	r := parseReply(t, overTCP(t, l.Addr().String(), callMsg(5, 2, Program, 2, procNull), 0))
@@ -414,8 +415,8 @@ func TestGarbageDatagramsLogOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	srv := &Server{Mappings: testTable, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	log, logs := logtest.New(slog.LevelInfo)
+	srv := &Server{Mappings: testTable, Logger: log}
 	go srv.ServeUDP(pc)
 	defer srv.Shutdown(context.Background())
 	c, err := net.Dial("udp", pc.LocalAddr().String())
@@ -439,22 +440,4 @@ func TestGarbageDatagramsLogOnce(t *testing.T) {
 	if lines > 2 || !strings.Contains(logs.String(), "not an RPC call") || !strings.Contains(logs.String(), "call rejected") {
 		t.Errorf("%d log lines for 4000 garbage datagrams, want 2 (one per cause):\n%.2000s", lines, logs)
 	}
-}
-
-// syncBuffer collects a server's log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

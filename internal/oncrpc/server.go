@@ -3,6 +3,7 @@ package oncrpc
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -93,8 +94,7 @@ type Server struct {
 	mu        sync.Mutex
 	budget    *sync.Cond // signalled when queued drops or on Shutdown
 	closed    bool
-	listeners map[net.Listener]struct{}
-	packets   map[net.PacketConn]struct{}
+	endpoints map[io.Closer]struct{} // listeners and packet sockets
 	conns     map[net.Conn]struct{}
 	perClient map[netip.Addr]int
 	queued    int
@@ -108,8 +108,7 @@ func (s *Server) init() {
 	s.initOnce.Do(func() {
 		s.rl = ratelog.New(s.Log, ratelog.DefaultEvery)
 		s.budget = sync.NewCond(&s.mu)
-		s.listeners = map[net.Listener]struct{}{}
-		s.packets = map[net.PacketConn]struct{}{}
+		s.endpoints = map[io.Closer]struct{}{}
 		s.conns = map[net.Conn]struct{}{}
 		s.perClient = map[netip.Addr]int{}
 	})
@@ -215,11 +214,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
 	s.mu.Lock()
 	s.closed = true
-	for l := range s.listeners {
+	for l := range s.endpoints {
 		l.Close()
-	}
-	for pc := range s.packets {
-		pc.Close()
 	}
 	s.budget.Broadcast()
 	done := make(chan struct{})
@@ -271,6 +267,42 @@ func (s *Server) end() {
 		close(s.idle)
 		s.idle = nil
 	}
+}
+
+// track registers a listener or packet socket for Shutdown to close;
+// false after Shutdown.
+func (s *Server) track(l io.Closer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.endpoints[l] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(l io.Closer) {
+	s.mu.Lock()
+	delete(s.endpoints, l)
+	s.mu.Unlock()
+	l.Close()
+}
+
+// retry says what a failed Accept or ReadFrom means: after Shutdown, or
+// on a closed socket, the error Serve returns; otherwise (out of
+// descriptors and the like) nil, once it has logged and waited, doubling
+// the wait from 5 ms up to 1 s.
+func (s *Server) retry(err error, delay *time.Duration, what string, addr net.Addr) error {
+	if s.isClosed() {
+		return ErrServerClosed
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	*delay = min(max(2**delay, 5*time.Millisecond), time.Second)
+	s.rl.Warn(s.Name+": "+what+" failed; retrying", "addr", addr.String(), "err", err, "in", *delay)
+	time.Sleep(*delay)
+	return nil
 }
 
 func (s *Server) isClosed() bool {

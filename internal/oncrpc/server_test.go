@@ -2,34 +2,16 @@ package oncrpc
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bootrig/bootrig/internal/logtest"
 )
-
-// syncBuffer collects a server's log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // gate is a Handler that holds every call until released.
 type gate struct {
@@ -46,10 +28,10 @@ func (g *gate) ServeRPC(r *Request) []byte {
 }
 
 // serveTCP serves srv on a loopback listener until the test ends.
-func serveTCP(t *testing.T, srv *Server) (string, *syncBuffer) {
+func serveTCP(t *testing.T, srv *Server) (string, *logtest.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
-	srv.Log = slog.New(slog.NewTextHandler(logs, nil))
+	var logs *logtest.Buffer
+	srv.Log, logs = logtest.New(slog.LevelInfo)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -16,24 +16,18 @@ import (
 // non-nil error; after Shutdown, ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
-	if !s.trackListener(l) {
+	if !s.track(l) {
 		l.Close()
 		return ErrServerClosed
 	}
-	defer s.untrackListener(l)
+	defer s.untrack(l)
 	var delay time.Duration
 	for {
 		c, err := l.Accept()
 		if err != nil {
-			if s.isClosed() {
-				return ErrServerClosed
-			}
-			if errors.Is(err, net.ErrClosed) {
+			if err := s.retry(err, &delay, "accept", l.Addr()); err != nil {
 				return err
 			}
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			s.rl.Warn(s.Name+": accept failed; retrying", "addr", l.Addr().String(), "err", err, "in", delay)
-			time.Sleep(delay)
 			continue
 		}
 		delay = 0
@@ -54,23 +48,6 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		go s.serveConn(c)
 	}
-}
-
-func (s *Server) trackListener(l net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.listeners[l] = struct{}{}
-	return true
-}
-
-func (s *Server) untrackListener(l net.Listener) {
-	s.mu.Lock()
-	delete(s.listeners, l)
-	s.mu.Unlock()
-	l.Close()
 }
 
 // trackConn counts a connection in, unless the server is closed or the

@@ -1,7 +1,6 @@
 package oncrpc
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 	"time"
@@ -14,26 +13,20 @@ import (
 // closed socket are logged, waited out and retried.
 func (s *Server) ServePacket(pc net.PacketConn) error {
 	s.init()
-	if !s.trackPacket(pc) {
+	if !s.track(pc) {
 		pc.Close()
 		return ErrServerClosed
 	}
-	defer s.untrackPacket(pc)
+	defer s.untrack(pc)
 	u := newUDPConn(pc)
 	buf := make([]byte, 65536)
 	var delay time.Duration
 	for {
 		n, dst, from, err := u.read(buf)
 		if err != nil {
-			if s.isClosed() {
-				return ErrServerClosed
-			}
-			if errors.Is(err, net.ErrClosed) {
+			if err := s.retry(err, &delay, "reading a datagram", pc.LocalAddr()); err != nil {
 				return err
 			}
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			s.rl.Warn(s.Name+": reading a datagram failed; retrying", "addr", pc.LocalAddr().String(), "err", err, "in", delay)
-			time.Sleep(delay)
 			continue
 		}
 		delay = 0
@@ -50,23 +43,6 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 		putBuf(reply)
 		s.end()
 	}
-}
-
-func (s *Server) trackPacket(pc net.PacketConn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.packets[pc] = struct{}{}
-	return true
-}
-
-func (s *Server) untrackPacket(pc net.PacketConn) {
-	s.mu.Lock()
-	delete(s.packets, pc)
-	s.mu.Unlock()
-	pc.Close()
 }
 
 // udpConn reads datagrams with the address each was sent to: the
