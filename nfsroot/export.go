@@ -45,7 +45,8 @@ type Export struct {
 	rootBt  uint64
 	real    bool
 	log     *slog.Logger
-	hkey    []byte // the handles' MAC key
+	hkey    []byte    // the handles' MAC key
+	macs    sync.Pool // of hash.Hash keyed with hkey
 	dirs    listCache
 	files   fileCache
 	known   knownSet
