@@ -6,12 +6,17 @@
 // Start from OpenExport (the directory, its metadata store and Seed for
 // a device table) and Server (Serve a TCP listener, ServePacket a UDP
 // socket, Shutdown). One port carries NFSv3 (program 100003) and MOUNT v3
-// (100005); package portmap answers portmapper queries for them.
+// (100005); package portmap answers portmapper queries for them. The
+// procedures sit on internal/oncrpc, which bounds connections, calls in
+// flight and bytes queued; by default only privileged source ports are
+// served, and NFS only over TCP.
 //
 // # Handles
 //
 // A file handle names the host object: device, inode number and birth
-// time. The metadata store keeps, for every object the server has named,
+// time, with a MAC of them keyed by a secret kept (mode 0600) beside the
+// metadata store, so that no client can make a handle from what it can
+// stat; one that fails the MAC is NFS3ERR_BADHANDLE. The metadata store keeps, for every object the server has named,
 // its parent and name, so a handle turns into the object's current path
 // with one B+tree lookup per directory level. Nothing is evicted: a
 // handle stays valid however many files are looked up, across RENAME
