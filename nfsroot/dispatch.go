@@ -122,9 +122,9 @@ func (s *Server) serveRPC(rq *oncrpc.Request) []byte {
 }
 
 // check refuses, with AUTH_ERROR / AUTH_TOOWEAK, a call in a credential
-// flavor the server does not take, from a client not in Allow, or (but
-// for NULL) from a non-privileged port without InsecurePorts; nil lets
-// the call through.
+// flavor the server does not take, from a client not in Allow, or one
+// that needsPrivilegedPort from a port >= 1024 without InsecurePorts;
+// nil lets the call through.
 func (s *Server) check(rq *oncrpc.Request) []byte {
 	tooWeak := oncrpc.Denied(rq.XID, oncrpc.AuthError, oncrpc.AuthTooWeak)
 	switch {
@@ -134,11 +134,24 @@ func (s *Server) check(rq *oncrpc.Request) []byte {
 	case !s.allowed(rq.Remote):
 		s.refuse(rq.Remote, "call")
 		return tooWeak
-	case !s.InsecurePorts && rq.Proc != 0 && oncrpc.ClientAddr(rq.Remote).Port() >= 1024:
+	case !s.InsecurePorts && needsPrivilegedPort(rq.Header) && oncrpc.ClientAddr(rq.Remote).Port() >= 1024:
 		s.rl.Warn("nfs: refused a call from a non-privileged port (>= 1024; --insecure-ports allows them)", "client", rq.Remote.String())
 		return tooWeak
 	}
 	return nil
+}
+
+// needsPrivilegedPort is what kernel nfsd's "secure" and mountd check
+// the source port of: every NFS procedure but NULL, and MOUNT's MNT and
+// UMNT; NULL, and MOUNT's EXPORT and DUMP (showmount), are anyone's.
+func needsPrivilegedPort(h oncrpc.Header) bool {
+	switch {
+	case h.Proc == 0:
+		return false
+	case h.Prog == oncrpc.ProgMount:
+		return h.Proc == uint32(nfs.MountProcMount) || h.Proc == uint32(nfs.MountProcUmnt) || h.Proc == uint32(nfs.MountProcUmntAll)
+	}
+	return true
 }
 
 // errReadOnly is returned by every change on a --read-only server.

@@ -50,10 +50,10 @@ func privilegedDial(t *testing.T, addr string) *client {
 	return nil
 }
 
-// TestSecurePorts: by default, as knfsd's "secure", every NFS and MOUNT
-// call but NULL from a source port >= 1024 is refused with AUTH_ERROR /
-// AUTH_TOOWEAK (and logged), while a privileged port is served;
-// InsecurePorts serves both.
+// TestSecurePorts: by default, as knfsd's "secure" and mountd, every NFS
+// call but NULL, and MOUNT's MNT, from a source port >= 1024 is refused
+// with AUTH_ERROR / AUTH_TOOWEAK (and logged), while a privileged port is
+// served; InsecurePorts serves both.
 func TestSecurePorts(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "etc", "hostname"), []byte("board\n"))
@@ -82,7 +82,8 @@ func TestSecurePorts(t *testing.T) {
 			t.Errorf("%s from port %s: reply %v, want AUTH_TOOWEAK %v", tc.name, c.c.LocalAddr(), got, tooWeak)
 		}
 	}
-	c.call(oncrpc.ProgNFS, 0, nil) // NULL is answered
+	c.call(oncrpc.ProgNFS, 0, nil) // NULL and showmount's EXPORT are answered
+	c.call(oncrpc.ProgMount, uint32(nfs.MountProcExport), nil)
 	if !strings.Contains(h.logs.String(), "non-privileged port") {
 		t.Errorf("refusal not logged:\n%s", h.logs)
 	}
