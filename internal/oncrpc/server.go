@@ -288,6 +288,27 @@ func (s *Server) untrack(l io.Closer) {
 	l.Close()
 }
 
+// loop registers l for Shutdown and calls next until Shutdown: next's
+// errors go to retry.
+func (s *Server) loop(l io.Closer, addr net.Addr, what string, next func() error) error {
+	s.init()
+	if !s.track(l) {
+		l.Close()
+		return ErrServerClosed
+	}
+	defer s.untrack(l)
+	var delay time.Duration
+	for {
+		if err := next(); err != nil {
+			if err := s.retry(err, &delay, what, addr); err != nil {
+				return err
+			}
+			continue
+		}
+		delay = 0
+	}
+}
+
 // retry says what a failed Accept or ReadFrom means: after Shutdown, or
 // on a closed socket, the error Serve returns; otherwise (out of
 // descriptors and the like) nil, once it has logged and waited, doubling

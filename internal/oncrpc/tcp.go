@@ -15,39 +15,29 @@ import (
 // the like) are logged, waited out and retried. It always returns a
 // non-nil error; after Shutdown, ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
-	s.init()
-	if !s.track(l) {
-		l.Close()
-		return ErrServerClosed
-	}
-	defer s.untrack(l)
-	var delay time.Duration
-	for {
+	return s.loop(l, l.Addr(), "accept", func() error {
 		c, err := l.Accept()
-		if err != nil {
-			if err := s.retry(err, &delay, "accept", l.Addr()); err != nil {
-				return err
-			}
-			continue
+		if err == nil {
+			s.accepted(c)
 		}
-		delay = 0
-		if s.Hooks.Conn != nil {
-			s.Hooks.Conn(c.RemoteAddr())
-		}
-		if s.Admit != nil && !s.Admit(c.RemoteAddr()) {
-			c.Close()
-			continue
-		}
-		if !s.trackConn(c) {
-			c.Close()
-			continue
-		}
-		if tc, ok := c.(*net.TCPConn); ok && s.SocketBuffer > 0 {
-			tc.SetReadBuffer(s.SocketBuffer)
-			tc.SetWriteBuffer(s.SocketBuffer)
-		}
-		go s.serveConn(c)
+		return err
+	})
+}
+
+// accepted serves c, unless it is refused.
+func (s *Server) accepted(c net.Conn) {
+	if s.Hooks.Conn != nil {
+		s.Hooks.Conn(c.RemoteAddr())
 	}
+	if s.Admit != nil && !s.Admit(c.RemoteAddr()) || !s.trackConn(c) {
+		c.Close()
+		return
+	}
+	if tc, ok := c.(*net.TCPConn); ok && s.SocketBuffer > 0 {
+		tc.SetReadBuffer(s.SocketBuffer)
+		tc.SetWriteBuffer(s.SocketBuffer)
+	}
+	go s.serveConn(c)
 }
 
 // trackConn counts a connection in, unless the server is closed or the

@@ -3,7 +3,6 @@ package oncrpc
 import (
 	"net"
 	"net/netip"
-	"time"
 
 	"golang.org/x/net/ipv4"
 )
@@ -12,37 +11,24 @@ import (
 // datagram, one at a time) until Shutdown. Read errors other than a
 // closed socket are logged, waited out and retried.
 func (s *Server) ServePacket(pc net.PacketConn) error {
-	s.init()
-	if !s.track(pc) {
-		pc.Close()
-		return ErrServerClosed
-	}
-	defer s.untrack(pc)
 	u := newUDPConn(pc)
 	buf := make([]byte, 65536)
-	var delay time.Duration
-	for {
+	return s.loop(pc, pc.LocalAddr(), "reading a datagram", func() error {
 		n, dst, from, err := u.read(buf)
 		if err != nil {
-			if err := s.retry(err, &delay, "reading a datagram", pc.LocalAddr()); err != nil {
-				return err
-			}
-			continue
+			return err
 		}
-		delay = 0
-		if s.Admit != nil && !s.Admit(from) {
-			continue
+		if s.Admit != nil && !s.Admit(from) || !s.begin() {
+			return nil
 		}
-		if !s.begin() {
-			return ErrServerClosed
-		}
+		defer s.end()
 		reply := s.Answer(buf[:n], Request{Remote: from, Local: dst, Transport: UDP})
 		if reply != nil && len(reply) <= 65507 {
 			u.write(reply, dst, from)
 		}
 		putBuf(reply)
-		s.end()
-	}
+		return nil
+	})
 }
 
 // udpConn reads datagrams with the address each was sent to: the
