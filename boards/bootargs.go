@@ -16,8 +16,14 @@ type Lab struct {
 	// Export is the path the kernel mounts from bootrig's NFS server: the
 	// root filesystem's absolute path, or "/".
 	Export string
-	// Image is the uImage's file name on the TFTP server.
+	// Image is the uImage's file name on the TFTP server (default: the
+	// root mode's, [Root.KernelFile]).
 	Image string
+	// Root is how the root gets to the board (default: the profile's).
+	Root Root
+	// Initrd is the ramdisk image's file name on the TFTP server
+	// (default [InitrdFile]); used by --root initramfs.
+	Initrd string
 }
 
 // Lab fills the zero fields of l from the profile's defaults and checks
@@ -35,8 +41,14 @@ func (p *Profile) Lab(l Lab) (Lab, error) {
 	if l.Export == "" {
 		l.Export = "/"
 	}
+	if l.Root == "" {
+		l.Root = p.RootMode()
+	}
 	if l.Image == "" {
-		l.Image = "uImage"
+		l.Image = l.Root.KernelFile()
+	}
+	if l.Initrd == "" {
+		l.Initrd = InitrdFile
 	}
 	bits, ok := MaskBits(l.Netmask)
 	if !ok {
@@ -57,8 +69,11 @@ func (p *Profile) Lab(l Lab) (Lab, error) {
 }
 
 // Bootargs is the kernel command line for booting with its root on
-// bootrig's NFS server.
+// bootrig's NFS server, or in RAM when l.Root says so.
 func (p *Profile) Bootargs(l Lab) string {
+	if l.Root.InRAM() {
+		return p.ramBootargs()
+	}
 	args := []string{
 		"noinitrd", "root=/dev/nfs", "rw",
 		fmt.Sprintf("nfsroot=%s:%s,%s", l.ServerIP, l.Export, p.NFS.Options),
@@ -75,8 +90,12 @@ func (p *Profile) Bootargs(l Lab) string {
 	return strings.Join(args, " ")
 }
 
-// Bootcmd is the U-Boot command that fetches the uImage by TFTP and boots it.
+// Bootcmd is the U-Boot command that fetches the uImage by TFTP and boots
+// it (and the ramdisk image, for --root initramfs).
 func (p *Profile) Bootcmd(l Lab) string {
+	if l.Root == RootInitramfs {
+		return p.initrdBootcmd(l)
+	}
 	addr := func(region string) string {
 		if r, ok := p.Memory.Regions[region]; ok {
 			return r.Addr.String()

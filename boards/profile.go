@@ -36,6 +36,12 @@ type Profile struct {
 	Serial  Serial  `yaml:"serial"`
 	QEMU    *QEMU   `yaml:"qemu,omitempty"` // optional: emulated boards only
 
+	// Root is how the root filesystem reaches the board by default:
+	// nfs (when empty), initramfs or builtin (see [Root]). Optional.
+	Root string `yaml:"root,omitempty"`
+	// Limits are size budgets for the build. Optional.
+	Limits Limits `yaml:"limits,omitempty"`
+
 	// Source is where the profile was loaded from ("embedded:qemu-arm.yaml"
 	// or a file path). Set by the loader, not read from YAML.
 	Source string `yaml:"-"`

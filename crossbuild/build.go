@@ -43,6 +43,7 @@ func ParseTarget(s string) (Target, error) {
 type Config struct {
 	Board  *boards.Profile
 	Target Target
+	Root   boards.Root // how the root reaches the board; default: the profile's
 	Cache  string // default DefaultCache(): sources in Cache/src, build trees in Cache/<board>
 	Out    string // default Cache/<board>/out
 
@@ -66,6 +67,10 @@ type Result struct {
 	Busybox   string        `json:"busybox,omitempty"`
 	RootFS    string        `json:"rootfs,omitempty"`
 	DevTable  string        `json:"devtable,omitempty"` // gen_init_cpio table for the NFS server
+	Root      boards.Root   `json:"root"`
+	CPIO      string        `json:"cpio,omitempty"`      // RAM roots: the tree as cpio newc
+	Initramfs string        `json:"initramfs,omitempty"` // RAM roots: the cpio gzip'd
+	UInitrd   string        `json:"uinitrd,omitempty"`   // --root initramfs: its U-Boot ramdisk image
 	Log       string        `json:"log"`                // the full log of the last build that ran a command
 	Compiled  []string      `json:"compiled"`           // parts make ran for ("kernel", "busybox")
 	Sizes     Sizes         `json:"sizes"`
@@ -78,6 +83,10 @@ type Sizes struct {
 	UImage  int64 `json:"uimage,omitempty"`
 	Busybox int64 `json:"busybox,omitempty"`
 	RootFS  int64 `json:"rootfs,omitempty"` // regular files, symlinks counted as their own size
+	// RAM roots: the archive uncompressed and gzip'd, and its ramdisk image.
+	CPIO      int64 `json:"cpio,omitempty"`
+	Initramfs int64 `json:"initramfs,omitempty"`
+	UInitrd   int64 `json:"uinitrd,omitempty"`
 }
 
 // lazyFile creates (truncates) its file at the first write: a build
@@ -154,13 +163,14 @@ func Build(ctx context.Context, c Config) (Result, error) {
 		return res, err
 	}
 	fmt.Fprintf(c.Progress, "toolchain: %s\n", res.Toolchain)
-	b := builder{c: c, r: r, res: &res, dir: bdir}
+	res.Root = c.Root
+	b := builder{c: c, r: r, res: &res, dir: bdir, archiveID: new(string)}
 	if err := b.run(ctx); err != nil {
 		return res, err
 	}
 	res.Sizes = sizes(res)
 	res.Elapsed = time.Since(start)
-	return res, nil
+	return res, checkSizes(c.Board, res.Sizes)
 }
 
 func (c Config) withDefaults() Config {
@@ -172,6 +182,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Jobs <= 0 {
 		c.Jobs = runtime.NumCPU()
+	}
+	if c.Root == "" {
+		c.Root = c.Board.RootMode()
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard
@@ -223,7 +236,8 @@ func sizes(res Result) Sizes {
 		}
 		return fi.Size()
 	}
-	s := Sizes{ZImage: size(res.ZImage), UImage: size(res.UImage), Busybox: size(res.Busybox)}
+	s := Sizes{ZImage: size(res.ZImage), UImage: size(res.UImage), Busybox: size(res.Busybox),
+		CPIO: size(res.CPIO), Initramfs: size(res.Initramfs), UInitrd: size(res.UInitrd)}
 	if res.RootFS != "" {
 		filepath.WalkDir(res.RootFS, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/uboot"
 )
 
@@ -18,25 +19,44 @@ type builder struct {
 	r   *Runner
 	res *Result
 	dir string // the board's build directory
+	// archiveID is the packed rootfs's hash (set by archive), an input
+	// of a builtin kernel.
+	archiveID *string
 }
 
 func (b builder) run(ctx context.Context) error {
-	t := b.c.Target
-	if t == TargetAll || t == TargetKernel {
-		if err := b.kernel(ctx); err != nil {
+	for _, step := range b.steps() {
+		if err := step(ctx); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// steps are the parts of the build in order. A builtin kernel links the
+// packed rootfs, so the tree comes first then.
+func (b builder) steps() []func(context.Context) error {
+	t, root := b.c.Target, b.c.Root
+	kernel, tree := t == TargetAll || t == TargetKernel, t == TargetAll || t == TargetRootFS
+	var steps []func(context.Context) error
+	switch {
+	case root == boards.RootBuiltin && (kernel || tree):
+		return append(steps, b.busybox, b.rootfs, b.archive, b.kernel)
+	case kernel:
+		steps = append(steps, b.kernel)
+	}
 	if t == TargetKernel {
-		return nil
+		return steps
 	}
-	if err := b.busybox(ctx); err != nil {
-		return err
-	}
+	steps = append(steps, b.busybox)
 	if t == TargetBusybox {
-		return nil
+		return steps
 	}
-	return b.rootfs()
+	steps = append(steps, b.rootfs)
+	if root.InRAM() {
+		steps = append(steps, b.archive)
+	}
+	return steps
 }
 
 func (b builder) kernel(ctx context.Context) error {
@@ -56,12 +76,20 @@ func (b builder) kernel(ctx context.Context) error {
 		return fmt.Errorf("kernel source: %w", err)
 	}
 	plan := b.kernelPlan(src.Dir)
+	if err := b.seedBuiltinTree(ctx, plan.Build); err != nil {
+		return err
+	}
+	inputs := append([]string{src.ID}, b.toolchainID()...)
+	if b.c.Root == boards.RootBuiltin {
+		inputs = append(inputs, *b.archiveID)
+	}
 	comp := component{
 		name: "kernel", build: plan.Build,
 		configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),
-		fragment: []byte(b.c.Board.Kernel.Fragment), fragmentName: b.fragmentName("kernel"),
-		inputs:  append([]string{src.ID}, b.toolchainID()...),
-		outputs: nonEmpty(plan.ImagePath(), plan.DTBPath()),
+		fragment:     kernelFragment(b.c.Board.Kernel.Fragment, b.c.Root, filepath.Join(b.c.Out, CPIOFile)),
+		fragmentName: b.fragmentName("kernel"),
+		inputs:       inputs,
+		outputs:      nonEmpty(plan.ImagePath(), plan.DTBPath()),
 	}
 	compiled, err := comp.run(ctx, b.r)
 	if err != nil {
@@ -71,7 +99,7 @@ func (b builder) kernel(ctx context.Context) error {
 		b.res.Compiled = append(b.res.Compiled, "kernel")
 	}
 	b.res.ZImage = plan.ImagePath()
-	b.res.UImage = filepath.Join(b.c.Out, "uImage")
+	b.res.UImage = filepath.Join(b.c.Out, b.c.Root.KernelFile())
 	if err := b.uImage(plan.ImagePath(), b.res.UImage); err != nil {
 		return err
 	}
@@ -112,7 +140,7 @@ type KernelInputs struct {
 func (b builder) kernelPlan(src string) KernelPlan {
 	k := b.c.Board.Kernel
 	return KernelPlanFor(KernelInputs{
-		Src: src, Build: filepath.Join(b.dir, "kernel-build"), Arch: b.c.Board.Arch,
+		Src: src, Build: filepath.Join(b.dir, KernelTree(b.c.Root)), Arch: b.c.Board.Arch,
 		CrossCompile: b.res.Toolchain.Prefix, Jobs: b.c.Jobs,
 		Defconfig: k.Defconfig, Image: k.Image, DTB: k.DTB,
 	})
@@ -155,7 +183,7 @@ func (b builder) busybox(ctx context.Context) error {
 	return nil
 }
 
-func (b builder) rootfs() error {
+func (b builder) rootfs(context.Context) error {
 	plan := BusyboxPlanFor("", filepath.Join(b.dir, "busybox-build"), "", "", 0)
 	fs := RootFS{
 		Dir:      filepath.Join(b.c.Out, "rootfs"),

@@ -73,6 +73,9 @@ func (r RootFS) skeleton(root *os.Root) error {
 			return err
 		}
 	}
+	if _, err := root.Lstat(InitLink); errors.Is(err, fs.ErrNotExist) {
+		return root.Symlink(InitTarget, InitLink)
+	}
 	return nil
 }
 

@@ -33,6 +33,9 @@ func Skeleton(console, host string) []SkelFile {
 			"::ctrlaltdel:/sbin/reboot\n" +
 			"::shutdown:/bin/umount -a -r\n"},
 		{"etc/init.d/rcS", 0o755, "#!/bin/sh\n" + header +
+			"# From an initramfs (bootrig --root initramfs|builtin) the kernel mounts no\n" +
+			"# devtmpfs on /dev, and there is no / to remount: mount /dev here.\n" +
+			"mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev 2>/dev/null\n" +
 			"mkdir -p /dev/pts /dev/shm\n" +
 			"mount -a\n" +
 			"# mdev handles hotplug when the kernel has CONFIG_UEVENT_HELPER.\n" +
@@ -57,6 +60,10 @@ func Skeleton(console, host string) []SkelFile {
 		{"etc/profile", 0o644, header + "export PATH=/bin:/sbin:/usr/bin:/usr/sbin\nexport PS1='\\h:\\w\\$ '\n"},
 	}
 }
+
+// InitLink is the /init every rootfs gets: the kernel runs /init from an
+// initramfs (not /sbin/init) unless rdinit= says otherwise.
+const InitLink, InitTarget = "init", "sbin/init"
 
 // DeviceTable is the rootfs's device table for the NFS server: /dev with
 // console, null, zero, tty and the board's serial device.

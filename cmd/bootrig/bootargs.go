@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/bootrig/bootrig/boards"
 )
 
 func bootargsCommand() *cli.Command {
@@ -13,7 +15,9 @@ func bootargsCommand() *cli.Command {
 		UsageText: "bootrig bootargs [--board NAME] [--server-ip IP --board-ip IP --gateway IP --netmask MASK --rootfs DIR] [--json]\n\n" +
 			"Example: the classic mini2440 lab, root filesystem in /srv/mini2440:\n" +
 			"   bootrig bootargs --board mini2440 --server-ip 192.168.1.113 --board-ip 192.168.1.244 \\\n" +
-			"      --gateway 192.168.1.1 --netmask 255.255.255.0 --rootfs /srv/mini2440",
+			"      --gateway 192.168.1.1 --netmask 255.255.255.0 --rootfs /srv/mini2440\n" +
+			"Example: the same board with its root in RAM (tftp of the kernel and uInitrd, bootm both):\n" +
+			"   bootrig bootargs --board mini2440 --root initramfs",
 		Flags:  append(append(boardFlags(), labFlags()...), jsonFlag),
 		Action: runBootargs,
 	}
@@ -38,7 +42,13 @@ func runBootargs(c *cli.Context) error {
 		ServerIP string `json:"serverip"`
 		BoardIP  string `json:"ipaddr"`
 		Export   string `json:"export"`
-	}{p.Name, p.Bootargs(l), p.Bootcmd(l), l.ServerIP.String(), l.BoardIP.String(), l.Export}
+		Root     string `json:"root"`
+		Image    string `json:"image"`
+		Initrd   string `json:"initrd,omitempty"`
+	}{p.Name, p.Bootargs(l), p.Bootcmd(l), l.ServerIP.String(), l.BoardIP.String(), l.Export, string(l.Root), l.Image, ""}
+	if l.Root == boards.RootInitramfs {
+		out.Initrd = l.Initrd
+	}
 	if c.Bool("json") {
 		return writeJSON(c, out)
 	}

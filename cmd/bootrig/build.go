@@ -35,6 +35,7 @@ func buildCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "overlay", Usage: "copy `DIR` over the rootfs (repeatable; later ones win)"},
 			&cli.BoolFlag{Name: "clean-rootfs", Usage: "start the rootfs from scratch instead of keeping what is in it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "make -j `N` (default: number of CPUs)"},
+			rootFlag,
 		),
 		Action: runBuild,
 	}
@@ -77,8 +78,12 @@ func buildConfig(c *cli.Context) (crossbuild.Config, error) {
 	if err != nil {
 		return crossbuild.Config{}, err
 	}
+	root, err := rootMode(c, p)
+	if err != nil {
+		return crossbuild.Config{}, err
+	}
 	return crossbuild.Config{
-		Board: p, Target: target, Cache: cacheDir(), Out: c.String("out"),
+		Board: p, Target: target, Root: root, Cache: cacheDir(), Out: c.String("out"),
 		CrossCompile: c.String("cross-compile"), KernelSrc: c.String("kernel-src"), BusyboxSrc: c.String("busybox-src"),
 		Overlays: c.StringSlice("overlay"), CleanRootFS: c.Bool("clean-rootfs"), Jobs: c.Int("jobs"),
 		Progress: c.App.ErrWriter, Bar: writerIsTerminal(c.App.ErrWriter),
@@ -92,7 +97,7 @@ func printBuild(w io.Writer, r crossbuild.Result) {
 			return
 		}
 		if size > 0 {
-			fmt.Fprintf(w, "%-9s %-9s %s\n", name, sizeString(size), path)
+			fmt.Fprintf(w, "%-9s %-9s %s\n", name, crossbuild.SizeText(size), path)
 			return
 		}
 		fmt.Fprintf(w, "%-9s %-9s %s\n", name, "", path)
@@ -103,17 +108,11 @@ func printBuild(w io.Writer, r crossbuild.Result) {
 	row("busybox", r.Busybox, r.Sizes.Busybox)
 	row("rootfs", r.RootFS, r.Sizes.RootFS)
 	row("devtable", r.DevTable, 0)
+	row("cpio", r.CPIO, r.Sizes.CPIO)
+	row("initramfs", r.Initramfs, r.Sizes.Initramfs)
+	row("uInitrd", r.UInitrd, r.Sizes.UInitrd)
 	row("log", r.Log, 0)
-}
-
-func sizeString(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%dB", n)
+	printSizes(w, r)
 }
 
 // writerIsTerminal reports whether w is a terminal (for progress bars).

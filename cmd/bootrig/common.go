@@ -52,6 +52,7 @@ func labFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gateway", Usage: "gateway `IP` (default: the profile's)"},
 		&cli.StringFlag{Name: "netmask", Usage: "netmask, e.g. `255.255.255.0` (default: the profile's)"},
 		&cli.StringFlag{Name: "rootfs", Usage: "root filesystem `DIR` the board mounts (default: the board's build output)"},
+		rootFlag,
 	}
 }
 
@@ -79,6 +80,9 @@ func lab(c *cli.Context, p *boards.Profile) (boards.Lab, error) {
 		return l, fmt.Errorf("--rootfs %s: %w", rootfs, err)
 	}
 	l.Export = abs
+	if l.Root, err = rootMode(c, p); err != nil {
+		return l, err
+	}
 	l, err = p.Lab(l)
 	if err != nil {
 		return l, usagef(c.Command.FullName(), "%v", err)

@@ -13,11 +13,11 @@ func rootfsCommand() *cli.Command {
 		Usage: "show where the board's root filesystem lives",
 		Subcommands: []*cli.Command{{
 			Name:  "path",
-			Usage: "print the directory the board mounts over NFS: edit files there, the board sees them within 2 s",
+			Usage: "print the directory the board mounts over NFS: edit files there, the board sees them within 2 s (with --root initramfs|builtin: at its next boot)",
 			UsageText: "bootrig rootfs path [--board NAME]\n\n" +
 				"Example: put a script on the running board:\n" +
 				"   cp hello.sh \"$(bootrig rootfs path)/root/\"",
-			Flags: boardFlags(),
+			Flags: append(boardFlags(), rootFlag),
 			Action: func(c *cli.Context) error {
 				if c.Args().Present() {
 					return usagef("rootfs path", "takes no arguments (got %q)", c.Args().First())
@@ -26,7 +26,12 @@ func rootfsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				root, err := rootMode(c, p)
+				if err != nil {
+					return err
+				}
 				fmt.Fprintln(c.App.Writer, filepath.Join(outDir(p.Name), "rootfs"))
+				ramRootNote(c.App.ErrWriter, root)
 				return nil
 			},
 		}},

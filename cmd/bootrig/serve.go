@@ -50,6 +50,7 @@ func serveCommand() *cli.Command {
 		&cli.StringFlag{Name: "listen", Usage: "listen on `IP` only (default: all addresses)"},
 		&cli.BoolFlag{Name: "no-tftp", Usage: "do not start the TFTP server"},
 		&cli.BoolFlag{Name: "no-nfs", Usage: "do not start the NFS server"},
+		rootFlag,
 	)
 	flags = append(flags, tftpFlags()...)
 	flags = append(flags, nfsFlags()...)
@@ -78,6 +79,10 @@ func runServe(c *cli.Context) error {
 	if c.Bool("no-tftp") && c.Bool("no-nfs") {
 		return usagef("serve", "--no-tftp and --no-nfs leave nothing to serve")
 	}
+	root, err := rootMode(c, p)
+	if err != nil {
+		return err
+	}
 	ctx := c.Context
 	var stops []func(context.Context) error
 	defer func() {
@@ -94,7 +99,7 @@ func runServe(c *cli.Context) error {
 		off   string
 		start func(context.Context, *cli.Context, *serveEnv) (func(context.Context) error, error)
 	}{{"no-tftp", startTFTP}, {"no-nfs", startNFS}} {
-		if c.Bool(part.off) {
+		if c.Bool(part.off) || part.off == "no-nfs" && root.InRAM() { // a RAM root needs no NFS
 			continue
 		}
 		stop, err := part.start(ctx, c, env)

@@ -45,6 +45,7 @@ func upCommand() *cli.Command {
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not show the boot on stderr (the logs keep it)"},
 		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
 		&cli.DurationFlag{Name: "timeout", Value: 90 * time.Second, Usage: "power-on to shell prompt `LIMIT`"},
+		&cli.BoolFlag{Name: "json", Usage: "with --run: print the command's output and status, the boot's phases and the board's RAM at the shell (free) as JSON"},
 	)
 	return &cli.Command{
 		Name:  "up",
@@ -81,8 +82,12 @@ func runUp(c *cli.Context) error {
 		// Build out here: a first build fetches busybox's source (apt-get
 		// source), and the lab has no route out.
 		if !c.Bool("attach") && !c.Bool("no-build") {
+			root, err := rootMode(c, p)
+			if err != nil {
+				return err
+			}
 			if _, err := crossbuild.Build(c.Context, crossbuild.Config{
-				Board: p, Target: crossbuild.TargetAll, Cache: cacheDir(), Out: outDir(p.Name), Progress: c.App.ErrWriter,
+				Board: p, Target: crossbuild.TargetAll, Root: root, Cache: cacheDir(), Out: outDir(p.Name), Progress: c.App.ErrWriter,
 			}); err != nil {
 				return err
 			}
@@ -184,6 +189,8 @@ func useBoard(c *cli.Context, b *up.Board, run *upRun, logPath string, in *os.Fi
 	b.HideConsole()
 	printSummary(stderr, b, logPath)
 	switch {
+	case c.String("run") != "" && c.Bool("json"):
+		return runJSON(ctx, b, l.Root, c.String("run"), stdout)
 	case c.String("run") != "":
 		return runOnBoard(ctx, b, run, c.String("run"), stdout)
 	case interactive:

@@ -75,7 +75,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		case m == 0 && b.kernelUp():
 			return nil
 		case m == 0: // U-Boot's output can end in "# " too
-		case m == 1:
+		case m == 1 && !b.cfg.Lab.Root.InRAM(): // a RAM root waits on no NFS
 			mountBy = time.Now().Add(b.cfg.MountWait)
 		case m == 2:
 			return b.mountError()
@@ -110,6 +110,9 @@ func (b *Board) expectAny(ctx context.Context, res ...*regexp.Regexp) (int, erro
 
 // mountError explains a kernel that gave up on its root.
 func (b *Board) mountError() error {
+	if b.cfg.Lab.Root.InRAM() {
+		return b.ramRootError()
+	}
 	if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
 		return fmt.Errorf("%w: %w", ErrMountFailed, derr)
 	}
@@ -125,7 +128,7 @@ func (b *Board) bootError(err error) error {
 	if ferr := s.Err(); ferr != nil {
 		return fmt.Errorf("boot failed after %s (last phase: %s): %w", s.Elapsed.Round(time.Millisecond), s.Last(), ferr)
 	}
-	if s.Reached(serialcon.PhaseLinux) {
+	if s.Reached(serialcon.PhaseLinux) && !b.cfg.Lab.Root.InRAM() {
 		if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
 			return fmt.Errorf("boot: no shell prompt (last phase: %s): %w", s.Last(), derr)
 		}

@@ -49,6 +49,9 @@ type Servers struct {
 	// NoPortmap leaves port 111 to another portmapper (a board whose
 	// nfsroot= names port= and mountport= needs none).
 	NoPortmap bool
+	// NoNFS serves TFTP only: a root in RAM (initramfs, builtin) needs
+	// no NFS server and no portmapper.
+	NoNFS bool
 	Log       *slog.Logger // nil: none
 	// Watch counts the board's RPC calls; Start makes one if nil. It
 	// lives across restarts.
@@ -83,8 +86,11 @@ func (s *Servers) Start() (err error) {
 			r.stop(context.Background())
 		}
 	}()
-	starts := []func(*running) error{s.startTFTP, s.startNFS}
-	if !s.NoPortmap {
+	starts := []func(*running) error{s.startTFTP}
+	if !s.NoNFS {
+		starts = append(starts, s.startNFS)
+	}
+	if !s.NoPortmap && !s.NoNFS {
 		starts = append(starts, s.startPortmap)
 	}
 	for _, start := range starts {

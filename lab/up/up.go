@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -157,7 +156,7 @@ func (c Config) withDefaults() Config {
 
 func (b *Board) build(ctx context.Context) error {
 	res, err := crossbuild.Build(ctx, crossbuild.Config{
-		Board: b.cfg.Board, Target: crossbuild.TargetAll, Cache: b.cfg.Cache, Out: b.cfg.Out, Progress: b.cfg.Notes,
+		Board: b.cfg.Board, Target: crossbuild.TargetAll, Root: b.cfg.Lab.Root, Cache: b.cfg.Cache, Out: b.cfg.Out, Progress: b.cfg.Notes,
 	})
 	if err != nil {
 		return err
@@ -179,6 +178,7 @@ func (b *Board) serve(ctx context.Context) error {
 		Allow: c.Allow, NFSAllow: c.NFSAllow, NoPortmap: c.NoPortmap, Log: c.Logger,
 		NFSOverUDP: c.NFSOverUDP, InsecurePorts: c.InsecurePorts,
 		Stopped: func(err error) { fmt.Fprintf(c.Notes, "bootrig: %v\n", err) },
+		NoNFS: c.Lab.Root.InRAM(),
 	}
 	return b.Servers.Start()
 }
@@ -186,16 +186,7 @@ func (b *Board) serve(ctx context.Context) error {
 // devices is the device table the build wrote beside the rootfs, else
 // the default one for the board's console.
 func devices(c Config) ([]devtable.Entry, error) {
-	path := filepath.Join(c.Out, "rootfs.devtable")
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return devtable.Default(c.Board.Linux.Console), nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return devtable.Parse(f, path)
+	return crossbuild.ReadDevTable(filepath.Join(c.Out, "rootfs.devtable"), c.Board.Linux.Console)
 }
 
 // powerOn flashes the environment (unless it is to be typed), starts

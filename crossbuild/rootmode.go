@@ -1,0 +1,290 @@
+package crossbuild
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/devtable"
+)
+
+// Archive files in the build output, beside rootfs/.
+const (
+	CPIOFile      = "initramfs.cpio"    // the tree as cpio newc (CONFIG_INITRAMFS_SOURCE of --root builtin)
+	InitramfsFile = "initramfs.cpio.gz" // the same, gzip'd
+)
+
+// ramFragment is what every root mode adds to the kernel's fragment: the
+// initramfs unpacker and its gzip. In every mode, so that switching
+// between nfs and initramfs leaves the kernel as it is (the shipped
+// profiles already set both: then it changes nothing at all).
+const ramFragment = "CONFIG_BLK_DEV_INITRD=y\nCONFIG_RD_GZIP=y\n"
+
+// builtinFragment links the uncompressed archive at cpio into the
+// kernel; the kernel image's own compression covers it.
+func builtinFragment(cpio string) string {
+	return "CONFIG_INITRAMFS_SOURCE=" + strconv.Quote(cpio) + "\nCONFIG_INITRAMFS_COMPRESSION_NONE=y\n"
+}
+
+// kernelFragment is the profile's kernel fragment plus what the root
+// mode needs; cpio is the archive a builtin kernel links.
+func kernelFragment(profile string, root boards.Root, cpio string) []byte {
+	frag := profile
+	if frag != "" && frag[len(frag)-1] != '\n' {
+		frag += "\n"
+	}
+	frag += ramFragment
+	if root == boards.RootBuiltin {
+		frag += builtinFragment(cpio)
+	}
+	return []byte(frag)
+}
+
+// Errors of a root in RAM.
+var (
+	// ErrNotBootable marks a tree the kernel could not start from RAM:
+	// no init to run, or no /dev/console to open.
+	ErrNotBootable = errors.New("the root filesystem cannot boot from RAM")
+	// ErrTooBig marks an image larger than its memory region or budget.
+	ErrTooBig = errors.New("image too big")
+)
+
+// Archive is the root filesystem packed for a RAM root.
+type Archive struct {
+	CPIO []byte // cpio newc, uncompressed
+	GZ   []byte // the same, gzip'd (deterministic: no name, no time)
+}
+
+// PackArchive packs the tree and its device table, after checking that
+// the kernel can start from it: init (the rdinit= the board is booted
+// with) and /init are executables in the tree, and the table makes
+// /dev/console.
+func PackArchive(dir string, table []devtable.Entry, init string) (Archive, error) {
+	if err := CheckBootable(dir, table, init); err != nil {
+		return Archive{}, err
+	}
+	var raw bytes.Buffer
+	if err := WriteCPIO(&raw, dir, table); err != nil {
+		return Archive{}, err
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(raw.Bytes())
+	if err := zw.Close(); err != nil {
+		return Archive{}, fmt.Errorf("initramfs: %w", err)
+	}
+	return Archive{CPIO: raw.Bytes(), GZ: gz.Bytes()}, nil
+}
+
+// ID is the archive's content hash, an input of a builtin kernel.
+func (a Archive) ID() string {
+	sum := sha256.Sum256(a.CPIO)
+	return "initramfs " + hex.EncodeToString(sum[:])
+}
+
+// CheckBootable reports, as ErrNotBootable, what would make the kernel
+// fail to start from the tree as its initramfs: "No working init found"
+// (neither init nor /init is an executable file in the tree, symlinks
+// followed inside it) or "unable to open an initial console" (the device
+// table makes no /dev/console character device 5:1).
+func CheckBootable(dir string, table []devtable.Entry, init string) error {
+	for _, p := range []string{init, "/init"} {
+		if err := executableIn(dir, p); err != nil {
+			return fmt.Errorf("%w: %s: %w (the kernel would stop with \"No working init found\")", ErrNotBootable, p, err)
+		}
+	}
+	for _, e := range table {
+		if e.Path == "/dev/console" && e.Kind == devtable.Nod && e.DevType == 'c' && e.Major == 5 && e.Minor == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the device table has no /dev/console (nod /dev/console 600 0 0 c 5 1): the kernel would say \"unable to open an initial console\"", ErrNotBootable)
+}
+
+// executableIn checks that name, resolved inside dir as the board would
+// resolve it (absolute symlinks start at dir), is an executable regular
+// file.
+func executableIn(dir, name string) error {
+	p, err := resolveIn(dir, name)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(filepath.Join(dir, p))
+	switch {
+	case err != nil:
+		return errors.New("not in the tree")
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file", p)
+	case fi.Mode().Perm()&0o111 == 0:
+		return fmt.Errorf("%s is not executable", p)
+	}
+	return nil
+}
+
+// resolveIn follows the symlinks of name inside dir (as if dir were /)
+// and returns the final path, relative to dir.
+func resolveIn(dir, name string) (string, error) {
+	cur := filepath.Clean("/" + name)
+	for hops := 0; hops < 40; hops++ {
+		fi, err := os.Lstat(filepath.Join(dir, cur))
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return cur, nil
+		}
+		target, err := os.Readlink(filepath.Join(dir, cur))
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(cur), target)
+		}
+		cur = filepath.Clean("/" + target)
+	}
+	return "", errors.New("too many levels of symbolic links")
+}
+
+// writeIfChanged writes data at path unless the file holds exactly that
+// already (its mtime then stays: make sees nothing new); it reports
+// whether it wrote.
+func writeIfChanged(path string, data []byte) (bool, error) {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return false, nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, path)
+}
+
+// archive packs the rootfs for a RAM root into the output: the cpio
+// (linked by a builtin kernel), its gzip, and for --root initramfs the
+// U-Boot ramdisk image of the gzip. Files are rewritten only when their
+// content changed.
+func (b builder) archive(context.Context) error {
+	table, err := ReadDevTable(b.res.DevTable, b.c.Board.Linux.Console)
+	if err != nil {
+		return err
+	}
+	a, err := PackArchive(b.res.RootFS, table, b.c.Board.Linux.Init)
+	if err != nil {
+		return fmt.Errorf("rootfs %s: %w", b.res.RootFS, err)
+	}
+	b.res.CPIO = filepath.Join(b.c.Out, CPIOFile)
+	b.res.Initramfs = filepath.Join(b.c.Out, InitramfsFile)
+	*b.archiveID = a.ID()
+	if _, err := writeIfChanged(b.res.CPIO, a.CPIO); err != nil {
+		return fmt.Errorf("initramfs: %w", err)
+	}
+	changed, err := writeIfChanged(b.res.Initramfs, a.GZ)
+	if err != nil {
+		return fmt.Errorf("initramfs: %w", err)
+	}
+	fmt.Fprintf(b.c.Progress, "initramfs: %s (%s, %s unpacked)\n", b.res.Initramfs, SizeText(int64(len(a.GZ))), SizeText(int64(len(a.CPIO))))
+	if b.c.Root != boards.RootInitramfs {
+		return nil
+	}
+	b.res.UInitrd = filepath.Join(b.c.Out, boards.InitrdFile)
+	if _, err := os.Stat(b.res.UInitrd); err == nil && !changed {
+		return nil
+	}
+	return writeUImage(RamdiskImage("initramfs "+b.c.Board.Name), b.res.Initramfs, b.res.UInitrd)
+}
+
+// ReadDevTable reads the device table the build wrote beside the rootfs
+// (gen_init_cpio syntax), or returns the default one for the board's
+// console when there is none.
+func ReadDevTable(path, console string) ([]devtable.Entry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) || path == "" {
+		return DeviceTable(console), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("device table: %w", err)
+	}
+	defer f.Close()
+	return devtable.Parse(f, path)
+}
+
+// checkSizes checks the built images against the memory regions they are
+// loaded into and the profile's budgets.
+func checkSizes(p *boards.Profile, s Sizes) error {
+	checks := []struct {
+		what, where string
+		size        int64
+		max         boards.Size
+	}{
+		{"kernel uImage", "memory.regions.kernel", s.UImage, p.Memory.Regions["kernel"].Size},
+		{"initramfs uInitrd", "memory.regions.ramdisk", s.UInitrd, p.Memory.Regions["ramdisk"].Size},
+		{"kernel uImage", "limits.kernel", s.UImage, p.Limits.Kernel},
+		{"initramfs (gzip'd cpio)", "limits.initramfs", s.Initramfs, p.Limits.Initramfs},
+	}
+	for _, c := range checks {
+		if c.size > 0 && c.max > 0 && c.size > int64(c.max) {
+			return fmt.Errorf("%w: the %s is %s (%d bytes), over the %s profile's %s of %s (%d bytes)",
+				ErrTooBig, c.what, SizeText(c.size), c.size, p.Name, c.where, c.max, uint64(c.max))
+		}
+	}
+	return nil
+}
+
+// SizeText is a size for people: 1.5M, 512.0K, 100B.
+func SizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// KernelTree is the kernel's build directory (in the board's cache) for
+// a root mode. A builtin kernel links the archive, so it has a tree of
+// its own: switching modes rebuilds no kernel, and a new archive only
+// relinks the builtin one.
+func KernelTree(root boards.Root) string {
+	if root == boards.RootBuiltin {
+		return "kernel-build-builtin"
+	}
+	return "kernel-build"
+}
+
+// SeedStep copies the plain kernel tree (objects, .config, mtimes) to a
+// new one, so that a builtin kernel's first build compiles only what its
+// configuration changes: usr/ and the link.
+func SeedStep(from, to string) Step {
+	return Step{Phase: "kernel: seed " + filepath.Base(to) + " from " + filepath.Base(from), Args: []string{"cp", "-a", from, to}}
+}
+
+// seedBuiltinTree seeds a builtin kernel's missing tree from the plain
+// one, when that one has been configured; through a temporary name, so
+// an interrupted copy is never taken for a tree.
+func (b builder) seedBuiltinTree(ctx context.Context, build string) error {
+	if b.c.Root != boards.RootBuiltin {
+		return nil
+	}
+	if _, err := os.Stat(build); err == nil {
+		return nil
+	}
+	plain := filepath.Join(b.dir, KernelTree(boards.RootNFS))
+	if _, err := os.Stat(filepath.Join(plain, ".config")); err != nil {
+		return nil // nothing to seed from: a cold build
+	}
+	tmp := build + ".seed"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("kernel: %w", err)
+	}
+	if _, err := b.r.Run(ctx, SeedStep(plain, tmp)); err != nil {
+		return err
+	}
+	return os.Rename(tmp, build)
+}
