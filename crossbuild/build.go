@@ -44,8 +44,8 @@ type Config struct {
 	Board  *boards.Profile
 	Target Target
 	Root   boards.Root // how the root reaches the board; default: the profile's
-	Cache  string // default DefaultCache(): sources in Cache/src, build trees in Cache/<board>
-	Out    string // default Cache/<board>/out
+	Cache  string      // default DefaultCache(): sources in Cache/src, build trees in Cache/<board>
+	Out    string      // default Cache/<board>/out
 
 	CrossCompile string   // prefix; default: the profile's list, first found on PATH
 	KernelSrc    string   // DIR or TARBALL; default: /usr/src/linux-source-*.tar.xz
@@ -71,8 +71,8 @@ type Result struct {
 	CPIO      string        `json:"cpio,omitempty"`      // RAM roots: the tree as cpio newc
 	Initramfs string        `json:"initramfs,omitempty"` // RAM roots: the cpio gzip'd
 	UInitrd   string        `json:"uinitrd,omitempty"`   // --root initramfs: its U-Boot ramdisk image
-	Log       string        `json:"log"`                // the full log of the last build that ran a command
-	Compiled  []string      `json:"compiled"`           // parts make ran for ("kernel", "busybox")
+	Log       string        `json:"log"`                 // the full log of the last build that ran a command
+	Compiled  []string      `json:"compiled"`            // parts make ran for ("kernel", "busybox")
 	Sizes     Sizes         `json:"sizes"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
 }

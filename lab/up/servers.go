@@ -52,7 +52,7 @@ type Servers struct {
 	// NoNFS serves TFTP only: a root in RAM (initramfs, builtin) needs
 	// no NFS server and no portmapper.
 	NoNFS bool
-	Log       *slog.Logger // nil: none
+	Log   *slog.Logger // nil: none
 	// Watch counts the board's RPC calls; Start makes one if nil. It
 	// lives across restarts.
 	Watch *Watch
