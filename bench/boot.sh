@@ -15,6 +15,8 @@
 # cannot give; it runs in the lab's network namespace through nsenter),
 # qemu-system-arm u-boot-qemu nfs-ganesha nfs-ganesha-vfs rpcbind, and a
 # qemu-arm build in the cache (bootrig build --board qemu-arm).
+#  1b. The same for each root mode (--root nfs, initramfs, builtin), with
+#     the images' sizes and the RAM in use at the prompt (needs jq).
 # Usage: bench/boot.sh                 (from the repository root)
 #        RUNS=5 bench/boot.sh
 #        BOOTRIG=/path/to/bootrig bench/boot.sh
@@ -62,6 +64,37 @@ awk -F'\t' '!seen[$1]++ {print $1}' "$work/phases.tsv" | while IFS= read -r name
 	printf "  %-40s %8s\n" "$name" "$v"
 done
 echo "  (board phases are seconds since QEMU was powered on; goal: shell <= 2 s, whole command <= 4 s)"
+
+# 1b. Each root mode (issue 14): power-on to shell prompt, the images the
+# mode boots, and the RAM in use at the prompt (total - available, from
+# free on the board, through up --run --json).
+echo "== power-on to shell prompt by root mode (median of $RUNS), the images' sizes, RAM at the prompt"
+kib() { awk -v n="$1" 'BEGIN {printf "%.0fK", n / 1024}'; }
+printf "  %-10s %8s %8s %8s %10s %10s %10s %10s\n" root shell_s wall_s vs_nfs kernel initramfs unpacked ram_used
+for mode in nfs initramfs builtin; do
+	$br build --board qemu-arm --root $mode --json >"$work/build-$mode.json" 2>"$work/build-$mode.err" || {
+		cat "$work/build-$mode.err" >&2
+		exit 1
+	}
+	for i in $(seq "$RUNS"); do
+		t0=$(date +%s.%N)
+		$br up --quiet --root $mode --state "$work/state-$mode$i" --run true --json 2>"$work/up-$mode$i.err" >"$work/up-$mode$i.json" || {
+			cat "$work/up-$mode$i.err" >&2
+			exit 1
+		}
+		t1=$(date +%s.%N)
+		echo "$t1 - $t0" | bc >>"$work/wall-$mode"
+		jq -r '.phases[] | select(.phase == "shell") | .at_s' "$work/up-$mode$i.json" >>"$work/shell-$mode"
+		jq -r '.memory.total - .memory.available' "$work/up-$mode$i.json" >>"$work/ram-$mode"
+	done
+	shell=$(median <"$work/shell-$mode")
+	[ "$mode" = nfs ] && nfs_shell=$shell
+	printf "  %-10s %8.2f %8.2f %8.2f %10s %10s %10s %10s\n" "$mode" "$shell" "$(median <"$work/wall-$mode")" \
+		"$(echo "$nfs_shell / $shell" | bc -l)" "$(kib "$(jq .sizes.uimage "$work/build-$mode.json")")" \
+		"$(kib "$(jq '.sizes.initramfs // 0' "$work/build-$mode.json")")" "$(kib "$(jq '.sizes.cpio // 0' "$work/build-$mode.json")")" \
+		"$(kib "$(median <"$work/ram-$mode")")"
+done
+echo "  (vs_nfs > 1: at the shell sooner than the NFS root; kernel is the uImage the mode boots)"
 
 # 2. NFS in the board: bootrig (the root) against ganesha (/mnt).
 echo "== in the board over NFS: bootrig vs nfs-ganesha, same lab, same kernel, same mount options"

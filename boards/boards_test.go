@@ -182,6 +182,9 @@ func TestProfileErrors(t *testing.T) {
 		{"char_delay without a unit", edit("char_delay: 0s", "char_delay: 5"), "uboot.char_delay", `want a duration with a unit, such as "10ms"`, "char_delay"},
 		{"cbsize a list", edit("cbsize: 256", "cbsize: [256]"), "uboot.cbsize", "is a list, want a whole number", "cbsize"},
 		{"unknown field lists the known ones", edit("  cbsize: 256", "  cbsize: 256\n  fiffo: 3"), "uboot.fiffo", "unknown field (known here: prompt, autoboot, interrupt_key, bootdelay, cbsize, fifo,", "fiffo"},
+		{"unknown root", edit("arch: arm", "arch: arm\nroot: ramfs"), "root", "want nfs, initramfs or builtin", "root:"},
+		{"initramfs without a ramdisk region", edit("    ramdisk: {addr: 0x31000000, size: 16M}\n", "") + "root: initramfs\n", "memory.regions.ramdisk", "missing", "regions:"},
+		{"limit not a size", edit("arch: arm", "arch: arm\nlimits: {kernel: 2X}"), "limits", "is not a size", "limits:"},
 		{"empty file", "", "", "file is empty", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -165,38 +165,57 @@ func writeIfChanged(path string, data []byte) (bool, error) {
 	return true, os.Rename(tmp, path)
 }
 
-// archive packs the rootfs for a RAM root into the output: the cpio
-// (linked by a builtin kernel), its gzip, and for --root initramfs the
-// U-Boot ramdisk image of the gzip. Files are rewritten only when their
-// content changed.
+// ArchiveFiles are the archive's files in a build output.
+type ArchiveFiles struct {
+	CPIO, Initramfs string
+	UInitrd         string // "" unless asked for
+	ID              string // the archive's content hash
+	Sizes           Sizes  // CPIO and Initramfs (and UInitrd)
+}
+
+// WriteArchive packs the tree and its device table (see [PackArchive])
+// into out: the cpio (linked by a builtin kernel), its gzip, and with
+// initrd the U-Boot ramdisk image of the gzip (named for the board).
+// Files are rewritten only when their content changed.
+func WriteArchive(dir string, table []devtable.Entry, init, out string, initrd bool, board string) (ArchiveFiles, error) {
+	a, err := PackArchive(dir, table, init)
+	if err != nil {
+		return ArchiveFiles{}, fmt.Errorf("rootfs %s: %w", dir, err)
+	}
+	f := ArchiveFiles{CPIO: filepath.Join(out, CPIOFile), Initramfs: filepath.Join(out, InitramfsFile), ID: a.ID(),
+		Sizes: Sizes{CPIO: int64(len(a.CPIO)), Initramfs: int64(len(a.GZ))}}
+	if _, err := writeIfChanged(f.CPIO, a.CPIO); err != nil {
+		return f, fmt.Errorf("initramfs: %w", err)
+	}
+	changed, err := writeIfChanged(f.Initramfs, a.GZ)
+	if err != nil {
+		return f, fmt.Errorf("initramfs: %w", err)
+	}
+	if !initrd {
+		return f, nil
+	}
+	f.UInitrd = filepath.Join(out, boards.InitrdFile)
+	if _, err := os.Stat(f.UInitrd); err != nil || changed {
+		if err := writeUImage(RamdiskImage("initramfs "+board), f.Initramfs, f.UInitrd); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// archive packs the rootfs for a RAM root into the build output.
 func (b builder) archive(context.Context) error {
 	table, err := ReadDevTable(b.res.DevTable, b.c.Board.Linux.Console)
 	if err != nil {
 		return err
 	}
-	a, err := PackArchive(b.res.RootFS, table, b.c.Board.Linux.Init)
+	f, err := WriteArchive(b.res.RootFS, table, b.c.Board.Linux.Init, b.c.Out, b.c.Root == boards.RootInitramfs, b.c.Board.Name)
 	if err != nil {
-		return fmt.Errorf("rootfs %s: %w", b.res.RootFS, err)
+		return err
 	}
-	b.res.CPIO = filepath.Join(b.c.Out, CPIOFile)
-	b.res.Initramfs = filepath.Join(b.c.Out, InitramfsFile)
-	*b.archiveID = a.ID()
-	if _, err := writeIfChanged(b.res.CPIO, a.CPIO); err != nil {
-		return fmt.Errorf("initramfs: %w", err)
-	}
-	changed, err := writeIfChanged(b.res.Initramfs, a.GZ)
-	if err != nil {
-		return fmt.Errorf("initramfs: %w", err)
-	}
-	fmt.Fprintf(b.c.Progress, "initramfs: %s (%s, %s unpacked)\n", b.res.Initramfs, SizeText(int64(len(a.GZ))), SizeText(int64(len(a.CPIO))))
-	if b.c.Root != boards.RootInitramfs {
-		return nil
-	}
-	b.res.UInitrd = filepath.Join(b.c.Out, boards.InitrdFile)
-	if _, err := os.Stat(b.res.UInitrd); err == nil && !changed {
-		return nil
-	}
-	return writeUImage(RamdiskImage("initramfs "+b.c.Board.Name), b.res.Initramfs, b.res.UInitrd)
+	b.res.CPIO, b.res.Initramfs, b.res.UInitrd, *b.archiveID = f.CPIO, f.Initramfs, f.UInitrd, f.ID
+	fmt.Fprintf(b.c.Progress, "initramfs: %s (%s, %s unpacked)\n", f.Initramfs, SizeText(f.Sizes.Initramfs), SizeText(f.Sizes.CPIO))
+	return nil
 }
 
 // ReadDevTable reads the device table the build wrote beside the rootfs

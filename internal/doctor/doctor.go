@@ -91,6 +91,7 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 				Requirement{What: "ganesha.nfsd (anchor NFS server)", Package: "nfs-ganesha", For: Bench, Present: anyCommand("ganesha.nfsd")},
 				Requirement{What: "ganesha VFS backend", Package: "nfs-ganesha-vfs", For: Bench, Present: anyGlob("/usr/lib/*/ganesha/libfsalvfs*")},
 				Requirement{What: "rpcbind", Package: "rpcbind", For: Bench, Present: anyFile("/usr/sbin/rpcbind", "/sbin/rpcbind")},
+				Requirement{What: "jq (bench/boot.sh reads bootrig's JSON)", Package: "jq", For: Bench, Present: anyCommand("jq")},
 			)
 		}
 	}
