@@ -51,6 +51,9 @@ type Config struct {
 	KernelSrc    string   // DIR or TARBALL; default: /usr/src/linux-source-*.tar.xz
 	BusyboxSrc   string   // DIR or TARBALL; default: apt-get source busybox
 	Overlays     []string // copied over the rootfs in order
+	// Tree is the directory a RAM root packs, with the device table
+	// beside it (DevTablePath); default: the rootfs this build assembles.
+	Tree string
 	CleanRootFS  bool
 	Jobs         int // make -j; default runtime.NumCPU()
 

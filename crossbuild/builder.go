@@ -187,7 +187,7 @@ func (b builder) rootfs(context.Context) error {
 	plan := BusyboxPlanFor("", filepath.Join(b.dir, "busybox-build"), "", "", 0)
 	fs := RootFS{
 		Dir:      filepath.Join(b.c.Out, "rootfs"),
-		DevTable: filepath.Join(b.c.Out, "rootfs.devtable"),
+		DevTable: DevTablePath(filepath.Join(b.c.Out, "rootfs")),
 		Console:  b.c.Board.Linux.Console,
 		Hostname: b.c.Board.Name,
 		Busybox:  plan.BinaryPath(),

@@ -205,11 +205,15 @@ func WriteArchive(dir string, table []devtable.Entry, init, out string, initrd b
 
 // archive packs the rootfs for a RAM root into the build output.
 func (b builder) archive(context.Context) error {
-	table, err := ReadDevTable(b.res.DevTable, b.c.Board.Linux.Console)
+	tree, tablePath := b.res.RootFS, b.res.DevTable
+	if b.c.Tree != "" && filepath.Clean(b.c.Tree) != filepath.Clean(tree) {
+		tree, tablePath = b.c.Tree, DevTablePath(b.c.Tree)
+	}
+	table, err := ReadDevTable(tablePath, b.c.Board.Linux.Console)
 	if err != nil {
 		return err
 	}
-	f, err := WriteArchive(b.res.RootFS, table, b.c.Board.Linux.Init, b.c.Out, b.c.Root == boards.RootInitramfs, b.c.Board.Name)
+	f, err := WriteArchive(tree, table, b.c.Board.Linux.Init, b.c.Out, b.c.Root == boards.RootInitramfs, b.c.Board.Name)
 	if err != nil {
 		return err
 	}
@@ -217,6 +221,10 @@ func (b builder) archive(context.Context) error {
 	fmt.Fprintf(b.c.Progress, "initramfs: %s (%s, %s unpacked)\n", f.Initramfs, SizeText(f.Sizes.Initramfs), SizeText(f.Sizes.CPIO))
 	return nil
 }
+
+// DevTablePath is where a rootfs directory's device table lives: beside
+// it, DIR.devtable (bootrig build writes rootfs.devtable).
+func DevTablePath(rootfs string) string { return filepath.Clean(rootfs) + ".devtable" }
 
 // ReadDevTable reads the device table the build wrote beside the rootfs
 // (gen_init_cpio syntax), or returns the default one for the board's

@@ -82,12 +82,12 @@ func runUp(c *cli.Context) error {
 		// Build out here: a first build fetches busybox's source (apt-get
 		// source), and the lab has no route out.
 		if !c.Bool("attach") && !c.Bool("no-build") {
-			root, err := rootMode(c, p)
+			l, err := lab(c, p)
 			if err != nil {
 				return err
 			}
 			if _, err := crossbuild.Build(c.Context, crossbuild.Config{
-				Board: p, Target: crossbuild.TargetAll, Root: root, Cache: cacheDir(), Out: outDir(p.Name), Progress: c.App.ErrWriter,
+				Board: p, Target: crossbuild.TargetAll, Root: l.Root, Tree: l.Export, Cache: cacheDir(), Out: outDir(p.Name), Progress: c.App.ErrWriter,
 			}); err != nil {
 				return err
 			}

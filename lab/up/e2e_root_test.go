@@ -195,3 +195,45 @@ func copyFile(src, dst string) error {
 	}
 	return os.WriteFile(dst, data, 0o644)
 }
+
+// TestInitramfsRepacks: with the root in RAM an edit of the tree reaches
+// the board at its next boot, and bring-up repacks the archive when the
+// tree's content changed, even with its size and mtime kept.
+func TestInitramfsRepacks(t *testing.T) {
+	buildRoot(t, boards.RootInitramfs)
+	if !inLab(t) {
+		return
+	}
+	c := config(t)
+	c.Lab.Root, c.Lab.Image = boards.RootInitramfs, boards.KernelFile
+	c.Build = true
+	c.Out = t.TempDir() // an output of its own: rootfs/, uImage, the archive
+	c.RootFS = filepath.Join(c.Out, "rootfs")
+	note := filepath.Join(c.RootFS, "root", "note")
+	boot := func(want string) {
+		t.Helper()
+		b := start(t, c)
+		if out, _ := run(t, b, "cat /root/note 2>/dev/null || echo none"); out != want {
+			t.Errorf("/root/note on the board: %q, want %q", out, want)
+		}
+		if err := b.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boot("none\n")
+	if err := os.WriteFile(note, []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(note)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot("one\n")
+	if err := os.WriteFile(note, []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(note, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	boot("two\n")
+}

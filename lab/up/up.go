@@ -156,7 +156,8 @@ func (c Config) withDefaults() Config {
 
 func (b *Board) build(ctx context.Context) error {
 	res, err := crossbuild.Build(ctx, crossbuild.Config{
-		Board: b.cfg.Board, Target: crossbuild.TargetAll, Root: b.cfg.Lab.Root, Cache: b.cfg.Cache, Out: b.cfg.Out, Progress: b.cfg.Notes,
+		Board: b.cfg.Board, Target: crossbuild.TargetAll, Root: b.cfg.Lab.Root, Tree: b.cfg.RootFS,
+		Cache: b.cfg.Cache, Out: b.cfg.Out, Progress: b.cfg.Notes,
 	})
 	if err != nil {
 		return err
@@ -186,7 +187,7 @@ func (b *Board) serve(ctx context.Context) error {
 // devices is the device table the build wrote beside the rootfs, else
 // the default one for the board's console.
 func devices(c Config) ([]devtable.Entry, error) {
-	return crossbuild.ReadDevTable(filepath.Join(c.Out, "rootfs.devtable"), c.Board.Linux.Console)
+	return crossbuild.ReadDevTable(crossbuild.DevTablePath(filepath.Join(c.Out, "rootfs")), c.Board.Linux.Console)
 }
 
 // powerOn flashes the environment (unless it is to be typed), starts
