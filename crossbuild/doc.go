@@ -21,4 +21,7 @@
 //
 // [WriteInitramfs] packs a directory and a device table into a gzip'd
 // cpio newc archive (package [github.com/bootrig/bootrig/crossbuild/cpio]).
+// For a root in RAM (Config.Root: initramfs or builtin) the build packs
+// the rootfs with [WriteArchive] after [CheckBootable]; a builtin kernel
+// links it (CONFIG_INITRAMFS_SOURCE) in a tree of its own ([KernelTree]).
 package crossbuild
