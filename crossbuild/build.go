@@ -77,6 +77,7 @@ type Result struct {
 	Log       string        `json:"log"`                 // the full log of the last build that ran a command
 	Compiled  []string      `json:"compiled"`            // parts make ran for ("kernel", "busybox")
 	Sizes     Sizes         `json:"sizes"`
+	Limits    boards.Limits `json:"limits"` // the profile's budgets for them
 	Elapsed   time.Duration `json:"elapsed_ns"`
 }
 
@@ -166,7 +167,7 @@ func Build(ctx context.Context, c Config) (Result, error) {
 		return res, err
 	}
 	fmt.Fprintf(c.Progress, "toolchain: %s\n", res.Toolchain)
-	res.Root = c.Root
+	res.Root, res.Limits = c.Root, c.Board.Limits
 	b := builder{c: c, r: r, res: &res, dir: bdir, archiveID: new(string)}
 	if err := b.run(ctx); err != nil {
 		return res, err

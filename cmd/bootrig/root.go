@@ -45,9 +45,15 @@ func printSizes(w io.Writer, r crossbuild.Result) {
 			fmt.Fprintf(w, "  %-22s %8s  %s\n", name, crossbuild.SizeText(n), note)
 		}
 	}
-	line("kernel (uImage)", s.UImage, "")
+	limit := func(l boards.Size) string {
+		if l == 0 {
+			return ""
+		}
+		return "limit " + l.String()
+	}
+	line("kernel (uImage)", s.UImage, limit(r.Limits.Kernel))
 	if r.Root.InRAM() {
-		line("initramfs (gzip'd)", s.Initramfs, "")
+		line("initramfs (gzip'd)", s.Initramfs, limit(r.Limits.Initramfs))
 		line("initramfs (unpacked)", s.CPIO, "what the board's RAM holds as its root")
 	}
 	line("rootfs (files)", s.RootFS, "")
