@@ -3,6 +3,8 @@ package crossbuild
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/bootrig/bootrig/devtable"
@@ -69,6 +72,9 @@ func (r RootFS) skeleton(root *os.Root) error {
 		}
 	}
 	for _, f := range Skeleton(r.Console, r.Hostname) {
+		if err := upgradeSuperseded(root, f); err != nil {
+			return err
+		}
 		if err := createOnce(root, f.Path, []byte(f.Data), f.Mode); err != nil {
 			return err
 		}
@@ -77,6 +83,20 @@ func (r RootFS) skeleton(root *os.Root) error {
 		return root.Symlink(InitTarget, InitLink)
 	}
 	return nil
+}
+
+// upgradeSuperseded replaces f's file when it holds what an earlier
+// bootrig wrote there, unedited (see superseded).
+func upgradeSuperseded(root *os.Root, f SkelFile) error {
+	old, err := root.ReadFile(f.Path)
+	if err != nil {
+		return nil // missing: createOnce writes it; unreadable: left alone
+	}
+	sum := sha256.Sum256(old)
+	if !slices.Contains(superseded[f.Path], hex.EncodeToString(sum[:])) {
+		return nil
+	}
+	return replaceFile(root, f.Path, []byte(f.Data), f.Mode)
 }
 
 // createOnce writes a file unless something is already at name.

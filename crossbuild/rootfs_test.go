@@ -208,3 +208,40 @@ func FuzzParseInittab(f *testing.F) {
 		}
 	})
 }
+
+// TestAssembleUpgradesUneditedSkeleton: an rcS exactly as an earlier
+// bootrig wrote it (mdev -s in an initramfs: seconds per boot) is
+// replaced; an edited one is kept; every tree gets /init.
+func TestAssembleUpgradesUneditedSkeleton(t *testing.T) {
+	const header = "# Written by 'bootrig build' when missing; a rebuild keeps your edits\n# ('bootrig build --clean-rootfs' starts over).\n"
+	old := "#!/bin/sh\n" + header + "mkdir -p /dev/pts /dev/shm\nmount -a\n" +
+		"# mdev handles hotplug when the kernel has CONFIG_UEVENT_HELPER.\n" +
+		"[ -w /proc/sys/kernel/hotplug ] && echo /sbin/mdev > /proc/sys/kernel/hotplug\n" +
+		"# The kernel fills a devtmpfs /dev itself (CONFIG_DEVTMPFS_MOUNT); a full\n" +
+		"# mdev -s there costs seconds on a slow board and adds nothing.\n" +
+		"grep -q '^devtmpfs /dev ' /proc/mounts || mdev -s\nhostname -F /etc/hostname\nifconfig lo 127.0.0.1 up\n"
+	for _, tc := range []struct {
+		name, rcS string
+		upgraded  bool
+	}{
+		{"unedited", old, true},
+		{"edited", old + "echo mine\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "rootfs")
+			os.MkdirAll(filepath.Join(dir, "etc/init.d"), 0o755)
+			rcS := filepath.Join(dir, "etc/init.d/rcS")
+			os.WriteFile(rcS, []byte(tc.rcS), 0o755)
+			if err := (RootFS{Dir: dir, Console: "ttyAMA0", Hostname: "qemu-arm"}).Assemble(); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(rcS)
+			if upgraded := strings.Contains(string(got), "mount -t devtmpfs"); upgraded != tc.upgraded || !upgraded && string(got) != tc.rcS {
+				t.Errorf("rcS after the build (upgrade wanted: %v):\n%s", tc.upgraded, got)
+			}
+			if target, err := os.Readlink(filepath.Join(dir, "init")); target != "sbin/init" {
+				t.Errorf("/init -> %q, %v; want sbin/init", target, err)
+			}
+		})
+	}
+}

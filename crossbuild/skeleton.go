@@ -61,6 +61,18 @@ func Skeleton(console, host string) []SkelFile {
 	}
 }
 
+// superseded are the SHA-256 sums of skeleton files as earlier bootrig
+// versions wrote them: a file still holding one of those (not edited by
+// anyone) is replaced by the current version, which a rebuild otherwise
+// keeps. rcS before root modes ran mdev -s whenever /dev was no devtmpfs,
+// seconds at every boot of an initramfs.
+var superseded = map[string][]string{
+	"etc/init.d/rcS": {
+		"753c3a1fc07cb6de30a64ddbe9f352b70b21245134d1513bc9ba54df3b7a2198", // mdev -s always
+		"8f1f09be72d0107fbaac0377677b9899a04c9231fd02f57454382da21104eefe", // mdev -s unless devtmpfs
+	},
+}
+
 // InitLink is the /init every rootfs gets: the kernel runs /init from an
 // initramfs (not /sbin/init) unless rdinit= says otherwise.
 const InitLink, InitTarget = "init", "sbin/init"
