@@ -53,9 +53,9 @@ type Config struct {
 	Overlays     []string // copied over the rootfs in order
 	// Tree is the directory a RAM root packs, with the device table
 	// beside it (DevTablePath); default: the rootfs this build assembles.
-	Tree string
-	CleanRootFS  bool
-	Jobs         int // make -j; default runtime.NumCPU()
+	Tree        string
+	CleanRootFS bool
+	Jobs        int // make -j; default runtime.NumCPU()
 
 	Progress io.Writer // for people; nil discards
 	Bar      bool      // Progress is a terminal: draw progress bars
