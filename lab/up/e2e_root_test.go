@@ -141,7 +141,7 @@ func TestInitramfsSpecialFiles(t *testing.T) {
 		}
 		return p
 	}
-	write("root/suid", "#!/bin/sh\nid -u\n", 0o755|os.ModeSetuid)
+	suid := write("root/suid", "#!/bin/sh\nid -u\n", 0o755)
 	write("root/mine", "the user's file\n", 0o640)
 	extra := write("root/extra.src", "from the table\n", 0o644)
 	// The tree is a user's, not root's: chown it to 1000 (the lab maps
@@ -150,10 +150,13 @@ func TestInitramfsSpecialFiles(t *testing.T) {
 	if out, err := exec.Command("chown", "-hR", "1000:1000", tree).CombinedOutput(); err != nil {
 		t.Logf("the tree stays its host user's: chown: %v: %s", err, out)
 	}
+	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil { // after chown, which clears it
+		t.Fatal(err)
+	}
 	table := append(crossbuild.DeviceTable(c.Board.Linux.Console),
 		devtable.Entry{Kind: devtable.Pipe, Path: "/root/fifo", Mode: 0o620, UID: 0, GID: 5},
 		devtable.Entry{Kind: devtable.Nod, Path: "/root/tty0", Mode: 0o660, GID: 5, DevType: 'c', Major: 4, Minor: 0},
-		devtable.Entry{Kind: devtable.File, Path: "/root/extra", Source: extra, Mode: 0o4711, UID: uint32(owner), GID: 100},
+		devtable.Entry{Kind: devtable.File, Path: "/root/extra", Source: extra, Mode: 0o711 | os.ModeSetuid, UID: uint32(owner), GID: 100},
 	)
 	out := t.TempDir()
 	if err := copyFile(filepath.Join(c.Out, boards.KernelFile), filepath.Join(out, boards.KernelFile)); err != nil {
