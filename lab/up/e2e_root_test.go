@@ -65,6 +65,7 @@ func TestRootModes(t *testing.T) {
 			c.Lab.Root, c.Lab.Image = tc.root, tc.root.KernelFile()
 			var log bytes.Buffer
 			c.Log = &log
+			dumpOnFailure(t, &log)
 			b := start(t, c)
 			var got []string
 			for _, tr := range b.Summary().Transfers() {
@@ -168,6 +169,7 @@ func TestInitramfsSpecialFiles(t *testing.T) {
 	c.Out, c.Lab.Root = out, boards.RootInitramfs
 	var log bytes.Buffer
 	c.Log = &log
+	dumpOnFailure(t, &log)
 	b := start(t, c)
 	for _, tc := range []struct{ cmd, want string }{
 		{"stat -c '%a %u %g %F' /root/suid", "4755 0 0 regular file"},
@@ -189,6 +191,15 @@ func TestInitramfsSpecialFiles(t *testing.T) {
 			t.Errorf("the console says %q", f)
 		}
 	}
+}
+
+// dumpOnFailure logs the console of a failed test's boot.
+func dumpOnFailure(t *testing.T, log *bytes.Buffer) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("console log:\n%s", log.String())
+		}
+	})
 }
 
 func copyFile(src, dst string) error {
