@@ -13,7 +13,7 @@ func TestUpRootInitramfsJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the emulated board")
 	}
-	r := runBootrig(t, "up", "--quiet", "--root", "initramfs", "--state", t.TempDir(), "--run", "mount; exit 3", "--json")
+	r := runBootrig(t, "up", "--quiet", "--root", "initramfs", "--state", t.TempDir(), "--run", "mount; sh -c 'exit 3'", "--json")
 	var res struct {
 		Root, Output string
 		Status       int
