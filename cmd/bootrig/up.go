@@ -190,7 +190,7 @@ func useBoard(c *cli.Context, b *up.Board, run *upRun, logPath string, in *os.Fi
 	printSummary(stderr, b, logPath)
 	switch {
 	case c.String("run") != "" && c.Bool("json"):
-		return runJSON(ctx, b, l.Root, c.String("run"), stdout)
+		return runJSON(ctx, b, run, c.String("run"), stdout)
 	case c.String("run") != "":
 		return runOnBoard(ctx, b, run, c.String("run"), stdout)
 	case interactive:
@@ -204,16 +204,10 @@ func useBoard(c *cli.Context, b *up.Board, run *upRun, logPath string, in *os.Fi
 func runOnBoard(ctx context.Context, b *up.Board, run *upRun, cmd string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	rc := report.Command{Line: cmd, Start: report.Dur(time.Since(b.Session.Start())), Exit: -1}
-	out, code, err := b.Run(ctx, cmd)
-	rc.End = report.Dur(time.Since(b.Session.Start()))
+	out, code, err := runRecorded(ctx, b, run, cmd)
 	if err != nil {
-		rc.Err = err.Error()
-		run.command(rc)
 		return err
 	}
-	rc.Exit = code
-	run.command(rc)
 	if !isTerminal(stdout) {
 		// The board's programs see a terminal (its console) and colour
 		// their output; a file or a pipe gets it plain, as ls --color=auto.
@@ -224,6 +218,20 @@ func runOnBoard(ctx context.Context, b *up.Board, run *upRun, cmd string, stdout
 		return cli.Exit("", code)
 	}
 	return nil
+}
+
+// runRecorded runs cmd on the board and records it in the run.
+func runRecorded(ctx context.Context, b *up.Board, run *upRun, cmd string) (string, int, error) {
+	rc := report.Command{Line: cmd, Start: report.Dur(time.Since(b.Session.Start())), Exit: -1}
+	out, code, err := b.Run(ctx, cmd)
+	rc.End = report.Dur(time.Since(b.Session.Start()))
+	if err != nil {
+		rc.Err = err.Error()
+	} else {
+		rc.Exit = code
+	}
+	run.command(rc)
+	return out, code, err
 }
 
 func printSummary(w io.Writer, b *up.Board, logPath string) {

@@ -8,12 +8,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/lab/up"
+	"github.com/bootrig/bootrig/serialcon"
 )
 
-// upRun is what 'bootrig up --run CMD --json' prints.
-type upRun struct {
+// upJSON is what 'bootrig up --run CMD --json' prints.
+type upJSON struct {
 	Board   string `json:"board"`
 	Root    string `json:"root"`
 	Command string `json:"command"`
@@ -33,10 +33,10 @@ type upPhase struct {
 
 // runJSON measures the board's RAM at the prompt (free), runs cmd and
 // prints both as JSON; the exit status is the command's.
-func runJSON(ctx context.Context, b *up.Board, root boards.Root, cmd string, stdout io.Writer) error {
+func runJSON(ctx context.Context, b *up.Board, run *upRun, cmd string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	res := upRun{Board: b.Name(), Root: string(root), Command: cmd, Phases: []upPhase{}}
+	res := upJSON{Board: b.Name(), Root: string(b.Root()), Command: cmd, Phases: []upPhase{}}
 	for _, st := range b.Summary().Steps {
 		res.Phases = append(res.Phases, upPhase{string(st.Phase), st.Start.Seconds()})
 	}
@@ -44,9 +44,11 @@ func runJSON(ctx context.Context, b *up.Board, root boards.Root, cmd string, std
 	if res.Memory, err = b.Memory(ctx); err != nil {
 		return err
 	}
-	if res.Output, res.Status, err = b.Run(ctx, cmd); err != nil {
+	if res.Output, res.Status, err = runRecorded(ctx, b, run, cmd); err != nil {
 		return err
 	}
+	res.Output = serialcon.PlainText(res.Output) // JSON is no terminal: no colours
+
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(res); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/bootrig/bootrig/boards"
 )
 
 // ErrRAMRoot is a kernel that could not start from its root in RAM.
@@ -68,3 +70,6 @@ func (b *Board) Memory(ctx context.Context) (Memory, error) {
 
 // Name is the board's profile name.
 func (b *Board) Name() string { return b.cfg.Board.Name }
+
+// Root is how the board's root reaches it.
+func (b *Board) Root() boards.Root { return b.cfg.Lab.Root }
