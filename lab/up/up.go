@@ -179,7 +179,7 @@ func (b *Board) serve(ctx context.Context) error {
 		Allow: c.Allow, NFSAllow: c.NFSAllow, NoPortmap: c.NoPortmap, Log: c.Logger,
 		NFSOverUDP: c.NFSOverUDP, InsecurePorts: c.InsecurePorts,
 		Stopped: func(err error) { fmt.Fprintf(c.Notes, "bootrig: %v\n", err) },
-		NoNFS: c.Lab.Root.InRAM(),
+		NoNFS:   c.Lab.Root.InRAM(),
 	}
 	return b.Servers.Start()
 }
