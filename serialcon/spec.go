@@ -98,6 +98,11 @@ func (sp Spec) String() string {
 		a = sp.Addr
 	case Unix:
 		a = "unix:" + sp.Addr
+		if strings.HasPrefix(sp.Addr, "//") {
+			// ParseSpec strips one "//" after "unix:" (the URL form), so a
+			// path that starts with "//" needs it written out.
+			a = "unix://" + sp.Addr
+		}
 	default:
 		a = string(sp.Kind) + "://" + sp.Addr
 	}

@@ -15,6 +15,9 @@ func TestParseSpec(t *testing.T) {
 		{"telnet://farm:7001", "rfc2217://farm:7001,115200,8N1"},
 		{"unix:/tmp/qemu.sock", "unix:/tmp/qemu.sock,115200,8N1"},
 		{"unix:///tmp/qemu.sock", "unix:/tmp/qemu.sock,115200,8N1"},
+		{"unix://qemu.sock", "unix:qemu.sock,115200,8N1"},
+		{"unix:////", "unix:////,115200,8N1"}, // found by FuzzParseSpec
+		{"unix:////run/x", "unix:////run/x,115200,8N1"},
 		{"", ""},
 		{"tcp://nohost", ""},
 		{"http://x:1", ""},
