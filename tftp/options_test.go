@@ -14,28 +14,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestOptions checks the OACK: blksize and tsize are negotiated, the
-// timeout and windowsize options pin/tftp does not implement are left
-// out rather than faked, and MaxBlockSize caps blksize.
+// TestOptions checks the OACK: blksize, tsize and windowsize are
+// negotiated, the timeout option pin/tftp does not implement is left out
+// rather than faked, and MaxBlockSize and MaxWindowSize cap theirs.
 func TestOptions(t *testing.T) {
 	root := t.TempDir()
 	writeRandom(t, filepath.Join(root, "f"), 100000)
 	for _, c := range []struct {
-		max  int
-		opts []string
-		want map[string]string // nil: no OACK, data straight away
+		max, window int
+		mode        string
+		opts        []string
+		want        map[string]string // nil: no OACK, data straight away
 	}{
-		{0, []string{"blksize", "1468", "tsize", "0"}, map[string]string{"blksize": "1468", "tsize": "100000"}},
-		{0, []string{"BLKSIZE", "65464"}, map[string]string{"blksize": "65464"}},
-		{0, []string{"blksize", "1468", "timeout", "3", "windowsize", "16"}, map[string]string{"blksize": "1468"}},
-		{0, []string{"timeout", "3", "windowsize", "16"}, nil},
-		{0, []string{"tsize", "0", "rollover", "0"}, map[string]string{"tsize": "100000"}},
-		{1024, []string{"blksize", "8192"}, map[string]string{"blksize": "1024"}},
+		{0, 0, "octet", []string{"blksize", "1468", "tsize", "0"}, map[string]string{"blksize": "1468", "tsize": "100000"}},
+		{0, 0, "octet", []string{"BLKSIZE", "65464"}, map[string]string{"blksize": "65464"}},
+		{0, 0, "octet", []string{"blksize", "1468", "timeout", "3", "windowsize", "16"}, map[string]string{"blksize": "1468", "windowsize": "16"}},
+		{0, 0, "octet", []string{"timeout", "3", "windowsize", "16"}, map[string]string{"windowsize": "16"}},
+		{0, 0, "octet", []string{"timeout", "3"}, nil},
+		{0, 0, "octet", []string{"windowsize", "1000", "tsize", "0"}, map[string]string{"windowsize": "64", "tsize": "100000"}},
+		{0, 8, "octet", []string{"windowsize", "16"}, map[string]string{"windowsize": "8"}},
+		{0, 0, "octet", []string{"windowsize", "0"}, nil},
+		{0, 0, "octet", []string{"windowsize", "x", "blksize", "4"}, nil},
+		{1024, 0, "octet", []string{"windowsize", "4", "blksize", "8192"}, map[string]string{"blksize": "1024", "windowsize": "4"}},
+		{0, 0, "netascii", []string{"windowsize", "4", "blksize", "1024"}, map[string]string{"blksize": "1024"}},
+		{0, 0, "octet", []string{"tsize", "0", "rollover", "0"}, map[string]string{"tsize": "100000"}},
+		{1024, 0, "octet", []string{"blksize", "8192"}, map[string]string{"blksize": "1024"}},
 	} {
-		t.Run(fmt.Sprint(c.max, c.opts), func(t *testing.T) {
-			h := serve(t, &Server{Root: root, MaxBlockSize: c.max})
+		t.Run(fmt.Sprint(c.max, c.window, c.mode, c.opts), func(t *testing.T) {
+			h := serve(t, &Server{Root: root, MaxBlockSize: c.max, MaxWindowSize: c.window})
 			cl := newRawClient(t, h.addr)
-			cl.send(requestPacket(opRRQ, append([]string{"f", "octet"}, c.opts...)...))
+			cl.send(requestPacket(opRRQ, append([]string{"f", c.mode}, c.opts...)...))
 			p := cl.recv()
 			got := oack(p)
 			if c.want == nil {
@@ -128,7 +136,8 @@ func TestParseRequest(t *testing.T) {
 func TestCheckName(t *testing.T) {
 	for name, ok := range map[string]bool{
 		"uImage": true, "boot/board.dtb": true, "a/./b": true, "..hidden": true, "a..b": true,
-		"": false, "/etc/passwd": false, "../x": false, "a/../b": false, "a/..": false,
+		"/uImage": true, "//boot/x": true, "/": false, "/../x": false,
+		"": false, "../x": false, "a/../b": false, "a/..": false,
 		`a\b`: false, "a\x00b": false, strings.Repeat("x", 256): false, strings.Repeat("x", 255): true,
 	} {
 		if err := checkName(name); (err == nil) != ok || err != nil && !errors.Is(err, ErrBadName) {
@@ -148,7 +157,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r2, err := parseRequest(r.encode())
+		r2, err := parseRequest(r.encode(r.name))
 		if err != nil || r2.name != r.name || r2.mode != r.mode || r2.write != r.write {
 			t.Fatalf("re-encoded %+v parses as %+v, %v", r, r2, err)
 		}

@@ -96,7 +96,9 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"dotdot", rrq("../outside/secret"), codeAccess, "contains a .. component"},
 		{"dotdot-inside", rrq("sub/../../outside/secret"), codeAccess, "contains a .. component"},
-		{"absolute", rrq(filepath.Join(outside, "secret")), codeAccess, "absolute path"},
+		// Absolute names are taken from the root, as tftpd-hpa -s does.
+		{"absolute", rrq(filepath.Join(outside, "secret")), codeNotFound, "file not found"},
+		{"absolute-dotdot", rrq("/../outside/secret"), codeAccess, "contains a .. component"},
 		{"backslash", rrq(`..\outside\secret`), codeAccess, "backslash"},
 		{"too-long", rrq(strings.Repeat("a/", 150) + "x"), codeAccess, "more than 255"},
 		{"abs-symlink", rrq("abs-link"), codeAccess, "outside the TFTP root"},

@@ -12,7 +12,10 @@ import (
 const (
 	opRRQ   = 1
 	opWRQ   = 2
+	opDATA  = 3
+	opACK   = 4
 	opERROR = 5
+	opOACK  = 6
 )
 
 // Error codes (RFC 1350, RFC 2347) a refusal carries.
@@ -79,20 +82,20 @@ func parseRequest(p []byte) (request, error) {
 	return r, nil
 }
 
-// supportedOptions are the options the server acknowledges: pin/tftp
-// implements blksize and tsize; it ignores timeout and has no windowsize,
-// so those are dropped rather than echoed in an OACK.
+// supportedOptions are the options pin/tftp acknowledges in lock-step
+// transfers: blksize and tsize. It ignores timeout and has no
+// windowsize, so those are dropped rather than echoed in an OACK.
 var supportedOptions = []string{"blksize", "tsize"}
 
-// encode rebuilds the request for pin/tftp with normalised mode and
-// option names and only the supported options.
-func (r request) encode() []byte {
+// encode rebuilds the request for pin/tftp under the name tok, with
+// normalised mode and option names and only the supported options.
+func (r request) encode(tok string) []byte {
 	op := uint16(opRRQ)
 	if r.write {
 		op = opWRQ
 	}
 	b := binary.BigEndian.AppendUint16(nil, op)
-	b = append(append(b, r.name...), 0)
+	b = append(append(b, tok...), 0)
 	b = append(append(b, r.mode...), 0)
 	for _, k := range supportedOptions {
 		if v, ok := r.opts[k]; ok {
@@ -101,6 +104,22 @@ func (r request) encode() []byte {
 		}
 	}
 	return b
+}
+
+// op names the request in log lines.
+func (r request) op() string {
+	if r.write {
+		return "write"
+	}
+	return "read"
+}
+
+// windowed reports whether the Server sends r itself, in windows
+// (RFC 7440): an octet download that asks for a windowsize. pin/tftp
+// serves the rest in lock-step.
+func (r request) windowed() bool {
+	_, ok := r.opts["windowsize"]
+	return ok && !r.write && r.mode == "octet"
 }
 
 // errorPacket builds a TFTP ERROR packet.

@@ -14,10 +14,20 @@ import (
 	"time"
 
 	pin "github.com/pin/tftp/v3"
+
+	"github.com/bootrig/bootrig/internal/ratelog"
 )
 
 // MaxBlockSize is the largest blksize RFC 2348 allows.
 const MaxBlockSize = 65464
+
+// Defaults for the zero Server limits.
+const (
+	DefaultMaxTransfers       = 128
+	DefaultMaxClientTransfers = 16
+	DefaultMaxWindowSize      = 64
+	maxWindowSize             = 32768 // keeps ACK numbers unambiguous across rollover
+)
 
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("tftp: server closed")
@@ -26,7 +36,8 @@ var ErrServerClosed = errors.New("tftp: server closed")
 // field but Root is usable. A Server serves one connection; do not change
 // its fields after Serve is called.
 type Server struct {
-	// Root is the directory served. Names resolve only inside it.
+	// Root is the directory served. Names resolve only inside it; an
+	// absolute name is taken relative to it, as tftpd-hpa -s does.
 	Root string
 	// Writable accepts write requests; without it they are refused with
 	// TFTP error 2. An upload goes to a temporary file that is renamed
@@ -39,30 +50,41 @@ type Server struct {
 	// the interface MTU: a client that asks for more than fits a frame
 	// (U-Boot with CONFIG_IP_DEFRAG) does so on purpose.
 	MaxBlockSize int
+	// MaxWindowSize caps the windowsize option of RFC 7440 (0: 64).
+	MaxWindowSize int
+	// MaxTransfers caps the transfers in progress at once (0: 128), and
+	// MaxClientTransfers those from one client address (0: 16). A request
+	// over either is refused with TFTP error 0 "server busy", which
+	// U-Boot answers by starting again.
+	MaxTransfers       int
+	MaxClientTransfers int
 	// Timeout is how long to wait for an ACK or DATA before
 	// retransmitting (0: 1s); Retries is how many times (0: 5).
 	Timeout time.Duration
 	Retries int
-	// Logger receives one line per transfer and per refusal (nil: none).
+	// Logger receives one line per transfer, and lines about refusals,
+	// at most a few per cause and then one every 10 seconds (nil: none).
 	Logger *slog.Logger
 	// Progress, when set, receives a progress line, redrawn with \r,
 	// for transfers over 1 MiB. Give it a terminal.
 	Progress io.Writer
 
-	mu       sync.Mutex
-	started  bool
-	closed   bool
-	conn     net.PacketConn
-	inner    *pin.Server
-	requests *requestConn
-	root     *os.Root
-	pending  map[string][]*pending
-	active   map[string]*transfer
-	seq      atomic.Uint64
-	progress sync.Mutex
-	served   chan struct{} // closed when the request loop is done
-	stopOnce sync.Once
-	stopped  chan struct{} // closed when the last transfer is done
+	mu        sync.Mutex
+	started   bool
+	closed    bool
+	conn      net.PacketConn
+	inner     *pin.Server
+	requests  *requestConn
+	root      *os.Root
+	transfers map[uint64]*transfer // admitted and not yet over
+	clients   map[netip.Addr]int   // transfers per client address
+	seq       atomic.Uint64
+	refusals  ratelog.Logger
+	progress  sync.Mutex
+	windowed  sync.WaitGroup // transfers the Server sends itself
+	served    chan struct{}  // closed when the request loop is done
+	stopOnce  sync.Once
+	stopped   chan struct{} // closed when the last transfer is done
 }
 
 // ListenAndServe listens on the UDP address addr (see Listen) and serves.
@@ -76,7 +98,8 @@ func (s *Server) ListenAndServe(addr string) error {
 
 // Serve answers requests arriving on conn until Shutdown, when it
 // returns ErrServerClosed. Each transfer runs on its own UDP port
-// (RFC 1350 TIDs). Serve closes conn when it returns.
+// (RFC 1350 TIDs). A failing read on conn is logged and retried after
+// a pause that grows to a second. Serve closes conn when it returns.
 func (s *Server) Serve(conn net.PacketConn) error {
 	defer conn.Close()
 	if err := s.start(conn); err != nil {
@@ -85,22 +108,32 @@ func (s *Server) Serve(conn net.PacketConn) error {
 	defer close(s.served)
 	go s.inner.Serve(s.requests)
 	buf := make([]byte, 2048)
+	var pause time.Duration
 	for {
 		n, from, err := conn.ReadFrom(buf)
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("tftp: reading requests on %s: %w", conn.LocalAddr(), err)
 			}
-			return fmt.Errorf("tftp: reading requests on %s: %w", conn.LocalAddr(), err)
+			pause = backoff(pause)
+			s.refusals.Log(slog.LevelWarn, "read error", "tftp: reading requests failed, retrying",
+				"addr", conn.LocalAddr(), "err", err, "pause", pause)
+			time.Sleep(pause)
+			continue
 		}
+		pause = 0
 		if ua, ok := from.(*net.UDPAddr); ok {
-			s.handle(conn, buf[:n], ua.AddrPort())
+			s.handle(buf[:n], unmap(ua.AddrPort()))
 		}
 	}
+}
+
+// backoff is the next pause after a failed read: 5 ms, doubling to 1 s.
+func backoff(d time.Duration) time.Duration {
+	return min(max(2*d, 5*time.Millisecond), time.Second)
 }
 
 // start sets the server up for conn, once.
@@ -118,8 +151,9 @@ func (s *Server) start(conn net.PacketConn) error {
 		return fmt.Errorf("tftp: root directory: %w", err)
 	}
 	s.started, s.conn, s.root = true, conn, root
-	s.pending = make(map[string][]*pending)
-	s.active = make(map[string]*transfer)
+	s.transfers = make(map[uint64]*transfer)
+	s.clients = make(map[netip.Addr]int)
+	s.refusals.Logger = s.Logger
 	s.served = make(chan struct{})
 	s.requests = newRequestConn(conn.LocalAddr())
 	s.inner = pin.NewServer(s.serveRead, s.serveWrite)
@@ -130,11 +164,14 @@ func (s *Server) start(conn net.PacketConn) error {
 	if s.MaxBlockSize > 0 {
 		s.inner.SetBlockSize(min(s.MaxBlockSize, MaxBlockSize))
 	}
-	s.inner.SetTimeout(cmp(s.Timeout, time.Second))
-	s.inner.SetRetries(cmp(s.Retries, 5))
+	s.inner.SetTimeout(s.timeout())
+	s.inner.SetRetries(s.retries())
 	s.inner.SetBackoff(func(int) time.Duration { return 0 }) // Timeout is the wait
 	return nil
 }
+
+func (s *Server) timeout() time.Duration { return cmp(s.Timeout, time.Second) }
+func (s *Server) retries() int           { return cmp(s.Retries, 5) }
 
 func cmp[T comparable](v, def T) T {
 	var zero T
@@ -167,7 +204,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.stopped = make(chan struct{})
 		go func() {
 			s.inner.Shutdown()
-			s.closePending()
+			s.windowed.Wait()
+			s.releaseAll()
+			s.refusals.Flush()
 			s.root.Close()
 			close(s.stopped)
 		}()
@@ -181,59 +220,55 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// abortAll closes the files of the transfers in progress, which makes
-// pin/tftp abort them at the next block.
+// abortAll closes the files and sockets of the transfers in progress,
+// which makes each abort at its next block.
 func (s *Server) abortAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.active {
-		t.file.Close()
+	for _, t := range s.transfers {
+		t.abort()
 	}
 }
 
-// closePending closes files opened for requests pin/tftp never started.
-func (s *Server) closePending() {
+// releaseAll releases the transfers pin/tftp never started.
+func (s *Server) releaseAll() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, ps := range s.pending {
-		for _, p := range ps {
-			p.discard(s.root)
-		}
-		delete(s.pending, k)
+	left := make([]*transfer, 0, len(s.transfers))
+	for _, t := range s.transfers {
+		left = append(left, t)
+	}
+	s.mu.Unlock()
+	for _, t := range left {
+		t.release()
+		s.forget(t)
 	}
 }
 
-// handle checks one request and either refuses it or hands it to
-// pin/tftp with the file already opened inside the root.
-func (s *Server) handle(conn net.PacketConn, p []byte, from netip.AddrPort) {
-	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+// handle checks one request and either refuses it, sends the file
+// itself (windowed reads), or hands it to pin/tftp with the file already
+// opened inside the root.
+func (s *Server) handle(p []byte, from netip.AddrPort) {
 	r, err := parseRequest(p)
 	if err == errNotRequest {
 		return
 	}
-	if err != nil {
-		s.refuse(conn, from, r, err)
-		return
+	if err == nil && !s.allowed(from.Addr()) {
+		err = fmt.Errorf("%w: %s", ErrNotAllowed, from.Addr())
 	}
-	if !s.allowed(from.Addr()) {
-		s.refuse(conn, from, r, fmt.Errorf("%w: %s", ErrNotAllowed, from.Addr()))
-		return
-	}
-	var pd *pending
-	if r.write {
-		pd, err = s.prepareWrite(r)
-	} else {
-		pd, err = s.prepareRead(r)
+	var t *transfer
+	if err == nil {
+		t, err = s.admit(r, from)
 	}
 	if err != nil {
-		s.refuse(conn, from, r, err)
+		s.refuse(from, r.op(), r.name, err)
 		return
 	}
-	s.mu.Lock()
-	key := transferKey(from, r.name)
-	s.pending[key] = append(s.pending[key], pd)
-	s.mu.Unlock()
-	s.requests.push(r.encode(), net.UDPAddrFromAddrPort(from))
+	if r.windowed() {
+		s.windowed.Add(1)
+		go s.sendWindowed(t, r)
+		return
+	}
+	s.requests.push(t.id, r.encode(token(t.id)), net.UDPAddrFromAddrPort(from))
 }
 
 func (s *Server) allowed(a netip.Addr) bool {
@@ -248,87 +283,17 @@ func (s *Server) allowed(a netip.Addr) bool {
 	return false
 }
 
-func (s *Server) prepareRead(r request) (*pending, error) {
-	f, size, err := openRead(s.root, r.name)
-	if err != nil {
-		return nil, err
-	}
-	return &pending{file: f, size: size}, nil
-}
-
-func (s *Server) prepareWrite(r request) (*pending, error) {
-	if !s.Writable {
-		return nil, ErrReadOnly
-	}
-	f, tmp, err := createTemp(s.root, r.name, s.seq.Add(1))
-	if err != nil {
-		return nil, err
-	}
-	return &pending{file: f, tmp: tmp, size: -1}, nil
-}
-
-// refuse answers a request with an ERROR packet and logs why.
-func (s *Server) refuse(conn net.PacketConn, from netip.AddrPort, r request, err error) {
-	code := refusalCode(err)
-	msg := "access violation"
-	switch code {
-	case codeNotFound:
-		msg = "file not found"
-	case codeIllegalOp:
-		msg = err.Error()
-	case codeAccess:
-		if errors.Is(err, ErrReadOnly) {
-			msg = "server is read-only"
-		}
-	}
-	op := "read"
-	if r.write {
-		op = "write"
-	}
-	s.log(slog.LevelWarn, "tftp: refused", "client", from, "op", op, "file", r.name, "code", code, "err", err)
-	conn.WriteTo(errorPacket(code, msg), net.UDPAddrFromAddrPort(from))
+// refuse answers a request with an ERROR packet and logs why, within
+// the log's budget for that cause.
+func (s *Server) refuse(to netip.AddrPort, op, name string, err error) {
+	code, msg := refusal(err)
+	s.refusals.Log(slog.LevelWarn, cause(err), "tftp: refused", "client", to, "op", op, "file", name,
+		"code", code, "err", err)
+	s.conn.WriteTo(errorPacket(code, msg), net.UDPAddrFromAddrPort(to))
 }
 
 func (s *Server) log(level slog.Level, msg string, args ...any) {
 	if s.Logger != nil {
 		s.Logger.Log(context.Background(), level, msg, args...)
 	}
-}
-
-// pending is a request that passed the checks and waits for pin/tftp to
-// start its transfer: the file is already open.
-type pending struct {
-	file *os.File
-	tmp  string // uploads: the temporary name below the root
-	size int64  // downloads: the file size; uploads: -1
-}
-
-func (p *pending) discard(root *os.Root) {
-	p.file.Close()
-	if p.tmp != "" {
-		root.Remove(p.tmp)
-	}
-}
-
-func transferKey(client netip.AddrPort, name string) string {
-	return client.String() + "\x00" + name
-}
-
-// take removes and returns the pending request for a transfer pin/tftp
-// has started.
-func (s *Server) take(client netip.AddrPort, name string) (*pending, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := transferKey(client, name)
-	ps := s.pending[key]
-	if len(ps) == 0 {
-		return nil, fmt.Errorf("tftp: no checked request for %s from %s", name, client)
-	}
-	p := ps[0]
-	if len(ps) == 1 {
-		delete(s.pending, key)
-	} else {
-		s.pending[key] = ps[1:]
-	}
-	return p, nil
 }

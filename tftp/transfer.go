@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,86 +19,113 @@ import (
 // progressThreshold is the size above which a transfer shows progress.
 const progressThreshold = 1 << 20
 
-// transfer is one download or upload in progress.
+// readBuffer is how much a lock-step download reads from its file at a
+// time: one read(2) per 64 KiB rather than one per block.
+const readBuffer = 64 << 10
+
+// transfer is one download or upload, from the moment its request is
+// admitted until it is over. It holds a slot of the Server's limits and
+// its file until release.
 type transfer struct {
 	s      *Server
+	id     uint64
+	slot   bool // holds a slot; guarded by s.mu
 	op     string
 	client netip.AddrPort
 	name   string
 	file   *os.File
-	size   int64 // -1: unknown
+	tmp    string // uploads: the temporary name below the root until renamed
+	size   int64  // -1: unknown
 	start  time.Time
 	bytes  atomic.Int64
 	shown  time.Time // last progress line; only the transfer's goroutine
 	shownN int64     // bytes it showed
 	logged atomic.Bool
+	ends   atomic.Int32 // pin/tftp transfers: handler and hook done
+
+	mu   sync.Mutex
+	conn *net.UDPConn // windowed transfers: the transfer's socket
+	once sync.Once
 }
 
-func (s *Server) begin(op string, client netip.AddrPort, name string, p *pending) *transfer {
-	t := &transfer{s: s, op: op, client: client, name: name, file: p.file, size: p.size, start: time.Now()}
-	s.mu.Lock()
-	s.active[transferKey(client, name)] = t
-	s.mu.Unlock()
-	return t
+// release closes the file, removes an upload's temporary file that was
+// not renamed, and gives the slot back. It is safe to call more than
+// once.
+func (t *transfer) release() {
+	t.once.Do(func() {
+		if t.file != nil {
+			t.file.Close()
+		}
+		if t.tmp != "" {
+			t.s.root.Remove(t.tmp)
+		}
+		t.s.unreserve(t)
+	})
 }
 
-func (s *Server) end(t *transfer) {
-	s.mu.Lock()
-	if s.active[transferKey(t.client, t.name)] == t {
-		delete(s.active, transferKey(t.client, t.name))
+// abort makes a transfer in progress stop at its next block.
+func (t *transfer) abort() {
+	if t.file != nil {
+		t.file.Close()
 	}
-	s.mu.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.conn != nil {
+		t.conn.Close()
+	}
 }
 
-// serveRead is pin/tftp's read handler: it sends the file handle opened
-// when the request was checked.
-func (s *Server) serveRead(name string, rf io.ReaderFrom) error {
-	ot := rf.(pin.OutgoingTransfer)
-	ra := ot.RemoteAddr()
-	client := unmap(ra.AddrPort())
-	p, err := s.take(client, name)
+// ended records that pin/tftp's handler or hook is done with t; after
+// both, the hook can no longer look it up.
+func (t *transfer) ended() {
+	if t.ends.Add(1) == 2 {
+		t.s.forget(t)
+	}
+}
+
+// serveRead is pin/tftp's read handler for a lock-step download: it
+// sends the file opened when the request was admitted.
+func (s *Server) serveRead(tok string, rf io.ReaderFrom) error {
+	t, err := s.lookup(tok)
 	if err != nil {
 		return err
 	}
-	defer p.file.Close()
-	t := s.begin("read", client, name, p)
-	defer s.end(t)
-	ot.SetSize(p.size)
-	// One read(2) per 256 KiB rather than one per block.
-	_, err = rf.ReadFrom(&countingReader{r: bufio.NewReaderSize(p.file, 256<<10), t: t})
+	defer t.ended()
+	defer t.release()
+	t.start = time.Now()
+	rf.(pin.OutgoingTransfer).SetSize(t.size)
+	_, err = rf.ReadFrom(&countingReader{r: bufio.NewReaderSize(t.file, readBuffer), t: t})
 	return err
 }
 
 // serveWrite is pin/tftp's write handler: it receives into the
-// temporary file and renames it over name once the upload is complete.
-func (s *Server) serveWrite(name string, wt io.WriterTo) error {
-	it := wt.(pin.IncomingTransfer)
-	ra := it.RemoteAddr()
-	client := unmap(ra.AddrPort())
-	p, err := s.take(client, name)
+// temporary file and renames it over the name once the upload is
+// complete.
+func (s *Server) serveWrite(tok string, wt io.WriterTo) error {
+	t, err := s.lookup(tok)
 	if err != nil {
 		return err
 	}
-	if n, ok := it.Size(); ok {
-		p.size = n
+	defer t.ended()
+	defer t.release()
+	t.start = time.Now()
+	if n, ok := wt.(pin.IncomingTransfer).Size(); ok {
+		t.size = n
 	}
-	// pin/tftp reports a finished upload after this returns; the hook
-	// (finish) removes t from the active transfers.
-	t := s.begin("write", client, name, p)
-	_, err = wt.WriteTo(&countingWriter{w: p.file, t: t})
+	_, err = wt.WriteTo(&countingWriter{w: t.file, t: t})
 	if err == nil {
-		err = p.file.Sync()
+		err = t.file.Sync()
 	}
-	if cerr := p.file.Close(); err == nil {
+	if cerr := t.file.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = s.root.Rename(p.tmp, name)
+		err = s.root.Rename(t.tmp, rootName(t.name))
 	}
 	if err != nil {
-		s.root.Remove(p.tmp)
-		return fmt.Errorf("upload of %s: %w", name, err)
+		return fmt.Errorf("upload of %s: %w", t.name, err)
 	}
+	t.tmp = ""
 	return nil
 }
 
@@ -144,12 +173,17 @@ func (t *transfer) add(n int) {
 		100*float64(total)/float64(t.size), mib(t.size), rate(total, now.Sub(t.start)))
 }
 
+// outcome is what the log line of a finished transfer reports.
+type outcome struct {
+	blksize, window int
+	retransmits     int
+}
+
 // finish ends the progress line and logs the transfer, once.
-func (t *transfer) finish(stats pin.TransferStats, err error) {
+func (t *transfer) finish(o outcome, err error) {
 	if t.logged.Swap(true) {
 		return
 	}
-	t.s.end(t)
 	n := t.bytes.Load()
 	d := time.Since(t.start)
 	if t.s.Progress != nil && t.size > progressThreshold {
@@ -157,15 +191,9 @@ func (t *transfer) finish(stats pin.TransferStats, err error) {
 		fmt.Fprintln(t.s.Progress)
 		t.s.progress.Unlock()
 	}
-	blksize := 512
-	if v, ok := stats.Opts["blksize"]; ok {
-		if b, e := strconv.Atoi(v); e == nil {
-			blksize = b
-		}
-	}
-	args := []any{"client", t.client, "op", t.op, "file", t.name, "bytes", n, "blksize", blksize,
+	args := []any{"client", t.client, "op", t.op, "file", t.name, "bytes", n, "blksize", o.blksize,
 		"duration", d.Round(time.Millisecond), "rate", rate(n, d),
-		"retransmits", max(0, stats.DatagramsSent-stats.DatagramsAcked)}
+		"retransmits", o.retransmits, "window", o.window}
 	if err != nil {
 		t.s.log(slog.LevelWarn, "tftp: transfer failed", append(args, "err", err)...)
 		return
@@ -188,34 +216,29 @@ type hook struct{ s *Server }
 func (h hook) OnSuccess(st pin.TransferStats)          { h.s.finished(st, nil) }
 func (h hook) OnFailure(st pin.TransferStats, e error) { h.s.finished(st, e) }
 
-// finished finds the transfer pin/tftp reports on: by client address,
-// port (its TID, 0 when an upload failed before the first block) and
-// name.
+// finished logs the transfer pin/tftp reports on. A report without a
+// name comes from pin/tftp's request loop: the request it read last
+// could not start (no socket: out of descriptors), so that transfer is
+// released here and the client told.
 func (s *Server) finished(st pin.TransferStats, err error) {
 	if st.Filename == "" {
-		return // pin/tftp's request loop: requests reach it pre-checked
-	}
-	ip, ok := netip.AddrFromSlice(st.RemoteAddr)
-	if !ok {
+		if t := s.lookupID(s.requests.failed()); t != nil {
+			t.release()
+			s.forget(t)
+			s.refuse(t.client, t.op, t.name, fmt.Errorf("%w: %w", errNotStarted, err))
+		}
 		return
 	}
-	ip = ip.Unmap()
-	s.mu.Lock()
-	var t *transfer
-	if st.Tid != 0 {
-		t = s.active[transferKey(netip.AddrPortFrom(ip, uint16(st.Tid)), st.Filename)]
-	} else {
-		for _, a := range s.active {
-			if a.client.Addr() == ip && a.name == st.Filename && a.bytes.Load() == 0 {
-				t = a
-				break
-			}
+	t, lerr := s.lookup(st.Filename)
+	if lerr != nil {
+		return
+	}
+	blksize := 512
+	if v, ok := st.Opts["blksize"]; ok {
+		if b, e := strconv.Atoi(v); e == nil {
+			blksize = b
 		}
 	}
-	s.mu.Unlock()
-	if t == nil {
-		s.log(slog.LevelWarn, "tftp: transfer failed", "client", ip, "file", st.Filename, "err", err)
-		return
-	}
-	t.finish(st, err)
+	t.finish(outcome{blksize: blksize, window: 1, retransmits: max(0, st.DatagramsSent-st.DatagramsAcked)}, err)
+	t.ended()
 }

@@ -1,0 +1,267 @@
+package tftp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// sendWindowed serves an admitted windowed download (RFC 7440) on a
+// socket of its own and releases it when it is over.
+func (s *Server) sendWindowed(t *transfer, r request) {
+	defer s.windowed.Done()
+	defer s.forget(t)
+	defer t.release()
+	t.start = time.Now()
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(t.client))
+	if err != nil {
+		s.refuse(t.client, t.op, t.name, fmt.Errorf("%w: %w", errNotStarted, err))
+		return
+	}
+	defer conn.Close()
+	t.mu.Lock()
+	t.conn = conn
+	t.mu.Unlock()
+	w := s.newWindowSender(conn, t, r.opts)
+	err = w.run()
+	t.finish(outcome{blksize: w.blksize, window: w.window, retransmits: w.resent}, err)
+}
+
+// ErrTimeout: the client stopped answering for Retries timeouts.
+var ErrTimeout = errors.New("client stopped answering")
+
+// windowSender sends one file in windows of blocks: a window of blocks
+// goes out, then the sender waits for the ACK of one of them and goes
+// on from the block after it (RFC 7440 section 4). Block n holds the
+// file's bytes from (n-1)*blksize; the block number on the wire is n
+// modulo 65536, so it rolls over to 0 as most clients expect.
+type windowSender struct {
+	conn    *net.UDPConn // connected to the client: other sources never reach it
+	t       *transfer
+	oack    []byte
+	blksize int
+	window  int
+	timeout time.Duration // Timeout: the longest wait for an ACK
+	rto     time.Duration // the wait before a window is resent
+	srtt    time.Duration // smoothed time from a window to its ACK
+	retries int
+	pkt     []byte // one DATA packet
+	in      []byte // one received packet
+	last    uint64 // the final (short) block, once read; 0 before
+	sent    uint64 // the highest block sent
+	resent  int    // blocks sent more than once
+}
+
+func (s *Server) newWindowSender(conn *net.UDPConn, t *transfer, opts map[string]string) *windowSender {
+	w := &windowSender{conn: conn, t: t, timeout: s.timeout(), rto: s.timeout(), retries: s.retries()}
+	w.oack, w.blksize, w.window = s.negotiate(opts, t.size)
+	w.pkt = make([]byte, 4+w.blksize)
+	w.in = make([]byte, 516)
+	binary.BigEndian.PutUint16(w.pkt, opDATA)
+	return w
+}
+
+// negotiate answers the options of a windowed download: blksize
+// (RFC 2348, 8 to MaxBlockSize), tsize (RFC 2349) and windowsize
+// (RFC 7440, 1 to MaxWindowSize); it returns the OACK and the block and
+// window sizes. Other options, and values out of range, are left out.
+func (s *Server) negotiate(opts map[string]string, size int64) (oack []byte, blksize, window int) {
+	blksize, window = 512, 1
+	oack = binary.BigEndian.AppendUint16(nil, opOACK)
+	add := func(k string, v int64) {
+		oack = append(append(append(append(oack, k...), 0), strconv.FormatInt(v, 10)...), 0)
+	}
+	if n, err := strconv.Atoi(opts["blksize"]); err == nil && n >= 8 && n <= MaxBlockSize {
+		blksize = min(n, cmp(s.MaxBlockSize, MaxBlockSize))
+		add("blksize", int64(blksize))
+	}
+	if _, ok := opts["tsize"]; ok {
+		add("tsize", size)
+	}
+	if n, err := strconv.Atoi(opts["windowsize"]); err == nil && n >= 1 && n <= 65535 {
+		window = min(n, cmp(s.MaxWindowSize, DefaultMaxWindowSize), maxWindowSize)
+		add("windowsize", int64(window))
+	}
+	return oack, blksize, window
+}
+
+// run sends the OACK, then the file, window by window.
+func (w *windowSender) run() error {
+	if len(w.oack) > 2 {
+		if err := w.sendOACK(); err != nil {
+			return err
+		}
+	}
+	next := uint64(1) // the first block not acknowledged
+	for tries, resent := 0, false; ; {
+		sent := time.Now()
+		if err := w.sendWindow(next); err != nil {
+			return err
+		}
+		acked, err := w.awaitAck(next-1, w.rto)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			if w.rto >= w.timeout {
+				if tries++; tries > w.retries {
+					return fmt.Errorf("%w: no ACK after block %d for %d timeouts of %v or more", ErrTimeout, next-1, tries-1, w.timeout)
+				}
+			}
+			w.rto, resent = min(2*w.rto, maxBackoff*w.timeout), true
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !resent { // Karn: time only windows sent once
+			w.measured(time.Since(sent))
+		}
+		tries, resent, w.rto = 0, false, w.initialRTO()
+		w.t.advance(min(int64(acked)*int64(w.blksize), max(w.t.size, 0)))
+		if w.last != 0 && acked == w.last {
+			return nil
+		}
+		next = acked + 1
+	}
+}
+
+// maxBackoff caps the wait before a window is resent at this many
+// Timeouts. The waits grow past Timeout because some clients (atftp)
+// ignore a window they already have and re-acknowledge only when their
+// own timer fires, which every resend restarts: a client whose
+// acknowledgements were lost hears nothing for a while and answers.
+const maxBackoff = 8
+
+// measured takes the time a window took to be acknowledged into the
+// smoothed time the retransmission timeout is made from.
+func (w *windowSender) measured(d time.Duration) {
+	if w.srtt == 0 {
+		w.srtt = d
+	} else {
+		w.srtt += (d - w.srtt) / 8
+	}
+}
+
+// initialRTO is the first wait before a window is resent: three times
+// the smoothed time to an ACK, from minRTO up to Timeout (Timeout until
+// a time was measured). A window whose tail the client dropped (a
+// receive buffer too small for it) is then resent after a few round
+// trips rather than after a full Timeout.
+func (w *windowSender) initialRTO() time.Duration {
+	if w.srtt == 0 {
+		return w.timeout
+	}
+	return min(max(3*w.srtt, minRTO), w.timeout)
+}
+
+// minRTO is the shortest wait before a window is resent: long enough
+// for a client on a loaded machine (or an emulated board) to answer.
+const minRTO = 50 * time.Millisecond
+
+// sendOACK sends the OACK until the client acknowledges it with ACK 0.
+func (w *windowSender) sendOACK() error {
+	for tries := 0; ; tries++ {
+		sent := time.Now()
+		if _, err := w.conn.Write(w.oack); err != nil {
+			return fmt.Errorf("sending OACK: %w", err)
+		}
+		_, err := w.awaitAck(0, w.timeout)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			if err == nil && tries == 0 {
+				w.measured(time.Since(sent))
+				w.rto = w.initialRTO()
+			}
+			return err
+		}
+		if tries >= w.retries {
+			return fmt.Errorf("%w: no ACK of the OACK after %d timeouts", ErrTimeout, tries+1)
+		}
+	}
+}
+
+// sendWindow sends the blocks from first on, a window of them or up to
+// the final one.
+func (w *windowSender) sendWindow(first uint64) error {
+	for n := first; n < first+uint64(w.window); n++ {
+		if w.last != 0 && n > w.last {
+			break
+		}
+		if err := w.sendBlock(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendBlock reads block n from the file and sends it. A short read is
+// the final block.
+func (w *windowSender) sendBlock(n uint64) error {
+	k, err := w.t.file.ReadAt(w.pkt[4:], int64(n-1)*int64(w.blksize))
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("reading block %d: %w", n, err)
+	}
+	if k < w.blksize {
+		w.last = n
+	}
+	binary.BigEndian.PutUint16(w.pkt[2:], uint16(n))
+	if _, err := w.conn.Write(w.pkt[:4+k]); err != nil {
+		return fmt.Errorf("sending block %d: %w", n, err)
+	}
+	if n <= w.sent {
+		w.resent++
+	}
+	w.sent = max(w.sent, n)
+	return nil
+}
+
+// awaitAck waits up to wait for an ACK of a block from base to the highest sent
+// and returns that block; other ACKs (late duplicates) are ignored. A
+// timeout is returned as a net.Error that says so.
+func (w *windowSender) awaitAck(base uint64, wait time.Duration) (uint64, error) {
+	if err := w.conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
+		return 0, err
+	}
+	for {
+		n, err := w.conn.Read(w.in)
+		if err != nil {
+			return 0, err
+		}
+		p := w.in[:n]
+		if len(p) < 4 {
+			continue
+		}
+		switch binary.BigEndian.Uint16(p) {
+		case opACK:
+			d := uint64(binary.BigEndian.Uint16(p[2:]) - uint16(base))
+			if base+d <= max(w.sent, base) {
+				return base + d, nil
+			}
+		case opERROR:
+			return 0, fmt.Errorf("%w: code %d: %s", errClient, binary.BigEndian.Uint16(p[2:]), cstring(p[4:]))
+		}
+	}
+}
+
+// errClient: the client sent an ERROR packet.
+var errClient = errors.New("client sent an error")
+
+func cstring(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+// advance sets the bytes acknowledged, for the log and the progress
+// line.
+func (t *transfer) advance(total int64) {
+	if d := total - t.bytes.Load(); d > 0 {
+		t.add(int(d))
+	}
+}

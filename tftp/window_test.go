@@ -1,0 +1,205 @@
+package tftp
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func atftpWindowArgs(addr fmt.Stringer, host string, port uint16, name string, blksize, window int, out string) []string {
+	return []string{"atftp", "--trace", "--option", fmt.Sprintf("blksize %d", blksize),
+		"--option", fmt.Sprintf("windowsize %d", window), "--option", "tsize 0",
+		"--get", "-r", name, "-l", out, host, fmt.Sprint(port)}
+}
+
+// TestWindowAtftp downloads with atftp 0.8.0 asking for windows of 1,
+// 4, 16 and 64 blocks: the OACK atftp traces echoes the window, and the
+// file arrives byte-exact.
+func TestWindowAtftp(t *testing.T) {
+	root := t.TempDir()
+	const size = 3<<20 + 77
+	writeRandom(t, filepath.Join(root, "k.bin"), size)
+	h := serve(t, &Server{Root: root})
+	for _, c := range []struct{ blksize, window int }{{1468, 1}, {1468, 4}, {1468, 16}, {1468, 64}, {512, 16}, {8192, 64}} {
+		t.Run(fmt.Sprintf("blksize-%d-window-%d", c.blksize, c.window), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			argv := atftpWindowArgs(h.addr, h.addr.Addr().String(), h.addr.Port(), "k.bin", c.blksize, c.window, out)
+			code, msg := run(t, argv)
+			if code != 0 {
+				t.Fatalf("%v: exit %d: %s", argv, code, tail(msg, 2000))
+			}
+			oack := regexp.MustCompile(`received OACK <([^>]*)>`).FindStringSubmatch(msg)
+			want := fmt.Sprintf("blksize: %d, windowsize: %d, tsize: %d", c.blksize, c.window, size)
+			if oack == nil || !sameOptions(strings.ReplaceAll(oack[1], "\b", ""), want) {
+				t.Errorf("atftp's trace shows OACK %q, want %q:\n%s", oack, want, head(msg, 1000))
+			}
+			if sum(t, out) != sum(t, filepath.Join(root, "k.bin")) {
+				t.Errorf("sha256 differs from the source")
+			}
+		})
+	}
+	h.shutdown(t)
+	if !regexp.MustCompile(`msg="tftp: transfer" client=127\.0\.0\.1:\d+ op=read file=k\.bin bytes=3145805 blksize=8192 .* window=64`).MatchString(h.logs.String()) {
+		t.Errorf("no transfer log line with window=64:\n%s", h.logs)
+	}
+}
+
+// sameOptions compares "a: 1, b: 2" lists in any order.
+func sameOptions(a, b string) bool {
+	split := func(s string) []string {
+		var f []string
+		for _, x := range strings.Split(s, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				f = append(f, x)
+			}
+		}
+		return f
+	}
+	fa, fb := split(a), split(b)
+	if len(fa) != len(fb) {
+		return false
+	}
+	for _, x := range fb {
+		found := false
+		for _, y := range fa {
+			found = found || x == y
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func head(s string, n int) string { return s[:min(len(s), n)] }
+
+// lossyRelay forwards one TFTP transfer between a client and a server
+// and drops a share of the packets after the request, both ways. The
+// client talks to the relay's port only; the relay learns the server's
+// transfer port from its first reply.
+type lossyRelay struct {
+	front *net.UDPConn // the client's side
+	back  *net.UDPConn // the server's side
+	srv   netip.AddrPort
+	loss  float64
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	client  netip.AddrPort // learned from the request
+	tid     netip.AddrPort // the server's transfer port, from its first reply
+	dropped map[string]int // by packet kind
+}
+
+func newLossyRelay(t *testing.T, srv netip.AddrPort, loss float64, seed uint64) *lossyRelay {
+	listen := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	r := &lossyRelay{front: listen(), back: listen(), srv: srv, loss: loss,
+		rng: rand.New(rand.NewPCG(seed, 1)), dropped: map[string]int{}}
+	go r.pump(r.front, r.toServer)
+	go r.pump(r.back, r.toClient)
+	return r
+}
+
+func (r *lossyRelay) addr() netip.AddrPort { return r.front.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// pump reads from c and hands each packet to route until c is closed.
+func (r *lossyRelay) pump(c *net.UDPConn, route func(p []byte, from netip.AddrPort)) {
+	buf := make([]byte, 70000)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		route(buf[:n], from)
+	}
+}
+
+func (r *lossyRelay) toServer(p []byte, from netip.AddrPort) {
+	r.mu.Lock()
+	to := r.tid
+	if len(p) > 1 && p[1] == opRRQ {
+		r.client, to = from, r.srv
+	}
+	drop := r.drop(p)
+	r.mu.Unlock()
+	if !drop && to.IsValid() {
+		r.back.WriteToUDPAddrPort(p, to)
+	}
+}
+
+func (r *lossyRelay) toClient(p []byte, from netip.AddrPort) {
+	r.mu.Lock()
+	r.tid = from
+	to := r.client
+	drop := r.drop(p)
+	r.mu.Unlock()
+	if !drop {
+		r.front.WriteToUDPAddrPort(p, to)
+	}
+}
+
+// drop decides whether p goes missing; requests always pass. r.mu is
+// held.
+func (r *lossyRelay) drop(p []byte) bool {
+	if len(p) < 2 || p[1] == opRRQ || r.rng.Float64() >= r.loss {
+		return false
+	}
+	r.dropped[map[byte]string{opDATA: "DATA", opACK: "ACK", opOACK: "OACK", opERROR: "ERROR"}[p[1]]]++
+	return true
+}
+
+func (r *lossyRelay) drops() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.dropped)
+}
+
+// TestWindowLoss downloads through a relay that drops 10% of the DATA,
+// ACK and OACK packets: atftp still gets every byte, with every window
+// size.
+func TestWindowLoss(t *testing.T) {
+	root := t.TempDir()
+	const size = 200<<10 + 5
+	writeRandom(t, filepath.Join(root, "k.bin"), size)
+	h := serve(t, &Server{Root: root, Timeout: 300 * time.Millisecond, Retries: 10})
+	acks := 0
+	for i, window := range []int{1, 4, 16, 64} {
+		t.Run(fmt.Sprintf("window-%d", window), func(t *testing.T) {
+			relay := newLossyRelay(t, h.addr, 0.10, uint64(i+1))
+			out := filepath.Join(t.TempDir(), "out")
+			ra := relay.addr()
+			argv := atftpWindowArgs(ra, ra.Addr().String(), ra.Port(), "k.bin", 1468, window, out)
+			argv = append(argv[:1], append([]string{"--tftp-timeout", "1"}, argv[1:]...)...)
+			code, msg := run(t, argv)
+			d := relay.drops()
+			t.Logf("dropped %v", d)
+			if code != 0 {
+				t.Fatalf("%v: exit %d: %s\nserver: %s", argv, code, tail(msg, 2000), h.logs)
+			}
+			if sum(t, out) != sum(t, filepath.Join(root, "k.bin")) {
+				t.Errorf("sha256 differs from the source")
+			}
+			if d["DATA"] == 0 {
+				t.Errorf("the relay dropped %v: no DATA loss to recover from", d)
+			}
+			acks += d["ACK"]
+		})
+	}
+	if acks == 0 {
+		t.Errorf("the relay dropped no ACK")
+	}
+}
