@@ -7,16 +7,14 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
+	"github.com/bootrig/bootrig/internal/netnstest"
 )
 
 // TestDownloadRealClients fetches files of the edge sizes with curl,
@@ -180,22 +178,8 @@ func TestUploadRealClients(t *testing.T) {
 // even when the host has IPv6 off. (A thread-only namespace would not
 // do: pin/tftp opens each transfer's socket from goroutines of its own.)
 func TestIPv6(t *testing.T) {
-	if os.Getenv("TFTP_TEST_IN_NETNS") != "1" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestIPv6$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "TFTP_TEST_IN_NETNS=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestIPv6") {
-			t.Fatalf("in a new network namespace: %v\n%s", err, out)
-		}
+	if !netnstest.Isolate(t) {
 		return
-	}
-	lo, err := netlink.LinkByName("lo")
-	if err == nil {
-		err = netlink.LinkSetUp(lo)
-	}
-	if err != nil {
-		t.Fatalf("bringing lo up: %v", err)
 	}
 	root := t.TempDir()
 	writeRandom(t, filepath.Join(root, "f"), 70000)
