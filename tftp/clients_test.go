@@ -208,3 +208,41 @@ func TestIPv6(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAbsoluteNames: `get /small.txt` is served from the root, as
+// tftpd-hpa -s serves it, with tftp-hpa and atftp; an absolute name
+// still cannot leave the root.
+func TestAbsoluteNames(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	mkdirs(t, filepath.Join(root, "boot"))
+	writeRandom(t, filepath.Join(root, "small.txt"), 700)
+	writeRandom(t, filepath.Join(root, "boot", "uImage"), 5000)
+	writeRandom(t, filepath.Join(base, "secret"), 10)
+	h := serve(t, &Server{Root: root})
+	for _, c := range []struct {
+		argv func(out string) []string
+		src  string
+	}{
+		{func(o string) []string { return tftpHPAArgs(h.addr, "/small.txt", o) }, "small.txt"},
+		{func(o string) []string { return tftpHPAArgs(h.addr, "/boot/uImage", o) }, "boot/uImage"},
+		{func(o string) []string { return atftpArgs(h.addr, "//boot/uImage", 1468, o) }, "boot/uImage"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		argv := c.argv(out)
+		if code, msg := run(t, argv); code != 0 || strings.Contains(msg, "rror") {
+			t.Errorf("%v: exit %d: %s", argv, code, msg)
+			continue
+		}
+		if sum(t, out) != sum(t, filepath.Join(root, c.src)) {
+			t.Errorf("%v: sha256 differs from %s", argv, c.src)
+		}
+	}
+	// The secret beside the root, by its absolute path or by "..".
+	for _, name := range []string{filepath.Join(base, "secret"), "/../secret"} {
+		out := filepath.Join(t.TempDir(), "out")
+		if _, msg := run(t, tftpHPAArgs(h.addr, name, out)); !strings.Contains(msg, "Error code") {
+			t.Errorf("get %s: %q, want a TFTP error", name, msg)
+		}
+	}
+}

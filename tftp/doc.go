@@ -2,17 +2,27 @@
 // directory, that hands U-Boot its kernel, device tree and boot scripts.
 //
 // Start from Server, shaped like net/http's: set Root (and optionally
-// Writable, Allow, MaxBlockSize, Logger, Progress), then Serve a socket
-// from Listen, or ListenAndServe; Shutdown stops it.
+// Writable, Allow, MaxBlockSize, MaxWindowSize, the transfer limits,
+// Logger, Progress), then Serve a socket from Listen, or
+// ListenAndServe; Shutdown stops it.
 //
-// The protocol engine is github.com/pin/tftp/v3 (RFC 1350, blksize
-// RFC 2348, tsize RFC 2349, block-number rollover). In front of it the
-// Server reads every request itself, so that it can refuse with the
+// The Server reads every request itself, so that it can refuse with the
 // right TFTP error code: clients outside Allow, write requests to a
-// read-only server, and names that are absolute, contain "..", a
-// backslash or a NUL, are longer than MaxNameLength or resolve outside
-// Root (checked by os.Root, so symlinks anywhere in the path that lead
-// out are refused too). Requests that pass reach pin/tftp with the file
-// already open. The timeout (RFC 2349) and windowsize (RFC 7440)
-// options are not implemented by pin/tftp and are left out of the OACK.
+// read-only server, requests over MaxTransfers or MaxClientTransfers
+// (error 0, "server busy"), and names that contain "..", a backslash or
+// a NUL, are longer than MaxNameLength or resolve outside Root (checked
+// by os.Root, so symlinks anywhere in the path that lead out are refused
+// too). An absolute name is taken from the root, as tftpd-hpa -s does.
+// Refusals are logged through a rate limit per cause, so a flood costs a
+// few lines.
+//
+// Downloads that ask for windowsize (RFC 7440, octet mode) the Server
+// sends itself: a window of blocks, then on the ACK of any block in it
+// the next window from the block after that; silence resends the window
+// after a wait that adapts to the client's answer time. Everything else
+// goes to github.com/pin/tftp/v3 (lock-step RFC 1350, blksize RFC 2348,
+// tsize RFC 2349, block-number rollover) with the file already open; a
+// transfer holds its file and its limit slot only until it is over,
+// including when pin/tftp cannot open its socket. The timeout option
+// (RFC 2349) is not implemented and is left out of the OACK.
 package tftp

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -201,5 +202,69 @@ func TestWindowLoss(t *testing.T) {
 	}
 	if acks == 0 {
 		t.Errorf("the relay dropped no ACK")
+	}
+}
+
+// TestWindowRollover fetches 40 MiB at blksize 512 in windows of 16
+// with atftp: 81920 blocks, so the block number wraps past 65535 to 0
+// in the middle of a window (65535 is not a multiple of 16).
+func TestWindowRollover(t *testing.T) {
+	root := t.TempDir()
+	const size = 40 << 20
+	writeRandom(t, filepath.Join(root, "big.bin"), size)
+	h := serve(t, &Server{Root: root})
+	out := filepath.Join(t.TempDir(), "out")
+	argv := atftpWindowArgs(h.addr, h.addr.Addr().String(), h.addr.Port(), "big.bin", 512, 16, out)
+	argv = slices.DeleteFunc(argv, func(s string) bool { return s == "--trace" })
+	if code, msg := run(t, argv); code != 0 {
+		t.Fatalf("%v: exit %d: %s", argv, code, tail(msg, 2000))
+	}
+	if sum(t, out) != sum(t, filepath.Join(root, "big.bin")) {
+		t.Errorf("sha256 of the 40 MiB download differs from the source")
+	}
+	h.shutdown(t)
+	t.Log(lastLine(h.logs.String()))
+}
+
+// TestWindowProtocol plays the client by hand: an ACK inside the window
+// makes the server go on from the block after it, silence makes it
+// resend the window, a stale ACK is ignored, and the ACK of the short
+// last block ends the transfer.
+func TestWindowProtocol(t *testing.T) {
+	root := t.TempDir()
+	writeRandom(t, filepath.Join(root, "f"), 10*512+100) // blocks 1-10 full, 11 short
+	h := serve(t, &Server{Root: root, Timeout: 500 * time.Millisecond})
+	cl := newRawClient(t, h.addr)
+	cl.send(requestPacket(opRRQ, "f", "octet", "windowsize", "4"))
+	if got := oack(cl.recv()); !maps.Equal(got, map[string]string{"windowsize": "4"}) {
+		t.Fatalf("OACK %v", got)
+	}
+	ack := func(n uint16) { cl.send([]byte{0, opACK, byte(n >> 8), byte(n)}) }
+	expect := func(what string, blocks ...int) {
+		t.Helper()
+		for _, b := range blocks {
+			p := cl.recv()
+			if len(p) < 4 || p[1] != opDATA || int(p[2])<<8|int(p[3]) != b {
+				t.Fatalf("%s: want DATA %d, got % x", what, b, p[:min(len(p), 4)])
+			}
+		}
+	}
+	ack(0)
+	expect("first window", 1, 2, 3, 4)
+	ack(2)
+	expect("after ACK 2, inside the window", 3, 4, 5, 6)
+	expect("silence: the window again", 3, 4, 5, 6)
+	ack(1) // stale: below the window
+	ack(6)
+	expect("after ACK 6", 7, 8, 9, 10)
+	ack(10)
+	p := cl.recv()
+	if len(p) != 4+100 || int(p[2])<<8|int(p[3]) != 11 {
+		t.Fatalf("want the short DATA 11, got %d bytes % x", len(p), p[:4])
+	}
+	ack(11)
+	h.shutdown(t)
+	if !regexp.MustCompile(`msg="tftp: transfer" .* file=f bytes=5220 blksize=512 .* window=4`).MatchString(h.logs.String()) {
+		t.Errorf("no completed transfer in the log:\n%s", h.logs)
 	}
 }
