@@ -16,13 +16,14 @@
 // Refusals are logged through a rate limit per cause, so a flood costs a
 // few lines.
 //
-// Downloads that ask for windowsize (RFC 7440, octet mode) the Server
-// sends itself: a window of blocks, then on the ACK of any block in it
-// the next window from the block after that; silence resends the window
-// after a wait that adapts to the client's answer time. Everything else
-// goes to github.com/pin/tftp/v3 (lock-step RFC 1350, blksize RFC 2348,
-// tsize RFC 2349, block-number rollover) with the file already open; a
-// transfer holds its file and its limit slot only until it is over,
-// including when pin/tftp cannot open its socket. The timeout option
+// Octet downloads the Server sends itself, lock-step (RFC 1350) or, when
+// the client asks for windowsize (RFC 7440), a window of blocks at a
+// time: on the ACK of any block in it the next window goes out from the
+// block after that, and silence resends the window after a wait that
+// adapts to the client's answer time. It negotiates blksize (RFC 2348)
+// and tsize (RFC 2349), and rolls block numbers over to 0. Uploads and
+// netascii downloads go to github.com/pin/tftp/v3 with the file already
+// open. A transfer holds its file and its limit slot only until it is
+// over, including when its socket cannot be opened. The timeout option
 // (RFC 2349) is not implemented and is left out of the OACK.
 package tftp

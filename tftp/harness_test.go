@@ -48,7 +48,7 @@ type harness struct {
 }
 
 // serve starts srv on a loopback port; the test's cleanup shuts it down.
-func serve(t *testing.T, srv *Server) *harness {
+func serve(t testing.TB, srv *Server) *harness {
 	t.Helper()
 	h := &harness{srv: srv, logs: &syncBuffer{}, errc: make(chan error, 1)}
 	if srv.Logger == nil {
@@ -66,7 +66,7 @@ func serve(t *testing.T, srv *Server) *harness {
 
 // shutdown stops the server and waits for its transfers, so that the
 // logs and the root are final.
-func (h *harness) shutdown(t *testing.T) {
+func (h *harness) shutdown(t testing.TB) {
 	t.Helper()
 	if h.down {
 		return

@@ -82,8 +82,8 @@ func parseRequest(p []byte) (request, error) {
 	return r, nil
 }
 
-// supportedOptions are the options pin/tftp acknowledges in lock-step
-// transfers: blksize and tsize. It ignores timeout and has no
+// supportedOptions are the options pin/tftp acknowledges: blksize and
+// tsize. It ignores timeout and has no
 // windowsize, so those are dropped rather than echoed in an OACK.
 var supportedOptions = []string{"blksize", "tsize"}
 
@@ -114,12 +114,13 @@ func (r request) op() string {
 	return "read"
 }
 
-// windowed reports whether the Server sends r itself, in windows
-// (RFC 7440): an octet download that asks for a windowsize. pin/tftp
-// serves the rest in lock-step.
-func (r request) windowed() bool {
-	_, ok := r.opts["windowsize"]
-	return ok && !r.write && r.mode == "octet"
+// sentHere reports whether the Server sends r itself: an octet
+// download, lock-step or in windows (RFC 7440). pin/tftp serves uploads
+// and netascii downloads. (pin/tftp has no windowsize, and its
+// lock-step sender, on Go's netpoller, lost to tftpd-hpa: see
+// blockingConn.)
+func (r request) sentHere() bool {
+	return !r.write && r.mode == "octet"
 }
 
 // errorPacket builds a TFTP ERROR packet.

@@ -81,7 +81,7 @@ type Server struct {
 	seq       atomic.Uint64
 	refusals  ratelog.Logger
 	progress  sync.Mutex
-	windowed  sync.WaitGroup // transfers the Server sends itself
+	sending   sync.WaitGroup // downloads the Server sends itself
 	served    chan struct{}  // closed when the request loop is done
 	stopOnce  sync.Once
 	stopped   chan struct{} // closed when the last transfer is done
@@ -204,7 +204,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.stopped = make(chan struct{})
 		go func() {
 			s.inner.Shutdown()
-			s.windowed.Wait()
+			s.sending.Wait()
 			s.releaseAll()
 			s.refusals.Flush()
 			s.root.Close()
@@ -245,8 +245,8 @@ func (s *Server) releaseAll() {
 }
 
 // handle checks one request and either refuses it, sends the file
-// itself (windowed reads), or hands it to pin/tftp with the file already
-// opened inside the root.
+// itself (octet downloads), or hands it to pin/tftp with the file
+// already opened inside the root.
 func (s *Server) handle(p []byte, from netip.AddrPort) {
 	r, err := parseRequest(p)
 	if err == errNotRequest {
@@ -263,9 +263,9 @@ func (s *Server) handle(p []byte, from netip.AddrPort) {
 		s.refuse(from, r.op(), r.name, err)
 		return
 	}
-	if r.windowed() {
-		s.windowed.Add(1)
-		go s.sendWindowed(t, r)
+	if r.sentHere() {
+		s.sending.Add(1)
+		go s.send(t, r)
 		return
 	}
 	s.requests.push(t.id, r.encode(token(t.id)), net.UDPAddrFromAddrPort(from))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -19,7 +18,7 @@ import (
 // progressThreshold is the size above which a transfer shows progress.
 const progressThreshold = 1 << 20
 
-// readBuffer is how much a lock-step download reads from its file at a
+// readBuffer is how much a netascii download reads from its file at a
 // time: one read(2) per 64 KiB rather than one per block.
 const readBuffer = 64 << 10
 
@@ -44,7 +43,7 @@ type transfer struct {
 	ends   atomic.Int32 // pin/tftp transfers: handler and hook done
 
 	mu   sync.Mutex
-	conn *net.UDPConn // windowed transfers: the transfer's socket
+	conn *blockingConn // downloads the Server sends: the transfer's socket
 	once sync.Once
 }
 
@@ -71,7 +70,7 @@ func (t *transfer) abort() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.conn != nil {
-		t.conn.Close()
+		t.conn.Shutdown()
 	}
 }
 
@@ -83,7 +82,7 @@ func (t *transfer) ended() {
 	}
 }
 
-// serveRead is pin/tftp's read handler for a lock-step download: it
+// serveRead is pin/tftp's read handler for a netascii download: it
 // sends the file opened when the request was admitted.
 func (s *Server) serveRead(tok string, rf io.ReaderFrom) error {
 	t, err := s.lookup(tok)

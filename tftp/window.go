@@ -6,18 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"time"
 )
 
-// sendWindowed serves an admitted windowed download (RFC 7440) on a
-// socket of its own and releases it when it is over.
-func (s *Server) sendWindowed(t *transfer, r request) {
-	defer s.windowed.Done()
+// send serves an admitted octet download on a socket of its own and
+// releases it when it is over.
+func (s *Server) send(t *transfer, r request) {
+	defer s.sending.Done()
 	defer s.forget(t)
 	defer t.release()
 	t.start = time.Now()
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(t.client))
+	conn, err := dialBlocking(t.client)
 	if err != nil {
 		s.refuse(t.client, t.op, t.name, fmt.Errorf("%w: %w", errNotStarted, err))
 		return
@@ -36,11 +37,12 @@ var ErrTimeout = errors.New("client stopped answering")
 
 // windowSender sends one file in windows of blocks: a window of blocks
 // goes out, then the sender waits for the ACK of one of them and goes
-// on from the block after it (RFC 7440 section 4). Block n holds the
+// on from the block after it (RFC 7440 section 4). Without the
+// windowsize option the window is one block: RFC 1350's lock-step. Block n holds the
 // file's bytes from (n-1)*blksize; the block number on the wire is n
 // modulo 65536, so it rolls over to 0 as most clients expect.
 type windowSender struct {
-	conn    *net.UDPConn // connected to the client: other sources never reach it
+	conn    *blockingConn // connected to the client: other sources never reach it
 	t       *transfer
 	oack    []byte
 	blksize int
@@ -50,13 +52,17 @@ type windowSender struct {
 	srtt    time.Duration // smoothed time from a window to its ACK
 	retries int
 	pkt     []byte // one DATA packet
+	ahead   []byte // the read-ahead buffer
+	buf     []byte // the part of it read, the file's bytes from bufOff
+	bufOff  int64
+	bufEOF  bool   // buf ends at the end of the file
 	in      []byte // one received packet
 	last    uint64 // the final (short) block, once read; 0 before
 	sent    uint64 // the highest block sent
 	resent  int    // blocks sent more than once
 }
 
-func (s *Server) newWindowSender(conn *net.UDPConn, t *transfer, opts map[string]string) *windowSender {
+func (s *Server) newWindowSender(conn *blockingConn, t *transfer, opts map[string]string) *windowSender {
 	w := &windowSender{conn: conn, t: t, timeout: s.timeout(), rto: s.timeout(), retries: s.retries()}
 	w.oack, w.blksize, w.window = s.negotiate(opts, t.size)
 	w.pkt = make([]byte, 4+w.blksize)
@@ -65,10 +71,12 @@ func (s *Server) newWindowSender(conn *net.UDPConn, t *transfer, opts map[string
 	return w
 }
 
-// negotiate answers the options of a windowed download: blksize
+// negotiate answers the options of a download: blksize
 // (RFC 2348, 8 to MaxBlockSize), tsize (RFC 2349) and windowsize
 // (RFC 7440, 1 to MaxWindowSize); it returns the OACK and the block and
-// window sizes. Other options, and values out of range, are left out.
+// window sizes. Other options, and values out of range, are left out,
+// and so is tsize for an empty file, as pin/tftp does: curl takes
+// "tsize 0" in an OACK for an error.
 func (s *Server) negotiate(opts map[string]string, size int64) (oack []byte, blksize, window int) {
 	blksize, window = 512, 1
 	oack = binary.BigEndian.AppendUint16(nil, opOACK)
@@ -79,8 +87,8 @@ func (s *Server) negotiate(opts map[string]string, size int64) (oack []byte, blk
 		blksize = min(n, cmp(s.MaxBlockSize, MaxBlockSize))
 		add("blksize", int64(blksize))
 	}
-	if _, ok := opts["tsize"]; ok {
-		add("tsize", size)
+	if _, ok := opts["tsize"]; ok && size > 0 {
+		add("tsize", size) // curl refuses an OACK with tsize 0
 	}
 	if n, err := strconv.Atoi(opts["windowsize"]); err == nil && n >= 1 && n <= 65535 {
 		window = min(n, cmp(s.MaxWindowSize, DefaultMaxWindowSize), maxWindowSize)
@@ -197,13 +205,13 @@ func (w *windowSender) sendWindow(first uint64) error {
 	return nil
 }
 
-// sendBlock reads block n from the file and sends it. A short read is
-// the final block.
+// sendBlock sends block n. A short block is the final one.
 func (w *windowSender) sendBlock(n uint64) error {
-	k, err := w.t.file.ReadAt(w.pkt[4:], int64(n-1)*int64(w.blksize))
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("reading block %d: %w", n, err)
+	data, err := w.block(n)
+	if err != nil {
+		return err
 	}
+	k := copy(w.pkt[4:], data)
 	if k < w.blksize {
 		w.last = n
 	}
@@ -218,19 +226,47 @@ func (w *windowSender) sendBlock(n uint64) error {
 	return nil
 }
 
+// readAhead is how much of the file a transfer reads at a time: one
+// pread(2) per 64 KiB rather than one per block.
+const readAhead = 64 << 10
+
+// block returns the file's bytes of block n, from the read-ahead buffer,
+// refilled from the block's offset when the block is not in it.
+func (w *windowSender) block(n uint64) ([]byte, error) {
+	off := int64(n-1) * int64(w.blksize)
+	end := off + int64(w.blksize)
+	bufEnd := w.bufOff + int64(len(w.buf))
+	if off < w.bufOff || off > bufEnd || end > bufEnd && !w.bufEOF || w.buf == nil {
+		if w.ahead == nil {
+			w.ahead = make([]byte, max(readAhead/w.blksize, 1)*w.blksize)
+		}
+		k, err := w.t.file.ReadAt(w.ahead, off)
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("reading block %d: %w", n, err)
+		}
+		w.buf, w.bufOff, w.bufEOF = w.ahead[:k], off, err == io.EOF
+		bufEnd = off + int64(k)
+	}
+	return w.buf[off-w.bufOff : min(end, bufEnd)-w.bufOff], nil
+}
+
 // awaitAck waits up to wait for an ACK of a block from base to the highest sent
 // and returns that block; other ACKs (late duplicates) are ignored. A
 // timeout is returned as a net.Error that says so.
 func (w *windowSender) awaitAck(base uint64, wait time.Duration) (uint64, error) {
-	if err := w.conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
+	if err := w.conn.SetReadTimeout(wait); err != nil {
 		return 0, err
 	}
+	deadline := time.Now().Add(wait)
 	for {
 		n, err := w.conn.Read(w.in)
 		if err != nil {
 			return 0, err
 		}
 		p := w.in[:n]
+		if time.Now().After(deadline) { // a stream of stale packets
+			return 0, os.ErrDeadlineExceeded
+		}
 		if len(p) < 4 {
 			continue
 		}
