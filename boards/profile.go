@@ -97,6 +97,10 @@ type UBoot struct {
 	// Bootcmd is the boot command with placeholders {kernel}, {ramdisk},
 	// {fdt} (region addresses) and {image} (the uImage's file name).
 	Bootcmd string `yaml:"bootcmd"`
+	// Env is optional: more variables bootrig sets in the board's
+	// U-Boot, such as tftpwindowsize where its U-Boot speaks RFC 7440.
+	// The ones bootrig computes (bootargs, bootcmd, the network) win.
+	Env map[string]string `yaml:"env"`
 }
 
 // Linux is what the kernel and userland need on the command line.

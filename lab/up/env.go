@@ -8,16 +8,23 @@ import (
 )
 
 // Env is what bootrig sets in U-Boot to boot board p on lab l: the kernel
-// command line, the boot command and the network.
+// command line, the boot command, the network and the profile's own
+// variables (uboot.env).
 func Env(p *boards.Profile, l boards.Lab) []uboot.EnvVar {
-	return uboot.SortedEnv(map[string]string{
+	m := map[string]string{
 		"bootargs":  p.Bootargs(l),
 		"bootcmd":   p.Bootcmd(l),
 		"ipaddr":    l.BoardIP.String(),
 		"serverip":  l.ServerIP.String(),
 		"netmask":   l.Netmask.String(),
 		"gatewayip": l.Gateway.String(),
-	})
+	}
+	for k, v := range p.UBoot.Env {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	return uboot.SortedEnv(m)
 }
 
 // regionVars are U-Boot's names for the profile's memory regions, as

@@ -133,6 +133,7 @@ func TestFlashEnv(t *testing.T) {
 		"bootargs": p.Bootargs(l), "bootcmd": p.Bootcmd(l), "bootdelay": "0", "baudrate": "115200",
 		"ipaddr": "192.168.7.2", "serverip": "192.168.7.1", "netmask": "255.255.255.0", "gatewayip": "192.168.7.1",
 		"kernel_addr_r": "0x40400000", "ramdisk_addr_r": "0x44000000", "scriptaddr": "0x40200000",
+		"tftpwindowsize": "16", // the profile's uboot.env
 	}
 	for k, v := range want {
 		if env[k] != v {
