@@ -172,6 +172,7 @@ func TestBootToShell(t *testing.T) {
 	b := start(t, c)
 
 	s := b.Summary()
+	t.Logf("phase table:\n%s", s)
 	want := []serialcon.Phase{serialcon.PhaseUBoot, serialcon.PhaseAutoboot, serialcon.PhaseTFTP, serialcon.PhaseStart,
 		serialcon.PhaseLinux, serialcon.PhaseNet, serialcon.PhaseRoot, serialcon.PhaseFreeing, serialcon.PhaseInit, serialcon.PhaseShell}
 	var got []serialcon.Phase
