@@ -110,7 +110,7 @@ func (w *windowSender) run() error {
 		if err := w.sendWindow(next); err != nil {
 			return err
 		}
-		acked, err := w.awaitAck(next-1, w.rto)
+		acked, err := w.awaitAck(next, w.sent, w.rto)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			if w.rto >= w.timeout {
@@ -176,7 +176,7 @@ func (w *windowSender) sendOACK() error {
 		if _, err := w.conn.Write(w.oack); err != nil {
 			return fmt.Errorf("sending OACK: %w", err)
 		}
-		_, err := w.awaitAck(0, w.timeout)
+		_, err := w.awaitAck(0, 0, w.timeout)
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			if err == nil && tries == 0 {
@@ -250,10 +250,14 @@ func (w *windowSender) block(n uint64) ([]byte, error) {
 	return w.buf[off-w.bufOff : min(end, bufEnd)-w.bufOff], nil
 }
 
-// awaitAck waits up to wait for an ACK of a block from base to the highest sent
-// and returns that block; other ACKs (late duplicates) are ignored. A
-// timeout is returned as a net.Error that says so.
-func (w *windowSender) awaitAck(base uint64, wait time.Duration) (uint64, error) {
+// awaitAck waits up to wait for an ACK of a block from lo to hi and
+// returns that block. Other ACKs are ignored: late duplicates, and an
+// ACK of the block before lo, which says the client has nothing new.
+// Answering that one would resend the window for each duplicate ACK a
+// resend brings back, every block twice from then on (the Sorcerer's
+// Apprentice of RFC 1350); the timeout resends instead. A timeout is
+// returned as a net.Error that says so.
+func (w *windowSender) awaitAck(lo, hi uint64, wait time.Duration) (uint64, error) {
 	if err := w.conn.SetReadTimeout(wait); err != nil {
 		return 0, err
 	}
@@ -272,9 +276,8 @@ func (w *windowSender) awaitAck(base uint64, wait time.Duration) (uint64, error)
 		}
 		switch binary.BigEndian.Uint16(p) {
 		case opACK:
-			d := uint64(binary.BigEndian.Uint16(p[2:]) - uint16(base))
-			if base+d <= max(w.sent, base) {
-				return base + d, nil
+			if d := uint64(binary.BigEndian.Uint16(p[2:]) - uint16(lo)); d <= hi-lo {
+				return lo + d, nil
 			}
 		case opERROR:
 			return 0, fmt.Errorf("%w: code %d: %s", errClient, binary.BigEndian.Uint16(p[2:]), cstring(p[4:]))
