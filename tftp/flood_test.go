@@ -119,7 +119,7 @@ func TestFloodNoDescriptorLeak(t *testing.T) {
 	writeRandom(t, filepath.Join(root, "f"), 100000)
 	srv := &Server{Root: root, MaxTransfers: 100000, MaxClientTransfers: 100000,
 		Timeout: 100 * time.Millisecond, Retries: 1}
-	srv.refusals.Burst = 1 << 30 // every refusal logged: the test reads which kinds happened
+	srv.refusals.Every = time.Nanosecond // every refusal logged: the test reads which kinds happened
 	h := serve(t, srv)
 	download(t, h.addr, root)
 	drained(t, h.srv)
@@ -190,11 +190,11 @@ func TestFloodMemory(t *testing.T) {
 	download(t, h.addr, root)
 	h.shutdown(t)
 	logs := h.logs.String()
-	if n := strings.Count(logs, `msg="tftp: refused"`); n > 20 {
-		t.Errorf("%d refusal log lines, want a few per cause:\n%s", n, tail(logs, 3000))
+	if n := strings.Count(logs, `msg="tftp: refused`); n > 10 {
+		t.Errorf("%d refusal log lines, want one per cause:\n%s", n, tail(logs, 3000))
 	}
-	if !strings.Contains(logs, "server busy: too many transfers") || !strings.Contains(logs, "suppressed=") {
-		t.Errorf("no busy refusal with a suppressed count in the log:\n%s", tail(logs, 3000))
+	if !strings.Contains(logs, `msg="tftp: refused: server busy: too many transfers`) {
+		t.Errorf("no busy refusal in the log:\n%s", tail(logs, 3000))
 	}
 }
 
@@ -259,7 +259,7 @@ func TestServeBacksOff(t *testing.T) {
 	if err := <-errc; !errors.Is(err, ErrServerClosed) {
 		t.Errorf("Serve: %v", err)
 	}
-	if n := strings.Count(logs.String(), `msg="tftp: reading requests failed, retrying"`); n != 6 {
-		t.Errorf("%d log lines for 6 read errors:\n%s", n, logs)
+	if n := strings.Count(logs.String(), `msg="tftp: reading requests failed, retrying"`); n != 1 {
+		t.Errorf("%d log lines for 6 read errors in well under 10 s, want 1:\n%s", n, logs)
 	}
 }

@@ -63,7 +63,7 @@ type Server struct {
 	Timeout time.Duration
 	Retries int
 	// Logger receives one line per transfer, and lines about refusals,
-	// at most a few per cause and then one every 10 seconds (nil: none).
+	// at most one per cause every 10 seconds (nil: none).
 	Logger *slog.Logger
 	// Progress, when set, receives a progress line, redrawn with \r,
 	// for transfers over 1 MiB. Give it a terminal.
@@ -119,7 +119,7 @@ func (s *Server) Serve(conn net.PacketConn) error {
 				return fmt.Errorf("tftp: reading requests on %s: %w", conn.LocalAddr(), err)
 			}
 			pause = backoff(pause)
-			s.refusals.Log(slog.LevelWarn, "read error", "tftp: reading requests failed, retrying",
+			s.refusals.Warn("tftp: reading requests failed, retrying",
 				"addr", conn.LocalAddr(), "err", err, "pause", pause)
 			time.Sleep(pause)
 			continue
@@ -153,7 +153,7 @@ func (s *Server) start(conn net.PacketConn) error {
 	s.started, s.conn, s.root = true, conn, root
 	s.transfers = make(map[uint64]*transfer)
 	s.clients = make(map[netip.Addr]int)
-	s.refusals.Logger = s.Logger
+	s.refusals.Log = s.Logger
 	s.served = make(chan struct{})
 	s.requests = newRequestConn(conn.LocalAddr())
 	s.inner = pin.NewServer(s.serveRead, s.serveWrite)
@@ -206,7 +206,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.inner.Shutdown()
 			s.sending.Wait()
 			s.releaseAll()
-			s.refusals.Flush()
 			s.root.Close()
 			close(s.stopped)
 		}()
@@ -287,7 +286,8 @@ func (s *Server) allowed(a netip.Addr) bool {
 // the log's budget for that cause.
 func (s *Server) refuse(to netip.AddrPort, op, name string, err error) {
 	code, msg := refusal(err)
-	s.refusals.Log(slog.LevelWarn, cause(err), "tftp: refused", "client", to, "op", op, "file", name,
+	// The message names the cause: the rate limit is per message.
+	s.refusals.Warn("tftp: refused: "+cause(err), "client", to, "op", op, "file", name,
 		"code", code, "err", err)
 	s.conn.WriteTo(errorPacket(code, msg), net.UDPAddrFromAddrPort(to))
 }
