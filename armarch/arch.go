@@ -22,29 +22,29 @@ type Arch uint8
 
 // The Tag_CPU_arch values.
 const (
-	PreV4     Arch = iota // ARM7TDMI's predecessors
-	V4                    // StrongARM: no Thumb
-	V4T                   // ARM7TDMI, ARM920T
-	V5T                   // adds clz, blx
-	V5TE                  // adds the DSP instructions, ldrd/strd
-	V5TEJ                 // ARM926EJ-S
-	V6                    // ARM1136
-	V6KZ                  // ARM1176
-	V6T2                  // ARM1156: Thumb-2
-	V6K                   // ARM11 MPCore
-	V7                    // Cortex-A8, A9, A15
-	V6M                   // Cortex-M0
-	V6SM                  // v6-M with the OS extension
-	V7EM                  // Cortex-M4
-	V8A                   // AArch32 of ARMv8-A
-	V8R                   // ARMv8-R
-	V8MBase               // ARMv8-M baseline
-	V8MMain               // ARMv8-M mainline
-	V81A                  // ARMv8.1-A
-	V82A                  // ARMv8.2-A
-	V83A                  // ARMv8.3-A
-	V81MMain              // ARMv8.1-M mainline
-	V9A                   // ARMv9-A
+	PreV4    Arch = iota // ARM7TDMI's predecessors
+	V4                   // StrongARM: no Thumb
+	V4T                  // ARM7TDMI, ARM920T
+	V5T                  // adds clz, blx
+	V5TE                 // adds the DSP instructions, ldrd/strd
+	V5TEJ                // ARM926EJ-S
+	V6                   // ARM1136
+	V6KZ                 // ARM1176
+	V6T2                 // ARM1156: Thumb-2
+	V6K                  // ARM11 MPCore
+	V7                   // Cortex-A8, A9, A15
+	V6M                  // Cortex-M0
+	V6SM                 // v6-M with the OS extension
+	V7EM                 // Cortex-M4
+	V8A                  // AArch32 of ARMv8-A
+	V8R                  // ARMv8-R
+	V8MBase              // ARMv8-M baseline
+	V8MMain              // ARMv8-M mainline
+	V81A                 // ARMv8.1-A
+	V82A                 // ARMv8.2-A
+	V83A                 // ARMv8.3-A
+	V81MMain             // ARMv8.1-M mainline
+	V9A                  // ARMv9-A
 	numArches
 )
 
