@@ -59,6 +59,7 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 		{What: "busybox source (apt-get source busybox)", Package: "dpkg-dev", For: Build, Present: all(anyCommand("dpkg-source"), DebSrcEnabled), Sources: true},
 		{What: "mkimage", Package: "u-boot-tools", For: Build, Present: anyCommand("mkimage")},
 	}
+	reqs = append(reqs, userlandRequirements(p)...)
 	if q := p.QEMU; q != nil {
 		reqs = append(reqs,
 			Requirement{What: q.Binary, Package: "qemu-system-arm", For: Boot, Present: anyCommand(q.Binary)},
