@@ -1,0 +1,183 @@
+package crossbuild
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/bootrig/bootrig/armarch"
+	"github.com/bootrig/bootrig/boards"
+)
+
+// Userland is how code the board executes is compiled.
+type Userland struct {
+	// Sysroot is bootrig's musl sysroot; nil when the toolchain's own
+	// libraries fit the board and it is used as is.
+	Sysroot *Sysroot
+	ID      []string // for the busybox stamp
+}
+
+// CC is kbuild's CC= for busybox: "" for the toolchain as is.
+func (u Userland) CC(t Toolchain) string {
+	if u.Sysroot == nil {
+		return ""
+	}
+	return strings.Join(append([]string{t.GCC}, u.Sysroot.CFlags()...), " ")
+}
+
+// libgccProviders are the compilers whose libgcc.a may fit the board,
+// in order: the toolchain's own, then gcc-arm-none-eabi's (its default
+// multilib is ARMv4T ARM code, with no clz or blx).
+var libgccProviders = []string{"", "arm-none-eabi-gcc"}
+
+// unfitError is the one error of a toolchain that cannot build for the
+// board: the level found, the level needed, and the fix.
+func unfitError(b *boards.Profile, t boards.Target, tc Toolchain, o Object, how, fix string) error {
+	return fmt.Errorf("%w: %sgcc %s %s gives %s code (%s); the %s's %s executes %s at most: %s",
+		ErrUnfitToolchain, tc.Prefix, tc.Version, how, levelOf(o.Attrs), o.Name, b.Name, t.CPU.Name, t.CPU.Arch, fix)
+}
+
+const fixToolchain = "install gcc-arm-none-eabi (bootrig doctor --install) so bootrig builds musl for the board, " +
+	"or pass --cross-compile PREFIX of a toolchain for it (e.g. FriendlyARM's arm-linux- 4.4.3 for ARMv4T)"
+
+// userland probes the toolchain as is; when what it links does not fit
+// the board, it builds (once) a musl sysroot with the board's flags and
+// probes again through it. Either passes, or the build stops here.
+func (b builder) userland(ctx context.Context) (Userland, error) {
+	p, tc := b.c.Board, b.res.Toolchain
+	t, err := p.Target()
+	if err != nil {
+		return Userland{}, err
+	}
+	probeDir := filepath.Join(b.dir, "probe")
+	own, err := Probe(ctx, tc.GCC, nil, filepath.Join(probeDir, "own"))
+	if err != nil {
+		return Userland{}, fmt.Errorf("%w (fix: %s)", err, fixToolchain)
+	}
+	bad := own.Unfit(t)
+	if bad == nil {
+		fmt.Fprintf(b.c.Progress, "userland: %sgcc's own libraries (%s) fit the %s\n", tc.Prefix, levelOf(own.Attrs), t.CPU.Name)
+		return Userland{ID: []string{"own"}}, nil
+	}
+	fmt.Fprintf(b.c.Progress, "userland: %sgcc links %s code (%s); the %s executes %s: using musl built for %s\n",
+		tc.Prefix, levelOf(bad.Attrs), bad.Name, t.CPU.Name, t.CPU.Arch, strings.Join(p.Flags(), " "))
+	sys, err := b.sysroot(ctx, t)
+	if err != nil {
+		return Userland{}, err
+	}
+	res, err := Probe(ctx, tc.GCC, sys.sys.CFlags(), filepath.Join(probeDir, "musl"))
+	if err != nil {
+		return Userland{}, fmt.Errorf("%w (fix: %s)", err, fixToolchain)
+	}
+	if o := res.Unfit(t); o != nil {
+		return Userland{}, unfitError(p, t, tc, *o, "with bootrig's musl", fixToolchain)
+	}
+	if err := runProbe(ctx, res.Binary, t.QEMU.Name); err != nil {
+		return Userland{}, err
+	}
+	return Userland{Sysroot: &sys.sys, ID: []string{"musl", sys.stamp()}}, nil
+}
+
+// sysroot builds bootrig's musl for the target, with the first libgcc.a
+// whose every member fits it.
+func (b builder) sysroot(ctx context.Context, t boards.Target) (sysrootBuild, error) {
+	p, tc := b.c.Board, b.res.Toolchain
+	libgcc, err := fittingLibgcc(ctx, tc, p.Flags(), t)
+	if err != nil {
+		return sysrootBuild{}, err
+	}
+	var musl, kernel Source
+	err = b.withSources(ctx, func(dir string) (err error) {
+		if musl, err = DebianSource(ctx, b.r, "musl", filepath.Join(dir, "musl-apt")); err != nil {
+			return fmt.Errorf("musl source: %w", err)
+		}
+		kernel, err = b.kernelSource(ctx, dir)
+		return err
+	})
+	if err != nil {
+		return sysrootBuild{}, err
+	}
+	sys := Sysroot{Dir: filepath.Join(b.dir, "sysroot"), Libgcc: libgcc, Flags: p.Flags()}
+	build := filepath.Join(b.dir, "musl-build")
+	fi, err := os.Stat(libgcc)
+	if err != nil {
+		return sysrootBuild{}, err
+	}
+	s := sysrootBuild{
+		sys:     sys,
+		musl:    MuslPlan{Src: musl.Dir, Build: build, Dest: sys.Dir, Target: tc.Target, Prefix: tc.Prefix, Flags: sys.Flags, Jobs: b.c.Jobs},
+		headers: HeadersStep(kernel.Dir, filepath.Join(build, "linux-headers"), p.Arch, sys.Dir),
+		inputs:  append([]string{musl.ID, kernel.ID, fmt.Sprintf("%s:%d:%d", libgcc, fi.Size(), fi.ModTime().UnixNano())}, b.toolchainID()...),
+	}
+	compiled, err := s.run(ctx, b.r)
+	if compiled {
+		b.res.Compiled = append(b.res.Compiled, "musl")
+	}
+	return s, err
+}
+
+// fittingLibgcc returns the first libgcc.a (the toolchain's, then
+// gcc-arm-none-eabi's, for the board's flags) whose members all fit.
+func fittingLibgcc(ctx context.Context, tc Toolchain, flags []string, t boards.Target) (string, error) {
+	var tried []string
+	for _, gcc := range libgccProviders {
+		if gcc == "" {
+			gcc = tc.GCC
+		}
+		path, err := gccQuery(ctx, gcc, append(append([]string{}, flags...), "-print-libgcc-file-name")...)
+		if err != nil || !filepath.IsAbs(path) {
+			tried = append(tried, gcc+": none")
+			continue
+		}
+		o, err := unfitMember(path, t)
+		if err != nil {
+			return "", err
+		}
+		if o == nil {
+			return path, nil
+		}
+		tried = append(tried, fmt.Sprintf("%s: %s", o.Name, levelOf(o.Attrs)))
+	}
+	return "", fmt.Errorf("%w: no libgcc.a for %s: %s; the %s executes %s: install gcc-arm-none-eabi (bootrig doctor --install)",
+		ErrUnfitToolchain, strings.Join(flags, " "), strings.Join(tried, ", "), t.CPU.Name, t.CPU.Arch)
+}
+
+// unfitMember is the first member of a static library that does not
+// fit t, or nil.
+func unfitMember(lib string, t boards.Target) (*Object, error) {
+	data, err := os.ReadFile(lib)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := armarch.ReadArchive(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", lib, err)
+	}
+	for _, m := range ms {
+		a, err := armarch.ReadELF(bytes.NewReader(m.Data))
+		if err != nil {
+			return nil, fmt.Errorf("%s(%s): %w", lib, m.Name, err)
+		}
+		if !fits(a, t) {
+			return &Object{Name: filepath.Base(lib) + "(" + m.Name + ")", Attrs: a}, nil
+		}
+	}
+	return nil, nil
+}
+
+// runProbe runs the linked probe on the board's QEMU model and checks
+// what it prints: the attributes say what the code claims, running it
+// shows what it does.
+func runProbe(ctx context.Context, bin, model string) error {
+	cmd := exec.CommandContext(ctx, "qemu-arm-static", "-cpu", model, bin, "a", "b")
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != probeWant {
+		return fmt.Errorf("%w: the probe program %s under qemu-arm-static -cpu %s: %v: printed %q, want %q (install qemu-user-static: bootrig doctor --install)",
+			ErrUnfitToolchain, bin, model, err, out, probeWant)
+	}
+	return nil
+}
