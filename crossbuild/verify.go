@@ -22,7 +22,7 @@ import (
 
 // ErrUnrunnable marks a root filesystem holding code the board cannot
 // execute.
-var ErrUnrunnable = errors.New("the board cannot execute")
+var ErrUnrunnable = errors.New("not runnable on the board")
 
 // Finding is an ELF file of a root filesystem the board cannot execute.
 type Finding struct {
@@ -85,7 +85,8 @@ func AppletChecks(rootfs, hostname string) []AppletCheck {
 		{Args: []string{"ifconfig", "-a"}, Want: re(`(?m)^lo\s+Link encap:Local Loopback`)},
 		{Args: []string{"init", "--help"}, Want: re(`Usage: init`), AnyExit: true},
 		{Args: []string{"date", "-u", "-d", "@86400", "+%Y-%m-%d %H:%M:%S"}, Want: re(`^1970-01-02 00:00:00\n$`)},
-		{Args: []string{"awk", `BEGIN { printf "%.3f %d\n", 22/7, 2^40/3 }`}, Want: re(`^3\.143 366503875925\n$`)},
+		// busybox awk's %d is a C int: 64-bit values go through %.0f.
+		{Args: []string{"awk", `BEGIN { printf "%.3f %.0f %d\n", 22/7, 2^40/3, 1e9+7 }`}, Want: re(`^3\.143 366503875925 1000000007\n$`)},
 		{Args: []string{"sed", "-e", `s/a\(b*\)c/<\1>/g`}, Stdin: "xabbcx ac\n", Want: re(`^x<bb>x <>\n$`)},
 	}
 }
@@ -155,7 +156,7 @@ func VerifyRootFS(ctx context.Context, dir string, p *boards.Profile, progress i
 		if len(bad) > 1 {
 			more = fmt.Sprintf(" (and %d more ELF files, e.g. %s: %s)", len(bad)-1, bad[1].Path, bad[1].Level)
 		}
-		return fmt.Errorf("rootfs %s: %s is %s code%s: %w it: the %s's %s executes %s at most: fix: %s",
+		return fmt.Errorf("rootfs %s: %s is %s code%s: %w: the %s's %s executes %s at most: fix: %s",
 			dir, bad[0].Path, bad[0].Level, more, ErrUnrunnable, p.Name, t.CPU.Name, t.CPU.Arch, fix)
 	}
 	if err := runApplets(ctx, dir, p, t, fix); err != nil {
@@ -180,8 +181,8 @@ func runApplets(ctx context.Context, dir string, p *boards.Profile, t boards.Tar
 	}
 	for _, c := range AppletChecks(dir, hostname) {
 		if err := RunApplet(ctx, t.QEMU.Name, bb, c); err != nil {
-			return fmt.Errorf("rootfs %s: bin/busybox %s under qemu-arm-static -cpu %s (the %s's %s): %v: %w it: fix: %s",
-				dir, c.Args[0], t.QEMU.Name, p.Name, t.CPU.Arch, err, ErrUnrunnable, fix)
+			return fmt.Errorf("rootfs %s: bin/busybox %s under qemu-arm-static -cpu %s (%s, as the %s's %s): %v: %w: fix: %s",
+				dir, c.Args[0], t.QEMU.Name, t.CPU.Arch, p.Name, t.CPU.Name, err, ErrUnrunnable, fix)
 		}
 	}
 	return nil
