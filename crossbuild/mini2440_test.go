@@ -1,0 +1,67 @@
+package crossbuild
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bootrig/bootrig/armarch"
+)
+
+// TestBuildMini2440RootFS builds the mini2440's userland in bootrig's
+// cache (bootrig's musl for ARMv4T, busybox against it; about 5 minutes
+// on 2 cores the first time, seconds after) and proves it on the board's
+// CPU: no ELF file of the rootfs needs more than v4T, and every applet of
+// AppletChecks prints what it should under qemu-arm-static -cpu ti925t.
+// A second build compiles nothing.
+func TestBuildMini2440RootFS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds musl and busybox for the mini2440 (minutes cold)")
+	}
+	p, mini := target(t, "mini2440")
+	var progress bytes.Buffer
+	cfg := Config{Board: p, Target: TargetRootFS, Out: t.TempDir(), Progress: &progress}
+	res, err := Build(testContext(t), cfg)
+	t.Logf("build (%s, compiled %v):\n%s", res.Elapsed, res.Compiled, progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBusybox(t, res.Busybox)
+	if res.Sysroot == "" {
+		t.Fatal("busybox was not built against bootrig's musl")
+	}
+	if o, err := unfitMember(filepath.Join(res.Sysroot, "lib", "libc.a"), mini); err != nil || o != nil {
+		t.Errorf("musl's libc.a: %v, %v; want every member at v4T", o, err)
+	}
+	f, err := os.Open(filepath.Join(res.RootFS, "bin", "busybox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := armarch.ReadELF(f)
+	f.Close()
+	if err != nil || a.CPUArch != armarch.V4T || a.NeedsVFP() {
+		t.Errorf("rootfs busybox: %+v, %v; want Tag_CPU_arch v4T, no VFP", a, err)
+	}
+	bad, n, err := ScanELF(res.RootFS, mini)
+	if err != nil || n == 0 || len(bad) > 0 {
+		t.Errorf("ScanELF: %d ELF files, unfit %+v, %v", n, bad, err)
+	}
+	bb := filepath.Join(res.RootFS, "bin", "busybox")
+	for _, c := range AppletChecks(res.RootFS, "mini2440") {
+		if err := RunApplet(testContext(t), mini.QEMU.Name, bb, c); err != nil {
+			t.Errorf("busybox %s on qemu-arm -cpu %s: %v", strings.Join(c.Args, " "), mini.QEMU.Name, err)
+		}
+	}
+
+	progress.Reset()
+	again, err := Build(testContext(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("no-op build: %s", again.Elapsed)
+	if len(again.Compiled) != 0 || !strings.Contains(progress.String(), "musl sysroot: up to date") {
+		t.Errorf("second build compiled %v:\n%s", again.Compiled, progress.String())
+	}
+}
