@@ -79,6 +79,8 @@ func (b builder) userland(ctx context.Context) (Userland, error) {
 	if err := runProbe(ctx, res.Binary, t.QEMU.Name); err != nil {
 		return Userland{}, err
 	}
+	fmt.Fprintf(b.c.Progress, "userland: musl sysroot %s (libgcc %s): the probe is %s and runs on qemu-arm -cpu %s\n",
+		sys.sys.Dir, sys.sys.Libgcc, levelOf(res.Attrs), t.QEMU.Name)
 	return Userland{Sysroot: &sys.sys, ID: []string{"musl", sys.stamp()}}, nil
 }
 
