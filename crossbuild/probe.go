@@ -88,7 +88,7 @@ func Probe(ctx context.Context, gcc string, flags []string, dir string) (ProbeRe
 	res := ProbeResult{Binary: filepath.Join(dir, "probe")}
 	var err error
 	if res.Attrs, err = fileAttrs(res.Binary); err != nil {
-		return res, fmt.Errorf("toolchain probe %s: %w", res.Binary, err)
+		return res, fmt.Errorf("%w: the probe program %s: %w", ErrUnfitToolchain, res.Binary, err)
 	}
 	res.Objects, err = traceObjects(trace, dir)
 	return res, err

@@ -32,7 +32,7 @@ func (u Userland) CC(t Toolchain) string {
 // libgccProviders are the compilers whose libgcc.a may fit the board,
 // in order: the toolchain's own, then gcc-arm-none-eabi's (its default
 // multilib is ARMv4T ARM code, with no clz or blx).
-var libgccProviders = []string{"", "arm-none-eabi-gcc"}
+func libgccProviders(tc Toolchain) []string { return []string{tc.GCC, "arm-none-eabi-gcc"} }
 
 // unfitError is the one error of a toolchain that cannot build for the
 // board: the level found, the level needed, and the fix.
@@ -88,7 +88,7 @@ func (b builder) userland(ctx context.Context) (Userland, error) {
 // whose every member fits it.
 func (b builder) sysroot(ctx context.Context, t boards.Target) (sysrootBuild, error) {
 	p, tc := b.c.Board, b.res.Toolchain
-	libgcc, err := fittingLibgcc(ctx, tc, p.Flags(), t)
+	libgcc, err := fittingLibgcc(ctx, libgccProviders(tc), p.Flags(), t)
 	if err != nil {
 		return sysrootBuild{}, err
 	}
@@ -122,14 +122,11 @@ func (b builder) sysroot(ctx context.Context, t boards.Target) (sysrootBuild, er
 	return s, err
 }
 
-// fittingLibgcc returns the first libgcc.a (the toolchain's, then
-// gcc-arm-none-eabi's, for the board's flags) whose members all fit.
-func fittingLibgcc(ctx context.Context, tc Toolchain, flags []string, t boards.Target) (string, error) {
+// fittingLibgcc returns the first libgcc.a of the compilers gccs (for
+// the board's flags) whose members all fit.
+func fittingLibgcc(ctx context.Context, gccs, flags []string, t boards.Target) (string, error) {
 	var tried []string
-	for _, gcc := range libgccProviders {
-		if gcc == "" {
-			gcc = tc.GCC
-		}
+	for _, gcc := range gccs {
 		path, err := gccQuery(ctx, gcc, append(append([]string{}, flags...), "-print-libgcc-file-name")...)
 		if err != nil || !filepath.IsAbs(path) {
 			tried = append(tried, gcc+": none")

@@ -134,3 +134,42 @@ func TestAppletArgv(t *testing.T) {
 		t.Errorf("AppletArgv = %q, want %q", got, want)
 	}
 }
+
+// TestLibgccForARMv4T: Debian armel's libgcc.a is refused for the
+// arm920t with the level found, the level needed and the fix;
+// gcc-arm-none-eabi's default multilib is taken.
+func TestLibgccForARMv4T(t *testing.T) {
+	p, mini := target(t, "mini2440")
+	ctx := testContext(t)
+	_, err := fittingLibgcc(ctx, []string{"arm-linux-gnueabi-gcc"}, p.Flags(), mini)
+	if !errors.Is(err, ErrUnfitToolchain) {
+		t.Fatalf("armel libgcc: %v, want ErrUnfitToolchain", err)
+	}
+	for _, want := range []string{"libgcc.a(", "v5TE", "arm920t executes v4T", "install gcc-arm-none-eabi"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	lib, err := fittingLibgcc(ctx, []string{"arm-linux-gnueabi-gcc", "arm-none-eabi-gcc"}, p.Flags(), mini)
+	if err != nil || !strings.Contains(lib, "arm-none-eabi") {
+		t.Errorf("fittingLibgcc = %q, %v; want gcc-arm-none-eabi's", lib, err)
+	}
+}
+
+// TestBuildRefusesUnfitToolchain: a toolchain that makes no ARM code at
+// all (the host's gcc, given as --cross-compile) is refused by the probe
+// before anything is built.
+func TestBuildRefusesUnfitToolchain(t *testing.T) {
+	p, _ := target(t, "mini2440")
+	cache := t.TempDir()
+	res, err := Build(testContext(t), Config{Board: p, Target: TargetAll, Cache: cache, CrossCompile: "x86_64-linux-gnu-"})
+	if !errors.Is(err, ErrUnfitToolchain) || !strings.Contains(err.Error(), "EM_X86_64") {
+		t.Fatalf("Build = %v, want ErrUnfitToolchain naming x86-64", err)
+	}
+	if len(res.Compiled) != 0 {
+		t.Errorf("compiled %v before refusing the toolchain", res.Compiled)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "mini2440", "kernel-build")); err == nil {
+		t.Error("a kernel build directory exists: the build started")
+	}
+}
