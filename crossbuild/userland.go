@@ -37,12 +37,17 @@ func libgccProviders(tc Toolchain) []string { return []string{tc.GCC, "arm-none-
 // unfitError is the one error of a toolchain that cannot build for the
 // board: the level found, the level needed, and the fix.
 func unfitError(b *boards.Profile, t boards.Target, tc Toolchain, o Object, how, fix string) error {
-	return fmt.Errorf("%w: %sgcc %s %s gives %s code (%s); the %s's %s executes %s at most: %s",
+	return fmt.Errorf("%w: %sgcc %s %s gives %s code (%s); the %s's %s executes %s at most; %s",
 		ErrUnfitToolchain, tc.Prefix, tc.Version, how, levelOf(o.Attrs), o.Name, b.Name, t.CPU.Name, t.CPU.Arch, fix)
 }
 
-const fixToolchain = "install gcc-arm-none-eabi (bootrig doctor --install) so bootrig builds musl for the board, " +
-	"or pass --cross-compile PREFIX of a toolchain for it (e.g. FriendlyARM's arm-linux- 4.4.3 for ARMv4T)"
+// The fixes: for a toolchain that makes no usable ARM code, and for one
+// whose own libraries are too new when bootrig's musl cannot help.
+const (
+	fixCompiler  = "fix: install Debian's ARM cross compiler (apt-get install gcc-arm-linux-gnueabi) or pass --cross-compile PREFIX of an ARM one, e.g. FriendlyARM's arm-linux- 4.4.3"
+	fixToolchain = "fix: install gcc-arm-none-eabi (bootrig doctor --install) so bootrig builds musl for the board, " +
+		"or pass --cross-compile PREFIX of a toolchain for the board's CPU, e.g. FriendlyARM's arm-linux- 4.4.3 for ARMv4T"
+)
 
 // userland probes the toolchain as is; when what it links does not fit
 // the board, it builds (once) a musl sysroot with the board's flags and
@@ -56,7 +61,7 @@ func (b builder) userland(ctx context.Context) (Userland, error) {
 	probeDir := filepath.Join(b.dir, "probe")
 	own, err := Probe(ctx, tc.GCC, nil, filepath.Join(probeDir, "own"))
 	if err != nil {
-		return Userland{}, fmt.Errorf("%w (fix: %s)", err, fixToolchain)
+		return Userland{}, fmt.Errorf("%w: %s", err, fixCompiler)
 	}
 	bad := own.Unfit(t)
 	if bad == nil {
@@ -71,7 +76,7 @@ func (b builder) userland(ctx context.Context) (Userland, error) {
 	}
 	res, err := Probe(ctx, tc.GCC, sys.sys.CFlags(), filepath.Join(probeDir, "musl"))
 	if err != nil {
-		return Userland{}, fmt.Errorf("%w (fix: %s)", err, fixToolchain)
+		return Userland{}, fmt.Errorf("%w: %s", err, fixToolchain)
 	}
 	if o := res.Unfit(t); o != nil {
 		return Userland{}, unfitError(p, t, tc, *o, "with bootrig's musl", fixToolchain)
@@ -141,7 +146,7 @@ func fittingLibgcc(ctx context.Context, gccs, flags []string, t boards.Target) (
 		}
 		tried = append(tried, fmt.Sprintf("%s: %s", o.Name, levelOf(o.Attrs)))
 	}
-	return "", fmt.Errorf("%w: no libgcc.a for %s: %s; the %s executes %s: install gcc-arm-none-eabi (bootrig doctor --install)",
+	return "", fmt.Errorf("%w: no libgcc.a for %s: %s; the %s executes %s at most; fix: install gcc-arm-none-eabi (bootrig doctor --install)",
 		ErrUnfitToolchain, strings.Join(flags, " "), strings.Join(tried, ", "), t.CPU.Name, t.CPU.Arch)
 }
 
