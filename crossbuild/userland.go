@@ -3,6 +3,9 @@ package crossbuild
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,9 +39,9 @@ func libgccProviders(tc Toolchain) []string { return []string{tc.GCC, "arm-none-
 
 // unfitError is the one error of a toolchain that cannot build for the
 // board: the level found, the level needed, and the fix.
-func unfitError(b *boards.Profile, t boards.Target, tc Toolchain, o Object, how, fix string) error {
+func unfitError(b *boards.Profile, t boards.Target, tc Toolchain, v verdict, how, fix string) error {
 	return fmt.Errorf("%w: %sgcc %s %s gives %s code (%s); the %s's %s executes %s at most; %s",
-		ErrUnfitToolchain, tc.Prefix, tc.Version, how, levelOf(o.Attrs), o.Name, b.Name, t.CPU.Name, t.CPU.Arch, fix)
+		ErrUnfitToolchain, tc.Prefix, tc.Version, how, v.UnfitLevel, v.Unfit, b.Name, t.CPU.Name, t.CPU.Arch, fix)
 }
 
 // The fixes: for a toolchain that makes no usable ARM code, and for one
@@ -51,7 +54,9 @@ const (
 
 // userland probes the toolchain as is; when what it links does not fit
 // the board, it builds (once) a musl sysroot with the board's flags and
-// probes again through it. Either passes, or the build stops here.
+// probes again through it, and runs that probe on the board's QEMU
+// model. Either passes, or the build stops here. Verdicts are
+// remembered, so a no-op build compiles no probe.
 func (b builder) userland(ctx context.Context) (Userland, error) {
 	p, tc := b.c.Board, b.res.Toolchain
 	t, err := p.Target()
@@ -59,34 +64,67 @@ func (b builder) userland(ctx context.Context) (Userland, error) {
 		return Userland{}, err
 	}
 	probeDir := filepath.Join(b.dir, "probe")
-	own, err := Probe(ctx, tc.GCC, nil, filepath.Join(probeDir, "own"))
+	own, err := b.probeOnce(ctx, filepath.Join(probeDir, "own"), nil, t, "")
 	if err != nil {
 		return Userland{}, fmt.Errorf("%w: %s", err, fixCompiler)
 	}
-	bad := own.Unfit(t)
-	if bad == nil {
-		fmt.Fprintf(b.c.Progress, "userland: %sgcc's own libraries (%s) fit the %s\n", tc.Prefix, levelOf(own.Attrs), t.CPU.Name)
+	if own.Unfit == "" {
+		fmt.Fprintf(b.c.Progress, "userland: %sgcc's own libraries (%s) fit the %s\n", tc.Prefix, own.Level, t.CPU.Name)
 		return Userland{ID: []string{"own"}}, nil
 	}
 	fmt.Fprintf(b.c.Progress, "userland: %sgcc links %s code (%s); the %s executes %s: using musl built for %s\n",
-		tc.Prefix, levelOf(bad.Attrs), bad.Name, t.CPU.Name, t.CPU.Arch, strings.Join(p.Flags(), " "))
+		tc.Prefix, own.UnfitLevel, own.Unfit, t.CPU.Name, t.CPU.Arch, strings.Join(p.Flags(), " "))
 	sys, err := b.sysroot(ctx, t)
 	if err != nil {
 		return Userland{}, err
 	}
-	res, err := Probe(ctx, tc.GCC, sys.sys.CFlags(), filepath.Join(probeDir, "musl"))
+	musl, err := b.probeOnce(ctx, filepath.Join(probeDir, "musl"), sys.sys.CFlags(), t, sys.stamp())
 	if err != nil {
 		return Userland{}, fmt.Errorf("%w: %s", err, fixToolchain)
 	}
-	if o := res.Unfit(t); o != nil {
-		return Userland{}, unfitError(p, t, tc, *o, "with bootrig's musl", fixToolchain)
-	}
-	if err := runProbe(ctx, res.Binary, t.QEMU.Name); err != nil {
-		return Userland{}, err
+	if musl.Unfit != "" {
+		return Userland{}, unfitError(p, t, tc, musl, "with bootrig's musl", fixToolchain)
 	}
 	fmt.Fprintf(b.c.Progress, "userland: musl sysroot %s (libgcc %s): the probe is %s and runs on qemu-arm -cpu %s\n",
-		sys.sys.Dir, sys.sys.Libgcc, levelOf(res.Attrs), t.QEMU.Name)
+		sys.sys.Dir, sys.sys.Libgcc, musl.Level, t.QEMU.Name)
 	return Userland{Sysroot: &sys.sys, ID: []string{"musl", sys.stamp()}}, nil
+}
+
+// verdict is a probe's outcome, kept in DIR/verdict.json under a key of
+// everything it depends on.
+type verdict struct {
+	Key        string `json:"key"`
+	Level      string `json:"level"`                 // the probe program's
+	Unfit      string `json:"unfit,omitempty"`       // the object to blame; "" when all fit
+	UnfitLevel string `json:"unfit_level,omitempty"` // what it needs
+}
+
+// probeOnce probes the toolchain with flags in dir, unless a verdict
+// for the same toolchain, flags, board CPU and sysroot is there. With a
+// sysroot, a fitting probe must also run on the board's QEMU model.
+func (b builder) probeOnce(ctx context.Context, dir string, flags []string, t boards.Target, sysroot string) (verdict, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %q %+v %q", b.toolchainID(), flags, probeC, t, sysroot)
+	key := hex.EncodeToString(h.Sum(nil))
+	path := filepath.Join(dir, "verdict.json")
+	var v verdict
+	if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &v) == nil && v.Key == key {
+		return v, nil
+	}
+	res, err := Probe(ctx, b.res.Toolchain.GCC, flags, dir)
+	if err != nil {
+		return v, err
+	}
+	v = verdict{Key: key, Level: levelOf(res.Attrs)}
+	if o := res.Unfit(t); o != nil {
+		v.Unfit, v.UnfitLevel = o.Name, levelOf(o.Attrs)
+	} else if sysroot != "" {
+		if err := runProbe(ctx, res.Binary, t.QEMU.Name); err != nil {
+			return v, err
+		}
+	}
+	data, _ := json.Marshal(v)
+	return v, os.WriteFile(path, data, 0o644)
 }
 
 // sysroot builds bootrig's musl for the target, with the first libgcc.a
