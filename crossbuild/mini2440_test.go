@@ -2,6 +2,7 @@ package crossbuild
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,9 +45,9 @@ func TestBuildMini2440RootFS(t *testing.T) {
 	if err != nil || a.CPUArch != armarch.V4T || a.NeedsVFP() {
 		t.Errorf("rootfs busybox: %+v, %v; want Tag_CPU_arch v4T, no VFP", a, err)
 	}
-	bad, n, err := ScanELF(res.RootFS, mini)
-	if err != nil || n == 0 || len(bad) > 0 {
-		t.Errorf("ScanELF: %d ELF files, unfit %+v, %v", n, bad, err)
+	sc, err := ScanELF(res.RootFS, mini)
+	if err != nil || sc.Files == 0 || len(sc.Unfit) > 0 {
+		t.Errorf("ScanELF: %d ELF files, unfit %+v, %v", sc.Files, sc.Unfit, err)
 	}
 	bb := filepath.Join(res.RootFS, "bin", "busybox")
 	for _, c := range AppletChecks(res.RootFS, "mini2440") {
@@ -54,6 +55,17 @@ func TestBuildMini2440RootFS(t *testing.T) {
 			t.Errorf("busybox %s on qemu-arm -cpu %s: %v", strings.Join(c.Args, " "), mini.QEMU.Name, err)
 		}
 	}
+
+	// A pass is remembered, but not past a new ELF file.
+	if err := VerifyRootFS(testContext(t), res.RootFS, p, nil); err != nil {
+		t.Fatalf("verifying the built rootfs again: %v", err)
+	}
+	armel, _ := os.ReadFile(armelProgram(t, t.TempDir()))
+	os.WriteFile(filepath.Join(res.RootFS, "usr", "bin", "hello"), armel, 0o755)
+	if err := VerifyRootFS(testContext(t), res.RootFS, p, nil); !errors.Is(err, ErrUnrunnable) || !strings.Contains(err.Error(), "usr/bin/hello is v5TE") {
+		t.Errorf("an armel program added to a verified rootfs: %v, want it refused", err)
+	}
+	os.Remove(filepath.Join(res.RootFS, "usr", "bin", "hello"))
 
 	progress.Reset()
 	again, err := Build(testContext(t), cfg)

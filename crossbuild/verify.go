@@ -30,12 +30,18 @@ type Finding struct {
 	Level string // what it needs: "v5TE", "v4T with VFP", "not ARM: EM_X86_64"
 }
 
+// Scan is what [ScanELF] found.
+type Scan struct {
+	Unfit []Finding
+	Files int    // ELF files read
+	ID    string // their paths, sizes and mtimes, hashed
+}
+
 // ScanELF reads the build attributes of every ELF file under dir
-// (symlinks are not followed) and returns those t's CPU cannot execute,
-// and how many ELF files it read.
-func ScanELF(dir string, t boards.Target) ([]Finding, int, error) {
-	var bad []Finding
-	n := 0
+// (symlinks are not followed) and returns those t's CPU cannot execute.
+func ScanELF(dir string, t boards.Target) (Scan, error) {
+	var sc Scan
+	h := sha256.New()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
@@ -49,18 +55,22 @@ func ScanELF(dir string, t boards.Target) ([]Finding, int, error) {
 		if _, err := io.ReadFull(f, magic); err != nil || !armarch.IsELF(magic) {
 			return nil
 		}
-		n++
 		rel, _ := filepath.Rel(dir, p)
+		if fi, err := f.Stat(); err == nil {
+			fmt.Fprintf(h, "%q %d %d\n", rel, fi.Size(), fi.ModTime().UnixNano())
+		}
+		sc.Files++
 		a, err := armarch.ReadELF(f)
 		switch {
 		case err != nil:
-			bad = append(bad, Finding{Path: rel, Level: err.Error()})
+			sc.Unfit = append(sc.Unfit, Finding{Path: rel, Level: err.Error()})
 		case !fits(a, t):
-			bad = append(bad, Finding{Path: rel, Level: levelOf(a)})
+			sc.Unfit = append(sc.Unfit, Finding{Path: rel, Level: levelOf(a)})
 		}
 		return nil
 	})
-	return bad, n, err
+	sc.ID = hex.EncodeToString(h.Sum(nil))
+	return sc, err
 }
 
 // AppletCheck is one busybox applet run with its expected output.
@@ -128,8 +138,9 @@ func RunApplet(ctx context.Context, model, busybox string, c AppletCheck) error 
 // ELF file's build attributes against the board's CPU, then bin/busybox
 // under qemu-arm-static on the profile's CPU model, each applet of
 // [AppletChecks] with its output. The first failure stops with the file
-// or applet and the fix. A pass is remembered beside dir
-// (DIR.bootrig-verified) until an ELF file or the board changes.
+// or applet and the fix. The attribute scan always runs (milliseconds);
+// a pass of the applets is remembered beside dir (DIR.bootrig-verified)
+// until an ELF file or the board changes.
 func VerifyRootFS(ctx context.Context, dir string, p *boards.Profile, progress io.Writer) error {
 	t, err := p.Target()
 	if err != nil {
@@ -138,20 +149,12 @@ func VerifyRootFS(ctx context.Context, dir string, p *boards.Profile, progress i
 	if progress == nil {
 		progress = io.Discard
 	}
-	stampPath := filepath.Clean(dir) + ".bootrig-verified"
-	stamp, err := verifyStamp(dir, p, t)
-	if err != nil {
-		return fmt.Errorf("verifying rootfs %s: %w", dir, err)
-	}
-	if b, err := os.ReadFile(stampPath); err == nil && string(b) == stamp {
-		return nil
-	}
 	fix := fmt.Sprintf("rebuild it for %s (bootrig build --board %s builds busybox so) or remove it", strings.Join(p.Flags(), " "), p.Name)
-	bad, n, err := ScanELF(dir, t)
+	sc, err := ScanELF(dir, t)
 	if err != nil {
 		return fmt.Errorf("verifying rootfs %s: %w", dir, err)
 	}
-	if len(bad) > 0 {
+	if bad := sc.Unfit; len(bad) > 0 {
 		more := ""
 		if len(bad) > 1 {
 			more = fmt.Sprintf(" (and %d more ELF files, e.g. %s: %s)", len(bad)-1, bad[1].Path, bad[1].Level)
@@ -159,10 +162,15 @@ func VerifyRootFS(ctx context.Context, dir string, p *boards.Profile, progress i
 		return fmt.Errorf("rootfs %s: %s is %s code%s: %w: the %s's %s executes %s at most: fix: %s",
 			dir, bad[0].Path, bad[0].Level, more, ErrUnrunnable, p.Name, t.CPU.Name, t.CPU.Arch, fix)
 	}
+	stampPath := filepath.Clean(dir) + ".bootrig-verified"
+	stamp := fmt.Sprintf("v1 %s %+v %s\n", p.Name, t, sc.ID)
+	if b, err := os.ReadFile(stampPath); err == nil && string(b) == stamp {
+		return nil
+	}
 	if err := runApplets(ctx, dir, p, t, fix); err != nil {
 		return err
 	}
-	fmt.Fprintf(progress, "rootfs: %d ELF files fit the %s (%s); busybox applets pass on qemu-arm -cpu %s\n", n, t.CPU.Name, t.CPU.Arch, t.QEMU.Name)
+	fmt.Fprintf(progress, "rootfs: %d ELF files fit the %s (%s); busybox applets pass on qemu-arm -cpu %s\n", sc.Files, t.CPU.Name, t.CPU.Arch, t.QEMU.Name)
 	os.WriteFile(stampPath, []byte(stamp), 0o644) // a failed write only costs a check next time
 	return nil
 }
@@ -186,23 +194,4 @@ func runApplets(ctx context.Context, dir string, p *boards.Profile, t boards.Tar
 		}
 	}
 	return nil
-}
-
-// verifyStamp identifies what a pass depends on: the board's target and
-// every regular file's path, size and mtime.
-func verifyStamp(dir string, p *boards.Profile, t boards.Target) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "v1 %s %s %s %s %s\n", p.Name, t.CPU.Name, t.CPU.Arch, t.QEMU.Name, p.Float)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%q %d %d\n", path, fi.Size(), fi.ModTime().UnixNano())
-		return nil
-	})
-	return hex.EncodeToString(h.Sum(nil)), err
 }

@@ -103,9 +103,9 @@ func TestVerifyRefusesArmelBinary(t *testing.T) {
 	if _, err := os.Stat(root + ".bootrig-verified"); err == nil {
 		t.Error("a refused rootfs was stamped as verified")
 	}
-	bad, n, err := ScanELF(root, mini)
-	if err != nil || n != 1 || len(bad) != 1 {
-		t.Errorf("ScanELF = %+v, %d files, %v; want hello alone", bad, n, err)
+	sc, err := ScanELF(root, mini)
+	if err != nil || sc.Files != 1 || len(sc.Unfit) != 1 {
+		t.Errorf("ScanELF = %+v, %v; want hello alone", sc, err)
 	}
 	q, _ := target(t, "qemu-arm")
 	if err := VerifyRootFS(testContext(t), root, q, nil); err != nil {
