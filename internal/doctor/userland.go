@@ -12,9 +12,7 @@ const debianArmel = armarch.V5TE
 // userlandRequirements are what checking (every board) and building
 // (boards older than Debian's armel) the board's userland needs:
 // qemu-arm-static runs the built busybox on the board's CPU model; a
-// board below ARMv5TE gets bootrig's musl, built from Debian's musl
-// source with gcc-arm-none-eabi's ARMv4T libgcc.a and the kernel's
-// headers (headers_install copies them with rsync).
+// board below ARMv5TE gets bootrig's musl.
 func userlandRequirements(p *boards.Profile) []Requirement {
 	reqs := []Requirement{
 		{What: "qemu-arm-static (runs the built userland on the board's CPU model)", Package: "qemu-user-static", For: Build, Present: anyCommand("qemu-arm-static")},
@@ -23,9 +21,17 @@ func userlandRequirements(p *boards.Profile) []Requirement {
 	if err != nil || debianArmel.RunsOn(t.CPU.Arch) {
 		return reqs
 	}
-	return append(reqs,
-		Requirement{What: "arm-none-eabi-gcc (its libgcc.a is ARMv4T)", Package: "gcc-arm-none-eabi", For: Build, Present: anyCommand("arm-none-eabi-gcc")},
-		Requirement{What: "musl source (apt-get source musl)", Package: "dpkg-dev", For: Build, Present: all(anyCommand("dpkg-source"), DebSrcEnabled), Sources: true},
-		Requirement{What: "rsync (kernel headers_install)", Package: "rsync", For: Build, Present: anyCommand("rsync")},
-	)
+	return append(reqs, muslRequirements(Build)...)
+}
+
+// muslRequirements are what bootrig's musl sysroot is built from:
+// Debian's musl source, gcc-arm-none-eabi's ARMv4T libgcc.a, and the
+// kernel's headers (headers_install copies them with rsync). The test
+// suite builds the mini2440's userland whatever the board.
+func muslRequirements(purpose Purpose) []Requirement {
+	return []Requirement{
+		{What: "arm-none-eabi-gcc (its libgcc.a is ARMv4T)", Package: "gcc-arm-none-eabi", For: purpose, Present: anyCommand("arm-none-eabi-gcc")},
+		{What: "musl source (apt-get source musl)", Package: "dpkg-dev", For: purpose, Present: all(anyCommand("dpkg-source"), DebSrcEnabled), Sources: true},
+		{What: "rsync (kernel headers_install)", Package: "rsync", For: purpose, Present: anyCommand("rsync")},
+	}
 }
