@@ -50,7 +50,7 @@ func TestBuildMini2440RootFS(t *testing.T) {
 		t.Errorf("ScanELF: %d ELF files, unfit %+v, %v", sc.Files, sc.Unfit, err)
 	}
 	bb := filepath.Join(res.RootFS, "bin", "busybox")
-	for _, c := range AppletChecks(res.RootFS, "mini2440") {
+	for _, c := range AppletChecks(res.RootFS) {
 		if err := RunApplet(testContext(t), mini.QEMU.Name, bb, c); err != nil {
 			t.Errorf("busybox %s on qemu-arm -cpu %s: %v", strings.Join(c.Args, " "), mini.QEMU.Name, err)
 		}
