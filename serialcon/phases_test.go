@@ -192,6 +192,10 @@ func TestInitSIGILL(t *testing.T) {
 			if tc.want == ErrInitSIGILL && !strings.Contains(err.Error(), "newer CPU than the board's") {
 				t.Errorf("error %q does not explain the cause", err)
 			}
+			var f Failure
+			if errors.As(err, &f) && tc.want == ErrInitSIGILL && f.Class() != "init-sigill" {
+				t.Errorf("class %q, want init-sigill", f.Class())
+			}
 		})
 	}
 }
