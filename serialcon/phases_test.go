@@ -158,7 +158,11 @@ func TestUBootFailuresOnlyInUBoot(t *testing.T) {
 // TestInitSIGILL: init dying of signal 4 on a board whose CPU is older
 // than its root filesystem's code is named as such, not as a bare panic.
 func TestInitSIGILL(t *testing.T) {
-	recorded, err := os.ReadFile("testdata/init-sigill.txt")
+	composed, err := os.ReadFile("testdata/init-sigill.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := os.ReadFile("testdata/init-sigill-qemu.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +172,8 @@ func TestInitSIGILL(t *testing.T) {
 		want          error
 		then          string // fed after console, e.g. after a prompt
 	}{
-		{"panic with exit code 4", string(recorded), ErrInitSIGILL, ""},
+		{"recorded: the emulated board's init dies of SIGILL", string(recorded), ErrInitSIGILL, ""},
+		{"a mini2440's console", string(composed), ErrInitSIGILL, ""},
 		{"core dumped (0x84)", "Run /linuxrc as init process\nKernel panic - not syncing: Attempted to kill init! exitcode=0x00000084\n", ErrInitSIGILL, ""},
 		{"shell's message after init started", "Linux version 6.1.0\nRun /sbin/init as init process\nIllegal instruction\n", ErrInitSIGILL, ""},
 		{"kernel's user_debug message", "Linux version 6.1.0\nRun /sbin/init as init process\n[    2.7] init (1): undefined instruction: pc=00010200\n", ErrInitSIGILL, ""},
