@@ -86,7 +86,9 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 				Requirement{What: "fish (shell completion tests)", Package: "fish", For: Test, Present: anyCommand("fish")},
 				Requirement{What: "man (man page tests)", Package: "man-db", For: Test, Present: anyCommand("man")},
 			)
-			reqs = append(reqs, muslRequirements(Test)...)
+			if !needs(reqs, "gcc-arm-none-eabi") {
+				reqs = append(reqs, muslRequirements(Test)...)
+			}
 		case Bench:
 			reqs = append(reqs,
 				Requirement{What: "in.tftpd (anchor TFTP server)", Package: "tftpd-hpa", For: Bench, Present: anyFile("/usr/sbin/in.tftpd")},

@@ -35,3 +35,13 @@ func muslRequirements(purpose Purpose) []Requirement {
 		{What: "rsync (kernel headers_install)", Package: "rsync", For: purpose, Present: anyCommand("rsync")},
 	}
 }
+
+// needs reports whether reqs already hold a requirement met by pkg.
+func needs(reqs []Requirement, pkg string) bool {
+	for _, r := range reqs {
+		if r.Package == pkg {
+			return true
+		}
+	}
+	return false
+}
