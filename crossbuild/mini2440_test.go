@@ -56,6 +56,19 @@ func TestBuildMini2440RootFS(t *testing.T) {
 		}
 	}
 
+	// A toolchain that targets ARMv4T with its own libraries (as
+	// FriendlyARM's arm-linux-gcc 4.4.3 does; here Debian's gcc wrapped
+	// around the musl just built) passes the probe and is used as is.
+	wrapper := filepath.Join(t.TempDir(), "armv4t-linux-gcc")
+	script := "#!/bin/sh\nexec arm-linux-gnueabi-gcc " + strings.Join((&Sysroot{Dir: res.Sysroot, Flags: p.Flags()}).CFlags(), " ") + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	own := builder{c: Config{Board: p, Progress: &progress}, res: &Result{Toolchain: Toolchain{Prefix: "armv4t-linux-", GCC: wrapper}}, dir: t.TempDir()}
+	if u, err := own.userland(testContext(t)); err != nil || u.Sysroot != nil {
+		t.Errorf("an ARMv4T toolchain: userland %+v, %v; want it used as is", u, err)
+	}
+
 	// A pass is remembered, but not past a new ELF file.
 	if err := VerifyRootFS(testContext(t), res.RootFS, p, nil); err != nil {
 		t.Fatalf("verifying the built rootfs again: %v", err)
