@@ -39,10 +39,15 @@ type Scan struct {
 
 // ScanELF reads the build attributes of every ELF file under dir
 // (symlinks are not followed) and returns those t's CPU cannot execute.
+// lib/firmware is left out: what is there runs on other processors.
 func ScanELF(dir string, t boards.Target) (Scan, error) {
 	var sc Scan
 	h := sha256.New()
+	firmware := filepath.Join(dir, "lib", "firmware")
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p == firmware {
+			return fs.SkipDir
+		}
 		if err != nil || !d.Type().IsRegular() {
 			return err
 		}

@@ -91,6 +91,12 @@ func TestVerifyRefusesArmelBinary(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "etc/motd"), []byte("not ELF\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Firmware runs on other processors: an x86 ELF there is no finding.
+	host, _ := os.ReadFile("/bin/true")
+	os.MkdirAll(filepath.Join(root, "lib/firmware"), 0o755)
+	if err := os.WriteFile(filepath.Join(root, "lib/firmware/dsp.elf"), host, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	err := VerifyRootFS(testContext(t), root, p, nil)
 	if !errors.Is(err, ErrUnrunnable) {
 		t.Fatalf("VerifyRootFS = %v, want ErrUnrunnable", err)
