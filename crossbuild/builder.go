@@ -27,7 +27,9 @@ type builder struct {
 }
 
 func (b builder) run(ctx context.Context) error {
-	if b.c.Target != TargetKernel {
+	// Busybox is built unless only the kernel is, and then too when
+	// the kernel links the rootfs in.
+	if b.c.Target != TargetKernel || b.c.Root == boards.RootBuiltin {
 		var err error
 		if b.user, err = b.userland(ctx); err != nil {
 			return err
