@@ -185,6 +185,13 @@ func TestProfileErrors(t *testing.T) {
 		{"unknown root", edit("arch: arm", "arch: arm\nroot: ramfs"), "root", "want nfs, initramfs or builtin", "root:"},
 		{"initramfs without a ramdisk region", edit("    ramdisk: {addr: 0x31000000, size: 16M}\n", "") + "root: initramfs\n", "memory.regions.ramdisk", "missing", "regions:"},
 		{"limit not a size", edit("arch: arm", "arch: arm\nlimits: {kernel: 2X}"), "limits", "is not a size", "limits:"},
+		{"unknown cpu", edit("cpu: arm920t", "cpu: arm9000"), "cpu", "unknown", "cpu:"},
+		{"missing cpu", edit("cpu: arm920t", ""), "cpu", "missing", ""},
+		{"unknown level", edit("march: armv4t", "march: armv4x"), "march", "unknown level", "march:"},
+		{"level above the cpu", edit("march: armv4t", "march: armv5te"), "march", "v5TE, newer than the arm920t's v4T", "march:"},
+		{"hard float without VFP", edit("float: soft", "float: hard"), "float", "needs a VFP unit and the arm920t has none", "float:"},
+		{"bad float", edit("float: soft", "float: sometimes"), "float", "want soft, softfp or hard", "float:"},
+		{"qemu model of another level", edit("qemu_cpu: ti925t", "qemu_cpu: arm926"), "qemu_cpu", "arm926 executes v5TEJ, the arm920t v4T: use ti925t", "qemu_cpu:"},
 		{"empty file", "", "", "file is empty", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,13 @@ type Profile struct {
 	// CrossCompile lists cross-compiler prefixes to try, in order.
 	CrossCompile []string `yaml:"cross_compile"`
 
+	// The processor, and what its userland is built for and run on
+	// before it is served (see [Profile.Target]).
+	CPU     string `yaml:"cpu"`      // gcc's -mcpu name: "arm920t"
+	March   string `yaml:"march"`    // gcc's -march level: "armv4t"
+	Float   string `yaml:"float"`    // -mfloat-abi: soft, softfp (VFP, soft calls) or hard
+	QEMUCPU string `yaml:"qemu_cpu"` // qemu-arm -cpu model executing exactly the CPU's level: "ti925t"
+
 	Kernel  Kernel  `yaml:"kernel"`
 	Busybox Busybox `yaml:"busybox"`
 	Memory  Memory  `yaml:"memory"`

@@ -68,6 +68,7 @@ type Result struct {
 	ZImage    string        `json:"zimage,omitempty"`
 	DTB       string        `json:"dtb,omitempty"`
 	Busybox   string        `json:"busybox,omitempty"`
+	Sysroot   string        `json:"sysroot,omitempty"` // bootrig's musl, when busybox was built against it
 	RootFS    string        `json:"rootfs,omitempty"`
 	DevTable  string        `json:"devtable,omitempty"` // gen_init_cpio table for the NFS server
 	Root      boards.Root   `json:"root"`

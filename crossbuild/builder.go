@@ -22,9 +22,19 @@ type builder struct {
 	// archiveID is the packed rootfs's hash (set by archive), an input
 	// of a builtin kernel.
 	archiveID *string
+	// user is how busybox is compiled (set by run, before the steps).
+	user Userland
 }
 
 func (b builder) run(ctx context.Context) error {
+	// Busybox is built unless only the kernel is, and then too when
+	// the kernel links the rootfs in.
+	if b.c.Target != TargetKernel || b.c.Root == boards.RootBuiltin {
+		var err error
+		if b.user, err = b.userland(ctx); err != nil {
+			return err
+		}
+	}
 	for _, step := range b.steps() {
 		if err := step(ctx); err != nil {
 			return err
@@ -41,7 +51,7 @@ func (b builder) steps() []func(context.Context) error {
 	var steps []func(context.Context) error
 	switch {
 	case root == boards.RootBuiltin && (kernel || tree):
-		return append(steps, b.busybox, b.rootfs, b.archive, b.kernel)
+		return append(steps, b.busybox, b.rootfs, b.verify, b.archive, b.kernel)
 	case kernel:
 		steps = append(steps, b.kernel)
 	}
@@ -52,7 +62,7 @@ func (b builder) steps() []func(context.Context) error {
 	if t == TargetBusybox {
 		return steps
 	}
-	steps = append(steps, b.rootfs)
+	steps = append(steps, b.rootfs, b.verify)
 	if root.InRAM() {
 		steps = append(steps, b.archive)
 	}
@@ -60,20 +70,13 @@ func (b builder) steps() []func(context.Context) error {
 }
 
 func (b builder) kernel(ctx context.Context) error {
-	spec := b.c.KernelSrc
-	if spec == "" {
-		var err error
-		if spec, err = DefaultKernelTarball(); err != nil {
-			return err
-		}
-	}
 	var src Source
 	err := b.withSources(ctx, func(dir string) (err error) {
-		src, err = ResolveSource(ctx, b.r, spec, dir)
+		src, err = b.kernelSource(ctx, dir)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("kernel source: %w", err)
+		return err
 	}
 	plan := b.kernelPlan(src.Dir)
 	if err := b.seedBuiltinTree(ctx, plan.Build); err != nil {
@@ -108,6 +111,28 @@ func (b builder) kernel(ctx context.Context) error {
 		return copyIfChanged(dtb, b.res.DTB)
 	}
 	return nil
+}
+
+// kernelSource resolves --kernel-src, else Debian's linux-source
+// tarball, in the source cache dir (locked by the caller).
+func (b builder) kernelSource(ctx context.Context, dir string) (Source, error) {
+	spec := b.c.KernelSrc
+	if spec == "" {
+		var err error
+		if spec, err = DefaultKernelTarball(); err != nil {
+			return Source{}, err
+		}
+	}
+	src, err := ResolveSource(ctx, b.r, spec, dir)
+	if err != nil {
+		return src, fmt.Errorf("kernel source: %w", err)
+	}
+	return src, nil
+}
+
+// verify checks the assembled rootfs against the board's CPU.
+func (b builder) verify(ctx context.Context) error {
+	return VerifyRootFS(ctx, b.res.RootFS, b.c.Board, b.c.Progress)
 }
 
 // withSources runs f with the shared source cache (Cache/src) locked:
@@ -165,11 +190,17 @@ func (b builder) busybox(ctx context.Context) error {
 		return fmt.Errorf("busybox source: %w", err)
 	}
 	plan := BusyboxPlanFor(src.Dir, filepath.Join(b.dir, "busybox-build"), b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs)
+	plan.CC = b.user.CC(b.res.Toolchain)
+	inputs := append([]string{src.ID}, b.toolchainID()...)
+	if b.user.Sysroot != nil {
+		inputs = append(inputs, b.user.ID...) // unchanged for the toolchain as is
+		b.res.Sysroot = b.user.Sysroot.Dir
+	}
 	comp := component{
 		name: "busybox", build: plan.Build,
 		configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),
 		fragment: []byte(b.c.Board.Busybox.Fragment), fragmentName: b.fragmentName("busybox"),
-		inputs:  append([]string{src.ID}, b.toolchainID()...),
+		inputs:  inputs,
 		outputs: []string{plan.BinaryPath(), plan.LinksPath()},
 	}
 	compiled, err := comp.run(ctx, b.r)

@@ -19,6 +19,17 @@
 // naming it. A stamp of every input lets a build with nothing changed
 // skip make altogether.
 //
+// Code the board executes is checked against its CPU (the profile's
+// cpu, march, float and qemu_cpu): before building, [Probe] links a
+// small program with the toolchain and reads the build attributes of it
+// and of every object it pulled in (package
+// [github.com/bootrig/bootrig/armarch]). A toolchain whose own libraries
+// are too new for the board (Debian's armel ones are ARMv5TE) gets a
+// [Sysroot]: musl from Debian's source, built once with the board's
+// flags. After every build, [VerifyRootFS] scans each ELF file of the
+// rootfs and runs its busybox under qemu-arm-static on the board's CPU
+// model ([AppletChecks]); up and serve call it too.
+//
 // [WriteInitramfs] packs a directory and a device table into a gzip'd
 // cpio newc archive (package [github.com/bootrig/bootrig/crossbuild/cpio]).
 // For a root in RAM (Config.Root: initramfs or builtin) the build packs

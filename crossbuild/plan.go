@@ -36,12 +36,16 @@ type Make struct {
 	Src, Build   string // absolute paths
 	Arch         string // "arm"
 	CrossCompile string // "arm-linux-gnueabi-"
+	CC           string // CC=: a compiler with flags; "" for CROSS_COMPILE's gcc
 	Jobs         int    // -j; 0 or 1 for none
 }
 
 // Step is make with targets, run in the build directory.
 func (m Make) Step(phase string, targets ...string) Step {
 	args := []string{"make", "-C", m.Src, "O=" + m.Build, "ARCH=" + m.Arch, "CROSS_COMPILE=" + m.CrossCompile}
+	if m.CC != "" {
+		args = append(args, "CC="+m.CC)
+	}
 	if m.Jobs > 1 {
 		args = append(args, "-j"+strconv.Itoa(m.Jobs))
 	}

@@ -184,12 +184,12 @@ func TestSteps(t *testing.T) {
 		root   boards.Root
 		want   string
 	}{
-		{TargetAll, boards.RootNFS, "kernel busybox rootfs"},
-		{TargetAll, boards.RootInitramfs, "kernel busybox rootfs archive"},
-		{TargetAll, boards.RootBuiltin, "busybox rootfs archive kernel"},
+		{TargetAll, boards.RootNFS, "kernel busybox rootfs verify"},
+		{TargetAll, boards.RootInitramfs, "kernel busybox rootfs verify archive"},
+		{TargetAll, boards.RootBuiltin, "busybox rootfs verify archive kernel"},
 		{TargetKernel, boards.RootInitramfs, "kernel"},
-		{TargetKernel, boards.RootBuiltin, "busybox rootfs archive kernel"},
-		{TargetRootFS, boards.RootInitramfs, "busybox rootfs archive"},
+		{TargetKernel, boards.RootBuiltin, "busybox rootfs verify archive kernel"},
+		{TargetRootFS, boards.RootInitramfs, "busybox rootfs verify archive"},
 		{TargetBusybox, boards.RootInitramfs, "busybox"},
 	} {
 		b := builder{c: Config{Target: tc.target, Root: tc.root}}

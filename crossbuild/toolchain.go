@@ -46,13 +46,13 @@ func FindToolchain(ctx context.Context, prefixes []string) (Toolchain, error) {
 		ErrNoToolchain, strings.Join(prefixes, "gcc, "))
 }
 
-func gccQuery(ctx context.Context, gcc, flag string) (string, error) {
+func gccQuery(ctx context.Context, gcc string, flags ...string) (string, error) {
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, gcc, flag)
+	cmd := exec.CommandContext(ctx, gcc, flags...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w: %s", gcc, flag, err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("%s %s: %w: %s", gcc, strings.Join(flags, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(string(out)), nil
 }

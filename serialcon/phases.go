@@ -49,6 +49,8 @@ var (
 	ErrUnhandledFault   = errors.New("unhandled fault in the kernel")
 	ErrNoNetwork        = errors.New("U-Boot found no network interface (is the board's Ethernet chip supported, is the cable in?)")
 	ErrBadImage         = errors.New("U-Boot rejected the image (bad checksum or magic: corrupt, or not a uImage for this board?)")
+	ErrInitSIGILL       = errors.New("init died of SIGILL: the root filesystem's code is for a newer CPU than the board's " +
+		"(fix: build it for the board's -march, as 'bootrig build --board B' does, and check it with qemu-arm-static -cpu MODEL)")
 )
 
 // classes are the failures' short names, as reports and CI show them.
@@ -59,6 +61,7 @@ var classes = map[error]string{
 	ErrRetryExceeded: "retry-count-exceeded", ErrTFTPTimeout: "tftp-timeout", ErrTFTPError: "tftp-error",
 	ErrCPUReset: "cpu-reset", ErrOops: "oops", ErrKernelBug: "kernel-bug", ErrUnhandledFault: "unhandled-fault",
 	ErrNoNetwork: "no-network", ErrBadImage: "bad-image",
+	ErrInitSIGILL: "init-sigill",
 }
 
 // Transfer is one TFTP download as U-Boot reports it.
@@ -140,6 +143,7 @@ var (
 		phase Phase
 		err   error
 		uboot bool // a U-Boot message: only before the kernel starts
+		init  bool // only after init started and before a shell
 	}{
 		{re: regexp.MustCompile(`Starting kernel`), phase: PhaseStart},
 		{re: regexp.MustCompile(`Linux version \S+`), phase: PhaseLinux},
@@ -150,6 +154,9 @@ var (
 		{re: regexp.MustCompile(`No working init found|No init found|Requested init \S+ failed`), err: ErrNoInit},
 		{re: regexp.MustCompile(`nable to open an initial console`), err: ErrNoConsole},
 		{re: regexp.MustCompile(`nfs: server \S+ not responding`), err: ErrNFSNotResponding},
+		// Signal 4 (0x84 with a core dump) as kernel/exit.c prints it.
+		{re: regexp.MustCompile(`Attempted to kill init! exitcode=0x000000[08]4\b`), err: ErrInitSIGILL},
+		{re: regexp.MustCompile(`^Illegal instruction|\(1\): undefined instruction: pc=`), err: ErrInitSIGILL, init: true},
 		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
 		{re: regexp.MustCompile(`^## Error`), err: ErrUBootError, uboot: true},
 		{re: regexp.MustCompile(`Wrong Ramdisk Image Format`), err: ErrRamdiskFormat, uboot: true},
@@ -249,7 +256,7 @@ func (p *Phases) onLine(l string, at time.Duration) {
 		return
 	}
 	for _, r := range lineRules {
-		if !r.re.MatchString(l) || (r.uboot && p.reached(PhaseStart)) {
+		if !r.re.MatchString(l) || (r.uboot && p.reached(PhaseStart)) || (r.init && (!p.reached(PhaseInit) || p.reached(PhaseShell))) {
 			continue
 		}
 		if r.err != nil {

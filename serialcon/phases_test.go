@@ -154,3 +154,53 @@ func TestUBootFailuresOnlyInUBoot(t *testing.T) {
 		t.Errorf("failures %v", fs)
 	}
 }
+
+// TestInitSIGILL: init dying of signal 4 on a board whose CPU is older
+// than its root filesystem's code is named as such, not as a bare panic.
+func TestInitSIGILL(t *testing.T) {
+	composed, err := os.ReadFile("testdata/init-sigill.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := os.ReadFile("testdata/init-sigill-qemu.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, console string
+		want          error
+		then          string // fed after console, e.g. after a prompt
+	}{
+		{"recorded: the emulated board's init dies of SIGILL", string(recorded), ErrInitSIGILL, ""},
+		{"a mini2440's console", string(composed), ErrInitSIGILL, ""},
+		{"core dumped (0x84)", "Run /linuxrc as init process\nKernel panic - not syncing: Attempted to kill init! exitcode=0x00000084\n", ErrInitSIGILL, ""},
+		{"shell's message after init started", "Linux version 6.1.0\nRun /sbin/init as init process\nIllegal instruction\n", ErrInitSIGILL, ""},
+		{"kernel's user_debug message", "Linux version 6.1.0\nRun /sbin/init as init process\n[    2.7] init (1): undefined instruction: pc=00010200\n", ErrInitSIGILL, ""},
+		{"init killed by SIGSEGV is another panic", "Run /sbin/init as init process\nKernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b\n", ErrKernelPanic, ""},
+		{"Illegal instruction in the shell is the user's", "Linux version 6.1.0\nRun /sbin/init as init process\n/ # ", nil, "./a.out\nIllegal instruction\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPhases(start, nil)
+			end := feedLines(p, start, tc.console, 10*time.Millisecond)
+			s := p.Summary(feedLines(p, end, tc.then, 10*time.Millisecond))
+			err := s.Err()
+			if tc.want == nil {
+				if len(s.Failures) > 0 {
+					t.Errorf("failures %v, want none", s.Failures)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Err() = %v, want %v", err, tc.want)
+			}
+			if tc.want == ErrInitSIGILL && !strings.Contains(err.Error(), "newer CPU than the board's") {
+				t.Errorf("error %q does not explain the cause", err)
+			}
+			var f Failure
+			if errors.As(err, &f) && tc.want == ErrInitSIGILL && f.Class() != "init-sigill" {
+				t.Errorf("class %q, want init-sigill", f.Class())
+			}
+		})
+	}
+}

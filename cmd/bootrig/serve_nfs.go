@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bootrig/bootrig/crossbuild"
 	"github.com/bootrig/bootrig/devtable"
 	"github.com/bootrig/bootrig/nfsroot"
 	"github.com/bootrig/bootrig/portmap"
@@ -156,6 +157,10 @@ func startNFS(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(con
 	}
 	if fi, err := os.Stat(cfg.rootfs); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("NFS root %s is not a directory: build it with `bootrig rootfs` or pass --rootfs DIR", cfg.rootfs)
+	}
+	// Nothing the board cannot execute is served.
+	if err := crossbuild.VerifyRootFS(ctx, cfg.rootfs, env.Board, c.App.ErrWriter); err != nil {
+		return nil, err
 	}
 	abs, _ := filepath.Abs(cfg.rootfs)
 	built := abs == filepath.Join(env.OutDir, "rootfs")

@@ -3,6 +3,7 @@ package main
 import (
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -68,6 +69,26 @@ func TestServeNFSErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr, tc.msg) {
 			t.Errorf("bootrig %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.msg)
 		}
+	}
+}
+
+// TestServeRefusesUnrunnableRootFS: serve checks the rootfs it is given
+// against the board's CPU before serving it.
+func TestServeRefusesUnrunnableRootFS(t *testing.T) {
+	dir := t.TempDir()
+	rootfs := filepath.Join(dir, "rootfs")
+	if err := os.MkdirAll(filepath.Join(rootfs, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "x.c")
+	os.WriteFile(src, []byte("int main(void) { return 0; }\n"), 0o644)
+	// Debian's default armel flags: ARMv5TE.
+	if out, err := exec.Command("arm-linux-gnueabi-gcc", "-static", "-o", filepath.Join(rootfs, "bin", "x"), src).CombinedOutput(); err != nil {
+		t.Fatalf("arm-linux-gnueabi-gcc: %v\n%s", err, out)
+	}
+	_, stderr, code := runBootrig(t, "serve", "--board", "mini2440", "--no-tftp", "--rootfs", rootfs, "--listen", "127.0.0.1", "--nfs-port", "1")
+	if code != 1 || !strings.Contains(stderr, "bin/x is v5TE code") || strings.Contains(stderr, "serving") {
+		t.Errorf("serve of an armel rootfs for the mini2440: exit %d, stderr %q; want exit 1 naming bin/x and v5TE", code, stderr)
 	}
 }
 

@@ -59,6 +59,7 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 		{What: "busybox source (apt-get source busybox)", Package: "dpkg-dev", For: Build, Present: all(anyCommand("dpkg-source"), DebSrcEnabled), Sources: true},
 		{What: "mkimage", Package: "u-boot-tools", For: Build, Present: anyCommand("mkimage")},
 	}
+	reqs = append(reqs, userlandRequirements(p)...)
 	if q := p.QEMU; q != nil {
 		reqs = append(reqs,
 			Requirement{What: q.Binary, Package: "qemu-system-arm", For: Boot, Present: anyCommand(q.Binary)},
@@ -85,6 +86,9 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 				Requirement{What: "fish (shell completion tests)", Package: "fish", For: Test, Present: anyCommand("fish")},
 				Requirement{What: "man (man page tests)", Package: "man-db", For: Test, Present: anyCommand("man")},
 			)
+			if !needs(reqs, "gcc-arm-none-eabi") {
+				reqs = append(reqs, muslRequirements(Test)...)
+			}
 		case Bench:
 			reqs = append(reqs,
 				Requirement{What: "in.tftpd (anchor TFTP server)", Package: "tftpd-hpa", For: Bench, Present: anyFile("/usr/sbin/in.tftpd")},

@@ -146,6 +146,16 @@ func TestRequirements(t *testing.T) {
 	if mini["qemu-system-arm"] || mini["libnfs-utils"] {
 		t.Errorf("mini2440 without --tests requires QEMU or test clients: %v", mini)
 	}
+	// The ARMv4T board's userland: musl from source, an ARMv4T libgcc,
+	// and its CPU model to run it on; the ARMv7 board needs only the last.
+	for _, pkg := range []string{"qemu-user-static", "gcc-arm-none-eabi", "dpkg-dev", "rsync"} {
+		if !mini[pkg] {
+			t.Errorf("mini2440 does not require %s", pkg)
+		}
+	}
+	if !qemu["qemu-user-static"] || !qemu["gcc-arm-none-eabi"] || packages("qemu-arm")["gcc-arm-none-eabi"] {
+		t.Errorf("qemu-arm: want qemu-user-static, and gcc-arm-none-eabi for the tests only: %v", qemu)
+	}
 	missing := Missing([]Requirement{
 		{What: "here", Present: func() bool { return true }},
 		{What: "gone", Present: anyCommand("bootrig-no-such-tool")},

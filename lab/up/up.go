@@ -170,6 +170,10 @@ func (b *Board) build(ctx context.Context) error {
 
 func (b *Board) serve(ctx context.Context) error {
 	c := b.cfg
+	// Nothing the board cannot execute is served (a pass is remembered).
+	if err := crossbuild.VerifyRootFS(ctx, c.RootFS, c.Board, c.Notes); err != nil {
+		return err
+	}
 	table, err := devices(c)
 	if err != nil {
 		return err
