@@ -73,7 +73,7 @@ func lab(c *cli.Context, p *boards.Profile) (boards.Lab, error) {
 	}
 	rootfs := c.String("rootfs")
 	if rootfs == "" {
-		rootfs = filepath.Join(outDir(p.Name), "rootfs")
+		rootfs = instanceRootfs(c, p)
 	}
 	abs, err := filepath.Abs(rootfs)
 	if err != nil {

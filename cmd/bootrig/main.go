@@ -126,6 +126,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			buildCommand(),
 			serveCommand(),
 			consoleCommand(),
+			psCommand(),
+			powerCommand(),
 			logCommand(),
 			ubootCommand(),
 			mkimageCommand(),
