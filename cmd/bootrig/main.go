@@ -128,6 +128,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			consoleCommand(),
 			psCommand(),
 			powerCommand(),
+			exportCommand(),
 			logCommand(),
 			ubootCommand(),
 			mkimageCommand(),
