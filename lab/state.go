@@ -29,7 +29,9 @@ type State struct {
 	BoardIP  string    `json:"board_ip,omitempty"` // in the lab's namespace
 	Started  time.Time `json:"started,omitempty"`  // when the board was powered on
 	Consoles []string  `json:"consoles,omitempty"` // the console shared on the host: rfc2217://, tcp://
-	Dir      string    `json:"-"`                  // the state dir it was loaded from
+	// BootDelay is the seconds U-Boot waits for a key at power-on.
+	BootDelay int    `json:"bootdelay"`
+	Dir       string `json:"-"` // the state dir it was loaded from
 }
 
 // Label is the instance's name: Name, else the board's.

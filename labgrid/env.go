@@ -86,7 +86,9 @@ type UBootDriver struct {
 	BootCommand string `yaml:"boot_command"`
 }
 
-// ShellDriver is labgrid's ShellDriver. bootrig's boards run a root
+// ShellDriver is labgrid's ShellDriver. Its prompt pattern must match
+// the whole prompt (labgrid looks for its marker, blanks, then the
+// prompt), where a profile's may match its end alone: see wholePrompt. bootrig's boards run a root
 // shell on the console with no login; labgrid wants a login prompt all
 // the same, and takes the shell prompt when it comes first.
 type ShellDriver struct {
@@ -114,7 +116,7 @@ func (b Board) Env() (Env, error) {
 				Prompt: p.UBoot.Prompt.String(), Autoboot: p.UBoot.Autoboot.String(),
 				Interrupt: p.UBoot.InterruptKey, BootCommand: "run bootcmd",
 			},
-			ShellDriver: ShellDriver{Prompt: p.Linux.ShellPrompt.String(), LoginPrompt: "login: ", Username: "root"},
+			ShellDriver: ShellDriver{Prompt: wholePrompt(p.Linux.ShellPrompt.String()), LoginPrompt: "login: ", Username: "root"},
 		},
 	}
 	return Env{Targets: map[string]Target{"main": t}}, nil
@@ -162,4 +164,14 @@ func shellQuote(w string) string {
 		return w
 	}
 	return "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
+}
+
+// wholePrompt is a prompt pattern that matches from the prompt's start:
+// re itself if anchored at a line start, else re after the rest of the
+// line ("[#$] $" matches "qemu-arm:/# " as "[^\r\n]*(?:[#$] $)").
+func wholePrompt(re string) string {
+	if strings.HasPrefix(re, "^") || strings.HasPrefix(re, "(?m)^") {
+		return re
+	}
+	return `[^\r\n]*(?:` + re + `)`
 }

@@ -67,7 +67,7 @@ func TestEnvLoadsInLabgrid(t *testing.T) {
 	if got.Host != "127.0.0.1" || got.Port != 40001 || got.Speed != 115200 || got.Protocol != "rfc2217" {
 		t.Errorf("NetworkSerialPort %+v", got)
 	}
-	if got.Prompt != p.UBoot.Prompt.String() || got.Autoboot != p.UBoot.Autoboot.String() || got.Interrupt != p.UBoot.InterruptKey || got.Shell != p.Linux.ShellPrompt.String() {
+	if got.Prompt != p.UBoot.Prompt.String() || got.Autoboot != p.UBoot.Autoboot.String() || got.Interrupt != p.UBoot.InterruptKey || got.Shell != `[^\r\n]*(?:`+p.Linux.ShellPrompt.String()+`)` {
 		t.Errorf("drivers %+v", got)
 	}
 	if !slices.Equal(got.Cycle, append(power, "cycle")) || !slices.Equal(got.Off, append(power, "off")) {

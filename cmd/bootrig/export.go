@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -44,6 +43,9 @@ func runExportLabgrid(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if st.BootDelay <= 0 {
+		return fmt.Errorf("export labgrid: %s/%s: its U-Boot boots at once (bootdelay 0), so labgrid cannot stop autoboot: start it with --share or --bootdelay 2", p.Name, st.Label())
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("export labgrid: find this program: %w", err)
@@ -59,8 +61,7 @@ func runExportLabgrid(c *cli.Context) error {
 		return err
 	}
 	if out := c.String("output"); out != "" {
-		abs, _ := filepath.Abs(out)
-		if err := os.WriteFile(abs, data, 0o644); err != nil {
+		if err := os.WriteFile(out, data, 0o644); err != nil {
 			return fmt.Errorf("export labgrid: %w", err)
 		}
 		return nil

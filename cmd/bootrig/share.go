@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/serialcon"
 )
 
@@ -152,4 +153,13 @@ func serveConsole(c *cli.Context, board string, con *console) error {
 	case <-con.Done():
 		return con.Err()
 	}
+}
+
+// bootDelay is --bootdelay, else the profile's when the console is
+// shared (a client may want U-Boot's prompt), else 0.
+func bootDelay(c *cli.Context, p *boards.Profile) int {
+	if c.IsSet("bootdelay") || len(c.StringSlice("share")) == 0 {
+		return c.Int("bootdelay")
+	}
+	return p.UBoot.Bootdelay
 }

@@ -22,7 +22,8 @@ import (
 
 func upCommand() *cli.Command {
 	flags := append(append(boardFlags(), labFlags()...), shareFlags()...)
-	flags = append(flags, nameFlag(),
+	flags = append(flags, nameFlag(), &cli.IntFlag{Name: "bootdelay",
+		Usage: "`SECONDS` U-Boot waits for a key before it boots (default 0; with --share, the profile's uboot.bootdelay, so that a client can stop autoboot)"},
 		&cli.StringFlag{Name: "run", Usage: "run `CMD` in the board's shell, print its output and exit with its status"},
 		&cli.BoolFlag{Name: "attach", Usage: "join the board a 'bootrig up --keep' left running: restart the servers, open its console"},
 		&cli.BoolFlag{Name: "keep", Usage: "leave the emulated board running when bootrig exits (join it with --attach)"},
@@ -178,7 +179,7 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
 		NoPortmap: c.Bool("no-portmap"), NFSOverUDP: c.Bool("nfs-udp"), InsecurePorts: c.Bool("insecure-ports"),
-		Name: instance(c, p.Name).Label(), Consoles: shareSpecs(ls), OnConsole: func(s *serialcon.Session) { share.start(s) },
+		Name: instance(c, p.Name).Label(), Consoles: shareSpecs(ls), BootDelay: bootDelay(c, p), OnConsole: func(s *serialcon.Session) { share.start(s) },
 		PowerCmd:    strings.Fields(c.String("power-cmd")),
 		BootTimeout: c.Duration("timeout"), Log: logs.log, Raw: logs.raw, Notes: stderr, Logger: logger(c),
 	}

@@ -66,6 +66,11 @@ type Config struct {
 	// state with Consoles, the addresses its console is shared on.
 	Name     string
 	Consoles []string
+	// BootDelay is the seconds U-Boot waits for a key before it boots
+	// from the flashed environment (0: it boots at once), recorded in
+	// the lab state: a console client (labgrid) needs a moment to stop
+	// autoboot.
+	BootDelay int
 	// OnConsole is called with the console's session as soon as it is
 	// open, before power-on (a console share starts there).
 	OnConsole func(*serialcon.Session)
@@ -207,7 +212,7 @@ func (b *Board) powerOn(ctx context.Context) error {
 	}
 	q := lab.FromProfile(c.Board, c.State, lab.DefaultTap)
 	if !c.TypeEnv {
-		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(FlashEnv(c.Board, c.Lab))
+		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Lab), c.BootDelay))
 		if err != nil {
 			return fmt.Errorf("environment image: %w", err)
 		}
@@ -227,7 +232,7 @@ func (b *Board) powerOn(ctx context.Context) error {
 	// power find the running board by it.
 	st := lab.State{Board: c.Board.Name, QEMUPid: m.Pid(), Console: m.ConsolePath(), QMP: q.QMP,
 		SerialLog: q.SerialLog, Tap: lab.DefaultTap, ServerIP: c.Lab.ServerIP.String(),
-		Name: c.Name, BoardIP: c.Lab.BoardIP.String(), Started: time.Now(), Consoles: c.Consoles}
+		Name: c.Name, BoardIP: c.Lab.BoardIP.String(), Started: time.Now(), Consoles: c.Consoles, BootDelay: c.BootDelay}
 	if err := st.Save(c.State); err != nil {
 		return err
 	}
