@@ -80,6 +80,11 @@ func runUp(c *cli.Context) error {
 		return usagef("up", "--attach joins a kept board; it takes no --keep")
 	}
 	if !c.Bool("attach") && !emulab.Inside() {
+		if p.QEMU != nil {
+			if err := emulab.CheckMemory(emulab.MemInfo, p.QEMU.Memory); err != nil {
+				return fmt.Errorf("up %s/%s: %w", p.Name, instance(c, p.Name).Label(), err)
+			}
+		}
 		if err := seedRootfs(c, p); err != nil {
 			return err
 		}
