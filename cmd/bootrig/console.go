@@ -220,13 +220,18 @@ func runConsole(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	con, err := openConsole(c, spec, consoleOpts{eol: "\r\n"})
+	ls, err := listenShares(c)
 	if err != nil {
 		return err
 	}
+	con, err := openConsole(c, spec, consoleOpts{eol: "\r\n"})
+	if err != nil {
+		closeShares(ls)
+		return err
+	}
 	defer con.Close()
-	if c.IsSet("share") {
-		return serveConsole(c, p.Name, con)
+	if len(ls) > 0 {
+		return serveConsole(c, p.Name, con, ls)
 	}
 	if f, ok := c.App.Reader.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		old, err := term.MakeRaw(int(f.Fd()))

@@ -32,22 +32,34 @@ type sharedListener struct {
 	spec string // with the port it got: rfc2217://127.0.0.1:40001
 }
 
-// listenShares opens --share's listeners on this process's network.
-func listenShares(c *cli.Context) ([]sharedListener, error) {
-	var ls []sharedListener
+// shareSpecsFlag is --share, checked: rfc2217:// and tcp:// only.
+func shareSpecsFlag(c *cli.Context) ([]serialcon.Spec, error) {
+	var sps []serialcon.Spec
 	for _, s := range c.StringSlice("share") {
 		sp, err := serialcon.ParseSpec(s)
 		if err == nil && sp.Kind != serialcon.TCP && sp.Kind != serialcon.RFC2217 {
 			err = errors.New("want rfc2217://HOST:PORT or tcp://HOST:PORT")
 		}
 		if err != nil {
-			closeShares(ls)
 			return nil, usagef(c.Command.FullName(), "--share %s: %v", s, err)
 		}
+		sps = append(sps, sp)
+	}
+	return sps, nil
+}
+
+// listenShares opens --share's listeners on this process's network.
+func listenShares(c *cli.Context) ([]sharedListener, error) {
+	sps, err := shareSpecsFlag(c)
+	if err != nil {
+		return nil, err
+	}
+	var ls []sharedListener
+	for _, sp := range sps {
 		l, err := net.Listen("tcp", sp.Addr)
 		if err != nil {
 			closeShares(ls)
-			return nil, fmt.Errorf("--share %s: %w", s, err)
+			return nil, fmt.Errorf("--share %s: %w", sp, err)
 		}
 		ls = append(ls, sharedListener{l: l, kind: sp.Kind, spec: string(sp.Kind) + "://" + l.Addr().String()})
 	}
@@ -137,13 +149,9 @@ func (cs *consoleShare) close() {
 	}
 }
 
-// serveConsole serves an open console on --share's listeners until
+// serveConsole serves an open console on ls (--share) until
 // Ctrl-C (bootrig console --share).
-func serveConsole(c *cli.Context, board string, con *console) error {
-	ls, err := listenShares(c)
-	if err != nil {
-		return err
-	}
+func serveConsole(c *cli.Context, board string, con *console, ls []sharedListener) error {
 	cs := &consoleShare{ls: ls, notes: c.App.ErrWriter, name: board + "/" + instance(c, board).Label()}
 	cs.start(con.Session)
 	defer cs.close()

@@ -79,6 +79,9 @@ func runUp(c *cli.Context) error {
 	if c.Bool("attach") && c.Bool("keep") {
 		return usagef("up", "--attach joins a kept board; it takes no --keep")
 	}
+	if _, err := shareSpecsFlag(c); err != nil {
+		return err
+	}
 	if !c.Bool("attach") && !emulab.Inside() {
 		if p.QEMU != nil {
 			if err := emulab.CheckMemory(emulab.MemInfo, p.QEMU.Memory); err != nil {
