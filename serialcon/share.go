@@ -39,7 +39,29 @@ type Share struct {
 	clients   map[*shareClient]struct{}
 	listeners map[net.Listener]struct{}
 	closed    bool
+	changed   chan struct{} // closed and replaced when a client comes or goes
 	wg        sync.WaitGroup
+}
+
+// Clients is how many clients are connected, and a channel closed when
+// that changes.
+func (s *Share) Clients() (int, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients), s.changedLocked()
+}
+
+func (s *Share) changedLocked() chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
+
+// notifyLocked wakes whoever waits on Clients' channel.
+func (s *Share) notifyLocked() {
+	close(s.changedLocked())
+	s.changed = make(chan struct{})
 }
 
 // Serve accepts clients on l until Close, and returns ErrShareClosed
@@ -135,6 +157,7 @@ func (s *Share) newClient(conn net.Conn, p Kind) *shareClient {
 		s.clients = map[*shareClient]struct{}{}
 	}
 	s.clients[c] = struct{}{}
+	s.notifyLocked()
 	if p == RFC2217 {
 		c.queue(telnetGreeting)
 	}
@@ -195,6 +218,7 @@ func (s *Share) hangup(c *shareClient) {
 	if s.writer == c {
 		s.writer = nil
 	}
+	s.notifyLocked()
 	s.mu.Unlock()
 	s.logger().Info("console share: client gone", "console", s.Name, "client", c.conn.RemoteAddr())
 }

@@ -132,18 +132,17 @@ func drain(ch chan []byte) string {
 
 func waitClients(t *testing.T, sh *Share, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	timeout := time.After(5 * time.Second)
 	for {
-		sh.mu.Lock()
-		got := len(sh.clients)
-		sh.mu.Unlock()
+		got, changed := sh.Clients()
 		if got == n {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-changed:
+		case <-timeout:
 			t.Fatalf("%d clients, want %d", got, n)
 		}
-		time.Sleep(10 * time.Millisecond) // polls the share's own count
 	}
 }
 
@@ -167,7 +166,7 @@ func TestShareSlowReader(t *testing.T) {
 	waitClients(t, sh, 2)
 	fr := bufio.NewReader(fast)
 	line := strings.Repeat("x", 4000) + "\r"
-	for i := 0; i < 4000 && func() bool { sh.mu.Lock(); defer sh.mu.Unlock(); return len(sh.clients) == 2 }(); i++ {
+	for i := 0; i < 4000 && clients(sh) == 2; i++ {
 		io.WriteString(fast, line) // 16 MB at most: far past the slow client's socket buffers
 		readUntil(t, fast, fr, "\r")
 	}
@@ -216,4 +215,9 @@ func TestSharePyserialRFC2217(t *testing.T) {
 	if sent := drain(board.sent); sent != "echo hi\xff there\r" {
 		t.Errorf("the board got %q, want the first client's line alone", sent)
 	}
+}
+
+func clients(sh *Share) int {
+	n, _ := sh.Clients()
+	return n
 }
