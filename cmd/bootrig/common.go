@@ -29,7 +29,7 @@ func board(c *cli.Context) (*boards.Profile, error) {
 	if f := c.String("board-file"); f != "" {
 		return boards.LoadFile(f)
 	}
-	p, err := catalog(c).Lookup(c.String("board"))
+	p, err := catalog(c).Lookup(boardOfName(c))
 	if errors.Is(err, boards.ErrUnknownBoard) {
 		return nil, usagef(c.Command.FullName(), "--board: %v", err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +74,23 @@ func TestWritePS(t *testing.T) {
 func TestCopyArgs(t *testing.T) {
 	if got := strings.Join(copyArgs("/a/rootfs", "/b/rootfs.tmp"), " "); got != "-a --reflink=auto -- /a/rootfs /b/rootfs.tmp" {
 		t.Errorf("copyArgs = %q", got)
+	}
+}
+
+// TestNameFindsBoard: --name without --board finds the running
+// instance's board.
+func TestNameFindsBoard(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("BOOTRIG_STATE", root)
+	dir := emulab.Instance{Board: "mini2440", Name: "m1"}.StateDir(root)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := (emulab.State{Board: "mini2440", Name: "m1", QEMUPid: os.Getpid()}).Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runBootrig(t, "rootfs", "path", "--name", "m1")
+	if want := filepath.Join(root, "mini2440", "instances", "m1", "rootfs"); code != 0 || strings.TrimSpace(stdout) != want {
+		t.Errorf("rootfs path --name m1: exit %d, %q (%s), want %s", code, stdout, stderr, want)
 	}
 }

@@ -79,3 +79,24 @@ func seedRootfs(c *cli.Context, p *boards.Profile) error {
 func copyArgs(src, dst string) []string {
 	return []string{"-a", "--reflink=auto", "--", src, dst}
 }
+
+// boardOfName is --board; without it, the board of the one running
+// instance --name names, if any (bootrig console --name v1 finds a
+// vexpress-a9 instance), else the default board.
+func boardOfName(c *cli.Context) string {
+	name := c.String("name")
+	if name == "" || c.IsSet("board") {
+		return c.String("board")
+	}
+	sts, _ := emulab.Running(stateRoot())
+	var found []string
+	for _, st := range sts {
+		if st.Name == name && st.Board != name {
+			found = append(found, st.Board)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return c.String("board")
+}
