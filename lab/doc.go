@@ -10,5 +10,8 @@
 // reports true and [LAN.Setup] brings up lo and the tap; [JoinCommand]
 // enters a running lab's namespace (bootrig up --attach). [WriteFlash]
 // puts a U-Boot environment image into the flash bank while the board is
-// off, and [State] records a running lab for later commands.
+// off, and [State] records a running lab for later commands. An
+// [Instance] is a board under a name, with a state dir of its own;
+// [Running] lists those whose QEMU runs, [SetPower] switches one through
+// QMP, and [CheckMemory] says whether the host has room for another.
 package lab

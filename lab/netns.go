@@ -23,6 +23,9 @@ func Inside() bool { return os.Getenv(envInside) != "" }
 type Stdio struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Files are handed to the program as fds 3, 4, ... (listeners made
+	// on the host's network, which stay there).
+	Files []*os.File
 }
 
 // Command is the command that runs this program (/proc/self/exe) again
@@ -72,6 +75,7 @@ func Reexec(ctx context.Context, args []string, stdio Stdio) (int, error) {
 
 func run(ctx context.Context, cmd *exec.Cmd, stdio Stdio) (int, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
+	cmd.ExtraFiles = stdio.Files
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EINVAL) {
 			return 0, fmt.Errorf("create the lab's user+network namespace: %w (user namespaces may be off: sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0)", err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // ErrNotRunning is returned by LoadState when no lab runs for the board.
@@ -23,6 +24,22 @@ type State struct {
 	SerialLog string `json:"serial_log"` // QEMU's own log of the serial line
 	Tap       string `json:"tap"`
 	ServerIP  string `json:"server_ip"`
+
+	Name     string    `json:"name,omitempty"`     // the instance's (see Instance); "": the board's
+	BoardIP  string    `json:"board_ip,omitempty"` // in the lab's namespace
+	Started  time.Time `json:"started,omitempty"`  // when the board was powered on
+	Consoles []string  `json:"consoles,omitempty"` // the console shared on the host: rfc2217://, tcp://
+	// BootDelay is the seconds U-Boot waits for a key at power-on.
+	BootDelay int    `json:"bootdelay"`
+	Dir       string `json:"-"` // the state dir it was loaded from
+}
+
+// Label is the instance's name: Name, else the board's.
+func (s State) Label() string {
+	if s.Name == "" {
+		return s.Board
+	}
+	return s.Name
 }
 
 // Save writes the state into dir atomically.
@@ -57,6 +74,7 @@ func LoadState(dir string) (State, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return State{}, fmt.Errorf("lab state %s: %w", path, err)
 	}
+	s.Dir = dir
 	if s.QEMUPid <= 0 || syscall.Kill(s.QEMUPid, 0) != nil {
 		return s, fmt.Errorf("%s: QEMU pid %d has exited: %w (start one with 'bootrig up --keep')", path, s.QEMUPid, ErrNotRunning)
 	}

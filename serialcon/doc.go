@@ -7,5 +7,6 @@
 // "unix:/path") and [NewSession], which runs the one reader of the port and
 // fans its bytes out to a timestamped [Log], a raw log, a [Phases] tracker
 // that recognises boot phases and failures, an interactive terminal, and
-// [Session.Expect].
+// [Session.Expect]. [Share] serves a session to network clients, as
+// ser2net does a port: raw TCP and RFC 2217, many readers, one writer.
 package serialcon

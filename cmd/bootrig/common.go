@@ -29,7 +29,7 @@ func board(c *cli.Context) (*boards.Profile, error) {
 	if f := c.String("board-file"); f != "" {
 		return boards.LoadFile(f)
 	}
-	p, err := catalog(c).Lookup(c.String("board"))
+	p, err := catalog(c).Lookup(boardOfName(c))
 	if errors.Is(err, boards.ErrUnknownBoard) {
 		return nil, usagef(c.Command.FullName(), "--board: %v", err)
 	}
@@ -73,7 +73,7 @@ func lab(c *cli.Context, p *boards.Profile) (boards.Lab, error) {
 	}
 	rootfs := c.String("rootfs")
 	if rootfs == "" {
-		rootfs = filepath.Join(outDir(p.Name), "rootfs")
+		rootfs = instanceRootfs(c, p)
 	}
 	abs, err := filepath.Abs(rootfs)
 	if err != nil {

@@ -193,7 +193,8 @@ func consoleCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "console",
 		Usage: "open an interactive, logged serial console",
-		UsageText: "bootrig console [--board B] [--port SPEC] [--log FILE] [--raw FILE] [--power-cycle CMD] [--exit-after D] [--timeout D]\n\n" +
+		UsageText: "bootrig console [--board B] [--name N] [--port SPEC] [--log FILE] [--raw FILE] [--power-cycle CMD] [--exit-after D] [--timeout D] [--share SPEC]\n\n" +
+			"With --share the console is served on the network (RFC 2217 or raw TCP) until Ctrl-C.\n" +
 			"Ctrl-] then q quits, b sends a break, r runs the power-cycle command,\n" +
 			"Ctrl-] again sends a Ctrl-].\n" +
 			"When stdin ends (a pipe or a file), the console stays until the board has been quiet for\n" +
@@ -201,7 +202,7 @@ func consoleCommand() *cli.Command {
 			"   printf 'printenv bootcmd\\r' | bootrig console --port /dev/ttyUSB0\n\n" +
 			"Example: the mini2440 on a USB-serial adapter, logged to a file:\n" +
 			"   bootrig console --board mini2440 --port /dev/ttyUSB0 --log mini2440.log",
-		Flags: append(append(boardFlags(), portFlags()...),
+		Flags: append(append(boardFlags(), portFlags()...), nameFlag(), shareFlags()[0],
 			&cli.StringFlag{Name: "power-cycle", EnvVars: []string{"BOOTRIG_POWER_CYCLE"},
 				Usage: "`COMMAND` that power-cycles the board (words split at blanks, no shell), for Ctrl-] r"},
 			&cli.DurationFlag{Name: "exit-after", Value: time.Second, Usage: "once stdin has ended, exit when the board was quiet for `DURATION`"},
@@ -219,11 +220,19 @@ func runConsole(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	con, err := openConsole(c, spec, consoleOpts{eol: "\r\n"})
+	ls, err := listenShares(c)
 	if err != nil {
 		return err
 	}
+	con, err := openConsole(c, spec, consoleOpts{eol: "\r\n"})
+	if err != nil {
+		closeShares(ls)
+		return err
+	}
 	defer con.Close()
+	if len(ls) > 0 {
+		return serveConsole(c, p.Name, con, ls)
+	}
 	if f, ok := c.App.Reader.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		old, err := term.MakeRaw(int(f.Fd()))
 		if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 )
@@ -14,10 +13,10 @@ func rootfsCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:  "path",
 			Usage: "print the directory the board mounts over NFS: edit files there, the board sees them within 2 s (with --root initramfs|builtin: at its next boot)",
-			UsageText: "bootrig rootfs path [--board NAME]\n\n" +
+			UsageText: "bootrig rootfs path [--board NAME] [--name INSTANCE]\n\n" +
 				"Example: put a script on the running board:\n" +
 				"   cp hello.sh \"$(bootrig rootfs path)/root/\"",
-			Flags: append(boardFlags(), rootFlag),
+			Flags: append(boardFlags(), rootFlag, nameFlag()),
 			Action: func(c *cli.Context) error {
 				if c.Args().Present() {
 					return usagef("rootfs path", "takes no arguments (got %q)", c.Args().First())
@@ -30,7 +29,7 @@ func rootfsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(c.App.Writer, filepath.Join(outDir(p.Name), "rootfs"))
+				fmt.Fprintln(c.App.Writer, instanceRootfs(c, p))
 				ramRootNote(c.App.ErrWriter, root)
 				return nil
 			},

@@ -21,8 +21,9 @@ import (
 )
 
 func upCommand() *cli.Command {
-	flags := append(boardFlags(), labFlags()...)
-	flags = append(flags,
+	flags := append(append(boardFlags(), labFlags()...), shareFlags()...)
+	flags = append(flags, nameFlag(), &cli.IntFlag{Name: "bootdelay",
+		Usage: "`SECONDS` U-Boot waits for a key before it boots (default 0; with --share, the profile's uboot.bootdelay, so that a client can stop autoboot)"},
 		&cli.StringFlag{Name: "run", Usage: "run `CMD` in the board's shell, print its output and exit with its status"},
 		&cli.BoolFlag{Name: "attach", Usage: "join the board a 'bootrig up --keep' left running: restart the servers, open its console"},
 		&cli.BoolFlag{Name: "keep", Usage: "leave the emulated board running when bootrig exits (join it with --attach)"},
@@ -64,7 +65,7 @@ func stateDir(c *cli.Context, board string) string {
 	if d := c.String("state"); d != "" {
 		return d
 	}
-	return filepath.Join(cacheDir(), board, "state")
+	return instance(c, board).StateDir(stateRoot())
 }
 
 func runUp(c *cli.Context) error {
@@ -77,6 +78,19 @@ func runUp(c *cli.Context) error {
 	}
 	if c.Bool("attach") && c.Bool("keep") {
 		return usagef("up", "--attach joins a kept board; it takes no --keep")
+	}
+	if _, err := shareSpecsFlag(c); err != nil {
+		return err
+	}
+	if !c.Bool("attach") && !emulab.Inside() {
+		if p.QEMU != nil {
+			if err := emulab.CheckMemory(emulab.MemInfo, p.QEMU.Memory); err != nil {
+				return fmt.Errorf("up %s/%s: %w", p.Name, instance(c, p.Name).Label(), err)
+			}
+		}
+		if err := seedRootfs(c, p); err != nil {
+			return err
+		}
 	}
 	if p.QEMU != nil && !emulab.Inside() {
 		// Build out here: a first build fetches busybox's source (apt-get
@@ -100,17 +114,28 @@ func runUp(c *cli.Context) error {
 // enterLab runs this command again inside the lab's namespace: a new one,
 // or with --attach the running board's.
 func enterLab(c *cli.Context, p *boards.Profile) error {
-	stdio := emulab.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
+	ls, err := listenShares(c) // on the host's network, handed down
+	if err != nil {
+		return err
+	}
+	files, shareArgs, err := shareHandoff(ls)
+	closeShares(ls) // the child has its own copies
+	if err != nil {
+		return err
+	}
+	stdio := emulab.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Files: files}
 	var code int
-	var err error
 	if c.Bool("attach") {
 		st, lerr := emulab.LoadState(stateDir(c, p.Name))
 		if lerr != nil {
 			return lerr
 		}
-		code, err = emulab.Join(c.Context, st.QEMUPid, os.Args[1:], stdio)
+		code, err = emulab.Join(c.Context, st.QEMUPid, append(os.Args[1:], shareArgs...), stdio)
 	} else {
-		code, err = emulab.Reexec(c.Context, append(os.Args[1:], "--no-build"), stdio)
+		code, err = emulab.Reexec(c.Context, append(append(os.Args[1:], "--no-build"), shareArgs...), stdio)
+	}
+	for _, f := range files {
+		f.Close()
 	}
 	if err != nil {
 		return err
@@ -150,12 +175,19 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 		return err
 	}
 	stderr := c.App.ErrWriter
+	ls, err := inheritedShares(c)
+	if err != nil {
+		return err
+	}
+	share := &consoleShare{ls: ls, notes: stderr, name: p.Name + "/" + instance(c, p.Name).Label()}
+	defer share.close()
 	in, interactive := c.App.Reader.(*os.File)
 	interactive = interactive && c.String("run") == "" && term.IsTerminal(int(in.Fd()))
 	cfg := up.Config{
 		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
 		NoPortmap: c.Bool("no-portmap"), NFSOverUDP: c.Bool("nfs-udp"), InsecurePorts: c.Bool("insecure-ports"),
+		Name: instance(c, p.Name).Label(), Consoles: shareSpecs(ls), BootDelay: bootDelay(c, p), OnConsole: func(s *serialcon.Session) { share.start(s) },
 		PowerCmd:    strings.Fields(c.String("power-cmd")),
 		BootTimeout: c.Duration("timeout"), Log: logs.log, Raw: logs.raw, Notes: stderr, Logger: logger(c),
 	}

@@ -56,3 +56,18 @@ func FlashEnv(p *boards.Profile, l boards.Lab) []uboot.EnvVar {
 	}
 	return uboot.SortedEnv(m)
 }
+
+// withBootDelay is env with bootdelay set to seconds, if not 0.
+func withBootDelay(env []uboot.EnvVar, seconds int) []uboot.EnvVar {
+	if seconds == 0 {
+		return env
+	}
+	out := make([]uboot.EnvVar, len(env))
+	for i, v := range env {
+		if v.Name == "bootdelay" {
+			v.Value = strconv.Itoa(seconds)
+		}
+		out[i] = v
+	}
+	return out
+}

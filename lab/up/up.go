@@ -62,6 +62,19 @@ type Config struct {
 	// the mount and says why (default 15 s).
 	MountWait time.Duration
 
+	// Name is the instance's name (lab.Instance), recorded in the lab
+	// state with Consoles, the addresses its console is shared on.
+	Name     string
+	Consoles []string
+	// BootDelay is the seconds U-Boot waits for a key before it boots
+	// from the flashed environment (0: it boots at once), recorded in
+	// the lab state: a console client (labgrid) needs a moment to stop
+	// autoboot.
+	BootDelay int
+	// OnConsole is called with the console's session as soon as it is
+	// open, before power-on (a console share starts there).
+	OnConsole func(*serialcon.Session)
+
 	Log     io.Writer    // timestamped console log; nil: none
 	Raw     io.Writer    // every console byte; nil: none
 	Console io.Writer    // the console shown live (a terminal); nil: none
@@ -203,7 +216,7 @@ func (b *Board) powerOn(ctx context.Context) error {
 	}
 	q := lab.FromProfile(c.Board, c.State, lab.DefaultTap)
 	if !c.TypeEnv {
-		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(FlashEnv(c.Board, c.Lab))
+		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Lab), c.BootDelay))
 		if err != nil {
 			return fmt.Errorf("environment image: %w", err)
 		}
@@ -219,12 +232,13 @@ func (b *Board) powerOn(ctx context.Context) error {
 	if err := b.openConsole(ctx, m.ConsolePath()); err != nil {
 		return err
 	}
-	if c.Keep {
-		st := lab.State{Board: c.Board.Name, QEMUPid: m.Pid(), Console: m.ConsolePath(), QMP: q.QMP,
-			SerialLog: q.SerialLog, Tap: lab.DefaultTap, ServerIP: c.Lab.ServerIP.String()}
-		if err := st.Save(c.State); err != nil {
-			return err
-		}
+	// Recorded also without Keep (Close clears it): bootrig ps and
+	// power find the running board by it.
+	st := lab.State{Board: c.Board.Name, QEMUPid: m.Pid(), Console: m.ConsolePath(), QMP: q.QMP,
+		SerialLog: q.SerialLog, Tap: lab.DefaultTap, ServerIP: c.Lab.ServerIP.String(),
+		Name: c.Name, BoardIP: c.Lab.BoardIP.String(), Started: time.Now(), Consoles: c.Consoles, BootDelay: c.BootDelay}
+	if err := st.Save(c.State); err != nil {
+		return err
 	}
 	return m.Resume(ctx)
 }
@@ -239,6 +253,9 @@ func (b *Board) openConsole(ctx context.Context, path string) error {
 	b.Session = serialcon.NewSession(port, serialcon.Options{Name: path, Log: b.cfg.Log, Raw: b.cfg.Raw, Phases: b.Phases})
 	if b.cfg.Console != nil {
 		b.detach = b.Session.Attach(b.cfg.Console)
+	}
+	if b.cfg.OnConsole != nil {
+		b.cfg.OnConsole(b.Session)
 	}
 	return nil
 }

@@ -1,0 +1,223 @@
+package serialcon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// echoBoard is a console whose far end sends back what it gets, as a
+// board's shell echoes typing; Sent is what reached the board.
+type echoBoard struct {
+	*Session
+	sent chan []byte
+}
+
+func newEchoBoard(t *testing.T) *echoBoard {
+	t.Helper()
+	host, board := net.Pipe()
+	e := &echoBoard{sent: make(chan []byte, 64)}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := board.Read(b)
+			if err != nil {
+				return
+			}
+			select { // the slow-reader test floods: keep the first 64
+			case e.sent <- append([]byte(nil), b[:n]...):
+			default:
+			}
+			board.Write(b[:n])
+		}
+	}()
+	e.Session = NewSession(host, Options{Name: "echo"})
+	t.Cleanup(func() { e.Session.Close(); board.Close() })
+	return e
+}
+
+// serveShare serves con on a loopback listener per kind.
+func serveShare(t *testing.T, sh *Share, kinds ...Kind) []string {
+	t.Helper()
+	var addrs []string
+	for _, k := range kinds {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- sh.Serve(l, k) }()
+		t.Cleanup(func() {
+			sh.Close()
+			if err := <-errc; !errors.Is(err, ErrShareClosed) {
+				t.Errorf("Serve: %v, want ErrShareClosed", err)
+			}
+		})
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs
+}
+
+// readUntil reads r until it has seen want, for at most 5 s.
+func readUntil(t *testing.T, c net.Conn, r *bufio.Reader, want string) string {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []byte
+	for !bytes.Contains(got, []byte(want)) {
+		b, err := r.ReadByte()
+		if err != nil {
+			t.Fatalf("waiting for %q, got %q: %v", want, got, err)
+		}
+		got = append(got, b)
+	}
+	return string(got)
+}
+
+// TestShareRawTCP: two raw clients both see what the board echoes; the
+// first to type writes, the other is told it is read-only and its keys
+// never reach the board; once the writer leaves, the other may type.
+func TestShareRawTCP(t *testing.T) {
+	board := newEchoBoard(t)
+	sh := &Share{Console: board.Session, Name: "qemu-arm/b1"}
+	addr := serveShare(t, sh, TCP)[0]
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, bufio.NewReader(c)
+	}
+	a, ar := dial()
+	b, br := dial()
+	defer b.Close()
+	waitClients(t, sh, 2)
+	io.WriteString(a, "uname\r")
+	readUntil(t, a, ar, "uname\r")
+	readUntil(t, b, br, "uname\r")
+	io.WriteString(b, "reboot\r")
+	if got := readUntil(t, b, br, "is typing"); !strings.Contains(got, "read-only") {
+		t.Errorf("the second client was told %q", got)
+	}
+	io.WriteString(a, "date\r")
+	if got := readUntil(t, b, br, "date\r"); strings.Contains(got, "reboot") {
+		t.Errorf("the read-only client's keys reached the board: %q", got)
+	}
+	if sent := drain(board.sent); strings.Contains(sent, "reboot") || !strings.Contains(sent, "date") {
+		t.Errorf("the board got %q", sent)
+	}
+	a.Close()
+	waitClients(t, sh, 1)
+	io.WriteString(b, "ls\r")
+	readUntil(t, b, br, "ls\r")
+}
+
+func drain(ch chan []byte) string {
+	var s []byte
+	for {
+		select {
+		case b := <-ch:
+			s = append(s, b...)
+		default:
+			return string(s)
+		}
+	}
+}
+
+func waitClients(t *testing.T, sh *Share, n int) {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		got, changed := sh.Clients()
+		if got == n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%d clients, want %d", got, n)
+		}
+	}
+}
+
+// TestShareSlowReader: a client that stops reading is cut off once it
+// lags MaxQueue chunks; the others keep getting every byte.
+func TestShareSlowReader(t *testing.T) {
+	board := newEchoBoard(t)
+	sh := &Share{Console: board.Session, Name: "b", MaxQueue: 8}
+	addr := serveShare(t, sh, TCP)[0]
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	slow.(*net.TCPConn).SetReadBuffer(4096)
+	fast, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	waitClients(t, sh, 2)
+	fr := bufio.NewReader(fast)
+	line := strings.Repeat("x", 4000) + "\r"
+	for i := 0; i < 4000 && clients(sh) == 2; i++ {
+		io.WriteString(fast, line) // 16 MB at most: far past the slow client's socket buffers
+		readUntil(t, fast, fr, "\r")
+	}
+	waitClients(t, sh, 1)
+	io.WriteString(fast, "still here\r")
+	readUntil(t, fast, fr, "still here\r")
+}
+
+// pyserialClients runs two pyserial rfc2217:// clients (Debian's
+// python3-serial under /usr/bin/python3, an implementation of its own):
+// the first types a line with a 0xff byte in it, both must read its
+// echo; then the second types and must be told it is read-only.
+const pyserialClients = `
+import sys, serial
+url = sys.argv[1]
+a = serial.serial_for_url(url, baudrate=115200, timeout=5)
+b = serial.serial_for_url(url, baudrate=115200, timeout=5)
+a.write(b"echo hi\xff there\r")
+for name, c in (("a", a), ("b", b)):
+    got = c.read_until(b"there\r")
+    print(name, "saw", repr(got))
+b.write(b"x")
+print("b told", repr(b.read_until(b"dropped]")))
+a.baudrate = 9600
+print("a baud", a.baudrate)
+`
+
+func TestSharePyserialRFC2217(t *testing.T) {
+	board := newEchoBoard(t)
+	sh := &Share{Console: board.Session, Name: "qemu-arm/b1"}
+	addr := serveShare(t, sh, RFC2217)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "/usr/bin/python3", "-c", pyserialClients, "rfc2217://"+addr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pyserial: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`a saw b'echo hi\xff there\r'`, `b saw b'echo hi\xff there\r'`,
+		"b told b'\\r\\n[bootrig: console qemu-arm/b1 is read-only here:", "a baud 9600",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("pyserial output lacks %q:\n%s", want, out)
+		}
+	}
+	if sent := drain(board.sent); sent != "echo hi\xff there\r" {
+		t.Errorf("the board got %q, want the first client's line alone", sent)
+	}
+}
+
+func clients(sh *Share) int {
+	n, _ := sh.Clients()
+	return n
+}
