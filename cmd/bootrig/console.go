@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
-
 	emulab "github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/serialcon/terminal"
+	"github.com/urfave/cli/v2"
 )
 
 // portFlags are the flags of every command that talks to a board.
@@ -195,8 +193,8 @@ func consoleCommand() *cli.Command {
 		Usage: "open an interactive, logged serial console",
 		UsageText: "bootrig console [--board B] [--name N] [--port SPEC] [--log FILE] [--raw FILE] [--power-cycle CMD] [--exit-after D] [--timeout D] [--share SPEC]\n\n" +
 			"With --share the console is served on the network (RFC 2217 or raw TCP) until Ctrl-C.\n" +
-			"Ctrl-] then q quits, b sends a break, r runs the power-cycle command,\n" +
-			"Ctrl-] again sends a Ctrl-].\n" +
+			"Keys: " + terminal.KeyMap + ";\n" +
+			"r runs the --power-cycle command.\n" +
 			"When stdin ends (a pipe or a file), the console stays until the board has been quiet for\n" +
 			"--exit-after (as picocom's --exit-after), or until --timeout, then exits 0:\n" +
 			"   printf 'printenv bootcmd\\r' | bootrig console --port /dev/ttyUSB0\n\n" +
@@ -233,143 +231,56 @@ func runConsole(c *cli.Context) error {
 	if len(ls) > 0 {
 		return serveConsole(c, p.Name, con, ls)
 	}
-	if f, ok := c.App.Reader.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		old, err := term.MakeRaw(int(f.Fd()))
+	if f, ok := c.App.Reader.(*os.File); ok {
+		restore, err := terminal.Raw(f)
 		if err != nil {
-			return fmt.Errorf("console: raw terminal: %w", err)
+			return fmt.Errorf("console: %w", err)
 		}
-		defer term.Restore(int(f.Fd()), old)
+		defer restore()
 	}
-	fmt.Fprintf(c.App.ErrWriter, "bootrig: connected to %s; Ctrl-] q quits, b break, r power-cycle\r\n", spec)
-	detach := con.Attach(c.App.Writer)
-	defer detach()
-	t := terminal{con: con, in: c.App.Reader, msg: c.App.ErrWriter, powerCycle: strings.Fields(c.String("power-cycle")), quiet: c.Duration("exit-after")}
+	fmt.Fprintf(c.App.ErrWriter, "bootrig: connected to %s; %s\r\n", spec, terminal.KeyMap)
+	defer con.Attach(c.App.Writer)()
+	t := terminal.Terminal{Console: con, In: c.App.Reader, Msg: c.App.ErrWriter,
+		NoPower: "give --power-cycle or BOOTRIG_POWER_CYCLE"}
+	if argv := strings.Fields(c.String("power-cycle")); len(argv) > 0 {
+		t.PowerCycle = terminal.PowerCommand(argv)
+	}
 	ctx := c.Context
 	if d := c.Duration("timeout"); d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	return t.run(ctx)
-}
-
-// terminal copies the user's keys to the board, with Ctrl-] commands.
-type terminal struct {
-	con        *console
-	in         io.Reader
-	msg        io.Writer
-	powerCycle []string
-	quiet      time.Duration // after stdin ends: exit once the board was quiet this long
-}
-
-const escapeKey = 0x1d // Ctrl-]
-
-func (t *terminal) run(ctx context.Context) error {
-	keys := make(chan []byte)
-	errc := make(chan error, 1)
-	go func() {
-		b := make([]byte, 256)
-		for {
-			n, err := t.in.Read(b)
-			if n > 0 {
-				keys <- append([]byte(nil), b[:n]...)
-			}
-			if err != nil {
-				errc <- err
-				return
-			}
-		}
-	}()
-	escaped := false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.con.Done():
-			return t.con.Err()
-		case err := <-errc:
-			if errors.Is(err, io.EOF) {
-				return t.awaitQuiet(ctx)
-			}
-			return err
-		case b := <-keys:
-			var quit bool
-			var err error
-			escaped, quit, err = t.keys(ctx, b, escaped)
-			if quit || err != nil {
-				return err
-			}
-		}
+	err = t.Run(ctx)
+	switch {
+	case errors.Is(err, terminal.ErrInputEnded):
+		return awaitQuiet(ctx, con, c.Duration("exit-after"))
+	case errors.Is(err, terminal.ErrConsoleClosed):
+		return con.Err()
 	}
+	return err
 }
 
 // awaitQuiet waits, once stdin has ended, for the replies to what was
 // sent: until nothing arrived for a whole quiet period, the port closes
 // or ctx ends (--timeout, Ctrl-C).
-func (t *terminal) awaitQuiet(ctx context.Context) error {
-	last := t.con.Received()
-	tick := time.NewTimer(t.quiet)
+func awaitQuiet(ctx context.Context, con *console, quiet time.Duration) error {
+	last := con.Received()
+	tick := time.NewTimer(quiet)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.con.Done():
-			return t.con.Err()
+		case <-con.Done():
+			return con.Err()
 		case <-tick.C:
-			n := t.con.Received()
+			n := con.Received()
 			if n == last {
 				return nil
 			}
 			last = n
-			tick.Reset(t.quiet)
+			tick.Reset(quiet)
 		}
 	}
-}
-
-// keys sends what the user typed, handling Ctrl-] commands.
-func (t *terminal) keys(ctx context.Context, b []byte, escaped bool) (bool, bool, error) {
-	var out []byte
-	for _, k := range b {
-		switch {
-		case escaped:
-			escaped = false
-			switch k {
-			case 'q', 'Q', '.':
-				_, err := t.con.Write(out)
-				return false, true, err
-			case 'b', 'B':
-				if err := t.con.Break(250 * time.Millisecond); err != nil {
-					fmt.Fprintf(t.msg, "\r\nbootrig: %v\r\n", err)
-				}
-			case 'r', 'R':
-				t.cycle(ctx)
-			case escapeKey:
-				out = append(out, k)
-			}
-		case k == escapeKey:
-			escaped = true
-		default:
-			out = append(out, k)
-		}
-	}
-	if len(out) > 0 {
-		if _, err := t.con.Write(out); err != nil {
-			return escaped, false, err
-		}
-	}
-	return escaped, false, nil
-}
-
-func (t *terminal) cycle(ctx context.Context) {
-	if len(t.powerCycle) == 0 {
-		fmt.Fprint(t.msg, "\r\nbootrig: no power-cycle command: give --power-cycle or BOOTRIG_POWER_CYCLE\r\n")
-		return
-	}
-	out, err := exec.CommandContext(ctx, t.powerCycle[0], t.powerCycle[1:]...).CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(t.msg, "\r\nbootrig: power-cycle %q: %v: %s\r\n", t.powerCycle, err, strings.TrimSpace(string(out)))
-		return
-	}
-	fmt.Fprint(t.msg, "\r\nbootrig: power-cycled\r\n")
 }

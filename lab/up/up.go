@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/bootrig/bootrig/devtable"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/serialcon/terminal"
 	"github.com/bootrig/bootrig/uboot"
 )
 
@@ -273,11 +273,7 @@ func (b *Board) powerOnReal(ctx context.Context) error {
 		fmt.Fprintf(b.cfg.Notes, "bootrig: press reset on the %s now (console %s)\n", b.cfg.Board.Name, b.cfg.Port)
 		return nil
 	}
-	cmd := exec.CommandContext(ctx, b.cfg.PowerCmd[0], b.cfg.PowerCmd[1:]...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("power command %q: %w: %s", b.cfg.PowerCmd, err, out)
-	}
-	return nil
+	return terminal.PowerCommand(b.cfg.PowerCmd)(ctx)
 }
 
 // attach opens the console of a board that runs already.
