@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 // Phase is a recognised stage of a boot.
@@ -124,54 +126,50 @@ type Step struct {
 // prompt (recognised after the kernel started); nil for a default `[#$] $`.
 func NewPhases(start time.Time, shell *regexp.Regexp) *Phases {
 	if shell == nil {
-		shell = regexp.MustCompile(`[#$] $`)
+		shell = patterns.Shell
 	}
 	return &Phases{start: start, shell: shell}
 }
 
-var (
-	reBanner   = regexp.MustCompile(`^U-Boot (SPL )?\d+\.\d+`)
-	reAutoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
-	reTFTP     = regexp.MustCompile(`TFTP from server \S+; our IP address is`)
-	reFile     = regexp.MustCompile(`^Filename '([^']*)'`)
-	reRate     = regexp.MustCompile(`^\s*([\d.]+ [KMG]?i?B/s)\s*$`)
-	reBytes    = regexp.MustCompile(`Bytes transferred = (\d+)`)
-	reLogin    = regexp.MustCompile(`login: $`)
-	reTraceEnd = regexp.MustCompile(`---\[ end Kernel panic`)
-	lineRules  = []struct {
-		re    *regexp.Regexp
-		phase Phase
-		err   error
-		uboot bool // a U-Boot message: only before the kernel starts
-		init  bool // only after init started and before a shell
-	}{
-		{re: regexp.MustCompile(`Starting kernel`), phase: PhaseStart},
-		{re: regexp.MustCompile(`Linux version \S+`), phase: PhaseLinux},
-		{re: regexp.MustCompile(`IP-Config: Complete`), phase: PhaseNet},
-		{re: regexp.MustCompile(`VFS: Mounted root`), phase: PhaseRoot},
-		{re: regexp.MustCompile(`Freeing unused kernel`), phase: PhaseFreeing},
-		{re: regexp.MustCompile(`Run \S+ as init process|init started: BusyBox|Please press Enter to activate`), phase: PhaseInit},
-		{re: regexp.MustCompile(`No working init found|No init found|Requested init \S+ failed`), err: ErrNoInit},
-		{re: regexp.MustCompile(`nable to open an initial console`), err: ErrNoConsole},
-		{re: regexp.MustCompile(`nfs: server \S+ not responding`), err: ErrNFSNotResponding},
-		// Signal 4 (0x84 with a core dump) as kernel/exit.c prints it.
-		{re: regexp.MustCompile(`Attempted to kill init! exitcode=0x000000[08]4\b`), err: ErrInitSIGILL},
-		{re: regexp.MustCompile(`^Illegal instruction|\(1\): undefined instruction: pc=`), err: ErrInitSIGILL, init: true},
-		{re: regexp.MustCompile(`Kernel panic`), err: ErrKernelPanic},
-		{re: regexp.MustCompile(`^## Error`), err: ErrUBootError, uboot: true},
-		{re: regexp.MustCompile(`Wrong Ramdisk Image Format`), err: ErrRamdiskFormat, uboot: true},
-		{re: regexp.MustCompile(`^Wrong Image Format for bootm|can't get kernel image`), err: ErrImageFormat, uboot: true},
-		{re: regexp.MustCompile(`Retry count exceeded`), err: ErrRetryExceeded, uboot: true},
-		{re: regexp.MustCompile(`^(Loading:)?[\s#*\x08]*T[\s#*T\x08]*$`), err: ErrTFTPTimeout, uboot: true}, // a T per timeout
-		{re: regexp.MustCompile(`^TFTP error: `), err: ErrTFTPError, uboot: true},
-		{re: regexp.MustCompile(`Resetting CPU|^resetting \.\.\.`), err: ErrCPUReset, uboot: true},
-		{re: regexp.MustCompile(`Internal error: Oops|\] Oops`), err: ErrOops},
-		{re: regexp.MustCompile(`(^|\] )BUG: `), err: ErrKernelBug},
-		{re: regexp.MustCompile(`Unhandled fault`), err: ErrUnhandledFault},
-		{re: regexp.MustCompile(`^No ethernet found`), err: ErrNoNetwork, uboot: true},
-		{re: regexp.MustCompile(`^\s*Bad (Data CRC|Header Checksum|Magic Number)|^Unsupported Architecture`), err: ErrBadImage, uboot: true},
-	}
-)
+// lineRules say what each line pattern means for the boot; the patterns
+// are the catalogue's.
+var lineRules = []struct {
+	re    *regexp.Regexp
+	phase Phase
+	err   error
+	uboot bool // a U-Boot message: only before the kernel starts
+	init  bool // only after init started and before a shell
+}{
+	{re: patterns.StartingKernel, phase: PhaseStart},
+	{re: patterns.LinuxVersion, phase: PhaseLinux},
+	{re: patterns.IPConfig, phase: PhaseNet},
+	{re: patterns.MountedRoot, phase: PhaseRoot},
+	{re: patterns.FreeingMemory, phase: PhaseFreeing},
+	{re: patterns.InitStarted, phase: PhaseInit},
+	{re: patterns.NoInit, err: ErrNoInit},
+	{re: patterns.NoConsole, err: ErrNoConsole},
+	{re: patterns.NFSNotResponding, err: ErrNFSNotResponding},
+	{re: patterns.InitKilledBySIGILL, err: ErrInitSIGILL},
+	{re: patterns.IllegalInstruction, err: ErrInitSIGILL, init: true},
+	{re: patterns.KernelPanic, err: ErrKernelPanic},
+	{re: patterns.UBootError, err: ErrUBootError, uboot: true},
+	{re: patterns.RamdiskFormat, err: ErrRamdiskFormat, uboot: true},
+	{re: patterns.ImageFormat, err: ErrImageFormat, uboot: true},
+	{re: patterns.RetryExceeded, err: ErrRetryExceeded, uboot: true},
+	{re: patterns.TFTPTimeout, err: ErrTFTPTimeout, uboot: true},
+	{re: patterns.TFTPError, err: ErrTFTPError, uboot: true},
+	{re: patterns.CPUReset, err: ErrCPUReset, uboot: true},
+	{re: patterns.Oops, err: ErrOops},
+	{re: patterns.KernelBug, err: ErrKernelBug},
+	{re: patterns.UnhandledFault, err: ErrUnhandledFault},
+	{re: patterns.NoEthernet, err: ErrNoNetwork, uboot: true},
+	{re: patterns.BadImage, err: ErrBadImage, uboot: true},
+}
+
+// isBanner says whether l starts a U-Boot (proper or SPL).
+func isBanner(l string) bool {
+	return patterns.UBootBanner.MatchString(l) || patterns.SPLBanner.MatchString(l)
+}
 
 // Final says whether the failure ends the boot: nothing after it can
 // recover. An NFS server that is not responding can come back.
@@ -210,12 +208,12 @@ func (p *Phases) Feed(b []byte, t time.Time) {
 	}
 	// Prompts end without a newline: the countdown and the shell are
 	// recognised on the unfinished line.
-	if len(p.line) > 0 && !p.last(PhaseAutoboot) && reAutoboot.Match(p.line) {
+	if len(p.line) > 0 && !p.last(PhaseAutoboot) && patterns.Autoboot.Match(p.line) {
 		p.mark(PhaseAutoboot, p.lineAt.Sub(p.start), string(p.line))
 	}
 	if len(p.line) > 0 && p.reached(PhaseStart, PhaseLinux) && !p.reached(PhaseShell) {
 		l := string(p.line)
-		if p.shell.MatchString(l) || reLogin.MatchString(l) {
+		if p.shell.MatchString(l) || patterns.Login.MatchString(l) {
 			p.mark(PhaseShell, p.lineAt.Sub(p.start), l)
 		}
 	}
@@ -223,36 +221,36 @@ func (p *Phases) Feed(b []byte, t time.Time) {
 
 func (p *Phases) onLine(l string, at time.Duration) {
 	switch {
-	case reBanner.MatchString(l):
+	case isBanner(l):
 		p.banners++
 		if p.banners > 1 {
 			p.failures = append(p.failures, Failure{Err: ErrBoardReset, At: at, Line: l})
 		}
 		p.mark(PhaseUBoot, at, l)
 		return
-	case reAutoboot.MatchString(l):
+	case patterns.Autoboot.MatchString(l):
 		if !p.last(PhaseAutoboot) {
 			p.mark(PhaseAutoboot, at, l)
 		}
 		return
-	case reTFTP.MatchString(l):
+	case patterns.TFTPStart.MatchString(l):
 		p.tftp = &Transfer{}
 		p.mark(PhaseTFTP, at, l)
 		p.steps[len(p.steps)-1].Transfer = p.tftp
 		return
 	}
 	if p.tftp != nil {
-		if m := reFile.FindStringSubmatch(l); m != nil {
+		if m := patterns.TFTPFile.FindStringSubmatch(l); m != nil {
 			p.tftp.File = m[1]
-		} else if m := reRate.FindStringSubmatch(l); m != nil {
+		} else if m := patterns.TFTPRate.FindStringSubmatch(l); m != nil {
 			p.tftp.Rate = m[1]
-		} else if m := reBytes.FindStringSubmatch(l); m != nil {
+		} else if m := patterns.TFTPBytes.FindStringSubmatch(l); m != nil {
 			p.tftp.Bytes, _ = strconv.ParseInt(m[1], 10, 64)
 			p.tftp.End = at
 			p.tftp = nil
 		}
 	}
-	if reTraceEnd.MatchString(l) { // repeats the panic line: not a second failure
+	if patterns.PanicTraceEnd.MatchString(l) { // repeats the panic line: not a second failure
 		return
 	}
 	for _, r := range lineRules {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 // Dialect is how one board's U-Boot behaves on its console: what the
@@ -47,10 +48,10 @@ func DialectFromProfile(p *boards.Profile) Dialect {
 // withDefaults fills what a dialect left zero.
 func (d Dialect) withDefaults() Dialect {
 	if d.Prompt == nil {
-		d.Prompt = regexp.MustCompile(`(?m)^=> $`)
+		d.Prompt = patterns.UBootPrompt
 	}
 	if d.Autoboot == nil {
-		d.Autoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
+		d.Autoboot = patterns.Autoboot
 	}
 	if d.InterruptKey == "" {
 		d.InterruptKey = " "
@@ -65,7 +66,7 @@ func (d Dialect) withDefaults() Dialect {
 		d.FIFO = 16
 	}
 	if d.Shell == nil {
-		d.Shell = regexp.MustCompile(`[#$] $`)
+		d.Shell = patterns.Shell
 	}
 	return d
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 // Console is what the driver needs of a serial console session; a
@@ -85,8 +87,6 @@ const (
 	atLinux
 )
 
-var reLogin = regexp.MustCompile(`login: $`)
-
 // Sync gets to the U-Boot prompt from any state: it stops a countdown with
 // the interrupt key, abandons a half-typed line with Ctrl-C, and waits for
 // a board that is still starting, pressing Ctrl-C every second until
@@ -134,7 +134,7 @@ func (dr *Driver) Sync(ctx context.Context) (string, error) {
 		case atLinux:
 			// A login prompt is Linux; a shell prompt must come back after
 			// a Ctrl-C, since U-Boot's "## " can end a read too.
-			if shells++; shells >= 2 || reLogin.MatchString(text) {
+			if shells++; shells >= 2 || patterns.Login.MatchString(text) {
 				return seen.String(), fmt.Errorf("uboot: %w", ErrLinuxRunning)
 			}
 			sendCtrlC = true
@@ -182,7 +182,7 @@ func (dr *Driver) waitState(ctx context.Context) (state, string, error) {
 			st = atCountdown
 			return loc[1], true
 		}
-		for _, re := range []*regexp.Regexp{dr.d.Shell, reLogin} {
+		for _, re := range []*regexp.Regexp{dr.d.Shell, patterns.Login} {
 			if loc := re.FindIndex(b); loc != nil {
 				st = atLinux
 				return loc[1], true
@@ -203,7 +203,7 @@ func (dr *Driver) drain() string {
 
 // saw counts the U-Boot banners in consumed output: each is a boot.
 func (dr *Driver) saw(b []byte) {
-	dr.boots += len(reBanner.FindAllIndex(b, -1))
+	dr.boots += len(patterns.UBootBanner.FindAllIndex(b, -1))
 }
 
 // Run types cmd at the prompt, runs it and returns its output (the text
@@ -449,7 +449,7 @@ func (dr *Driver) finish(ctx context.Context, cmd string) (string, error) {
 		if loc := dr.d.Prompt.FindIndex(b); loc != nil {
 			return loc[1], true
 		}
-		if loc := dr.d.Autoboot.FindIndex(b); loc != nil && reBanner.Match(b[:loc[0]]) {
+		if loc := dr.d.Autoboot.FindIndex(b); loc != nil && patterns.UBootBanner.Match(b[:loc[0]]) {
 			reset = true
 			return loc[1], true
 		}
@@ -542,13 +542,9 @@ func (dr *Driver) enter(ctx context.Context) error {
 	}
 }
 
-var reBanner = regexp.MustCompile(`(?m)^U-Boot \d+\.\d+`)
-
-var reFailure = regexp.MustCompile(`(?m)^(Unknown command .*|## Error: .*|\*\* Too many args.*|Usage:|Can't overwrite .*|## Can't .*)$`)
-
 // commandFailure is U-Boot's complaint in out, "" when none.
 func commandFailure(out string) string {
-	m := reFailure.FindString(out)
+	m := patterns.CommandFailure.FindString(out)
 	if m == "Usage:" {
 		return "usage: " + strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 var reVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
@@ -156,15 +158,11 @@ func (dr *Driver) Saveenv(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if reSaveFailed.MatchString(out) {
+	if patterns.SaveenvFailed.MatchString(out) {
 		return fmt.Errorf("uboot: %w: %s", ErrSaveFailed, strings.TrimSpace(strings.ReplaceAll(out, "\n", " ")))
 	}
 	return nil
 }
-
-var reSaveFailed = regexp.MustCompile(`(?i)failed|timeout|error|not supported|read-only`)
-
-var reBadCRC = regexp.MustCompile(`bad CRC, using default environment|using default environment`)
 
 // Reset resets the board with U-Boot's reset command and syncs again at
 // the prompt. Coming back with the default environment is
@@ -179,7 +177,7 @@ func (dr *Driver) Reset(ctx context.Context) error {
 	// Wait for the board to come back before pressing keys, or the
 	// Ctrl-C of Sync would land in the old U-Boot.
 	boot, err := dr.con.ExpectFunc(ctx, func(b []byte) (int, bool) {
-		if loc := reBanner.FindIndex(b); loc != nil {
+		if loc := patterns.UBootBanner.FindIndex(b); loc != nil {
 			return loc[1], true
 		}
 		return 0, false
@@ -192,7 +190,7 @@ func (dr *Driver) Reset(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("uboot: after reset: %w", err)
 	}
-	if m := reBadCRC.FindString(string(boot) + seen); m != "" {
+	if m := patterns.DefaultEnvironment.FindString(string(boot) + seen); m != "" {
 		return fmt.Errorf("uboot: after reset: %w (%q)", ErrDefaultEnvironment, m)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/serialcon/patterns"
 	"github.com/bootrig/bootrig/uboot"
 )
 
@@ -42,14 +43,6 @@ func (b *Board) typeEnv(ctx context.Context) error {
 	return dr.Boot(ctx, "run bootcmd")
 }
 
-var (
-	reIPConfig = regexp.MustCompile(`IP-Config: Complete`)
-	// Whole lines: the phase tracker names the failure once its line ends.
-	reMountFail = regexp.MustCompile(`(VFS: Unable to mount root fs via NFS|Kernel panic|No working init found)[^\n]*\n`)
-	reActivate  = regexp.MustCompile(`Please press Enter to activate this console`)
-	reTFTPError = regexp.MustCompile(`TFTP error: '([^'\r\n]*)'|Retry count exceeded|ARP Retry count exceeded`)
-)
-
 // waitShell waits for the shell prompt. Once the kernel has configured
 // its network, the NFS calls must start within MountWait, or bootrig says
 // from what its servers saw why the mount is not happening, instead of
@@ -62,7 +55,9 @@ func (b *Board) waitShell(ctx context.Context) error {
 		if !mountBy.IsZero() && b.Servers.Watch.NFSCalls() == 0 {
 			wait, cancel = context.WithDeadline(ctx, mountBy)
 		}
-		m, err := b.expectAny(wait, b.shell, reIPConfig, reMountFail, reActivate, reTFTPError)
+		// MountFailure is a whole line: the phase tracker names the
+		// failure once its line ends.
+		m, err := b.expectAny(wait, b.shell, patterns.IPConfig, patterns.MountFailure, patterns.Activate, patterns.TFTPFailure)
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil && !mountBy.IsZero():

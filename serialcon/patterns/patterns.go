@@ -1,0 +1,94 @@
+// Package patterns is the one catalogue of what boards print on their
+// consoles: U-Boot's banner, countdown and prompt, the lines of a TFTP
+// download, the kernel's boot milestones, and the lines that show a
+// failure. The U-Boot driver (uboot), the phase tracker
+// (serialcon.Phases) and the bring-up (lab/up) all read it; a new console
+// pattern goes here, with a line it must match in patterns_test.go.
+//
+// A board's own prompt, countdown and shell prompt are data in its profile
+// (boards/profiles); the defaults here serve a board that names none.
+// Patterns marked "per line" are matched against one line without its
+// line ending; the others against a buffer of output.
+package patterns
+
+import "regexp"
+
+// U-Boot.
+var (
+	// UBootBanner starts every boot of U-Boot proper.
+	UBootBanner = regexp.MustCompile(`(?m)^U-Boot \d+\.\d+`)
+	// SPLBanner starts U-Boot's SPL, before U-Boot proper.
+	SPLBanner = regexp.MustCompile(`(?m)^U-Boot SPL \d+\.\d+`)
+	// Autoboot is the countdown of a U-Boot that names none other.
+	Autoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
+	// UBootPrompt is the default prompt, at a line start and the end of
+	// the output, so that "==> " (crc32) is not taken for one.
+	UBootPrompt = regexp.MustCompile(`(?m)^=> $`)
+	// CommandFailure is U-Boot refusing or failing a command.
+	CommandFailure = regexp.MustCompile(`(?m)^(Unknown command .*|## Error: .*|\*\* Too many args.*|Usage:|Can't overwrite .*|## Can't .*)$`)
+	// SaveenvFailed is saveenv's output when it did not save.
+	SaveenvFailed = regexp.MustCompile(`(?i)failed|timeout|error|not supported|read-only`)
+	// DefaultEnvironment is U-Boot booting without the saved environment.
+	DefaultEnvironment = regexp.MustCompile(`bad CRC, using default environment|using default environment`)
+)
+
+// A TFTP download, as U-Boot prints it (per line).
+var (
+	TFTPStart = regexp.MustCompile(`TFTP from server \S+; our IP address is`)
+	TFTPFile  = regexp.MustCompile(`^Filename '([^']*)'`)
+	TFTPRate  = regexp.MustCompile(`^\s*([\d.]+ [KMG]?i?B/s)\s*$`)
+	TFTPBytes = regexp.MustCompile(`Bytes transferred = (\d+)`)
+	// TFTPFailure is any download that failed, in a buffer; group 1 is the
+	// server's message for a TFTP error.
+	TFTPFailure = regexp.MustCompile(`TFTP error: '([^'\r\n]*)'|Retry count exceeded|ARP Retry count exceeded`)
+)
+
+// U-Boot's failures (per line).
+var (
+	UBootError    = regexp.MustCompile(`^## Error`)
+	RamdiskFormat = regexp.MustCompile(`Wrong Ramdisk Image Format`)
+	ImageFormat   = regexp.MustCompile(`^Wrong Image Format for bootm|can't get kernel image`)
+	RetryExceeded = regexp.MustCompile(`Retry count exceeded`)
+	TFTPTimeout   = regexp.MustCompile(`^(Loading:)?[\s#*\x08]*T[\s#*T\x08]*$`) // a T per timeout
+	TFTPError     = regexp.MustCompile(`^TFTP error: `)
+	CPUReset      = regexp.MustCompile(`Resetting CPU|^resetting \.\.\.`)
+	NoEthernet    = regexp.MustCompile(`^No ethernet found`)
+	BadImage      = regexp.MustCompile(`^\s*Bad (Data CRC|Header Checksum|Magic Number)|^Unsupported Architecture`)
+)
+
+// Boot milestones, from U-Boot's handover to init.
+var (
+	StartingKernel = regexp.MustCompile(`Starting kernel`)
+	LinuxVersion   = regexp.MustCompile(`Linux version \S+`)
+	IPConfig       = regexp.MustCompile(`IP-Config: Complete`) // the kernel has its network
+	MountedRoot    = regexp.MustCompile(`VFS: Mounted root`)
+	FreeingMemory  = regexp.MustCompile(`Freeing unused kernel`)
+	InitStarted    = regexp.MustCompile(`Run \S+ as init process|init started: BusyBox|Please press Enter to activate`)
+	// Activate is busybox init waiting for Enter before it starts a shell.
+	Activate = regexp.MustCompile(`Please press Enter to activate this console`)
+	// Shell is a Linux shell prompt, for a board that names none.
+	Shell = regexp.MustCompile(`[#$] $`)
+	Login = regexp.MustCompile(`login: $`)
+)
+
+// The kernel's failures (per line).
+var (
+	NoInit           = regexp.MustCompile(`No working init found|No init found|Requested init \S+ failed`)
+	NoConsole        = regexp.MustCompile(`nable to open an initial console`)
+	NFSNotResponding = regexp.MustCompile(`nfs: server \S+ not responding`)
+	// InitKilledBySIGILL is init dying of signal 4 (0x84 with a core
+	// dump), as kernel/exit.c prints it.
+	InitKilledBySIGILL = regexp.MustCompile(`Attempted to kill init! exitcode=0x000000[08]4\b`)
+	// IllegalInstruction is a program's SIGILL, as a shell or the
+	// kernel's user-fault debugging prints it.
+	IllegalInstruction = regexp.MustCompile(`^Illegal instruction|\(1\): undefined instruction: pc=`)
+	KernelPanic        = regexp.MustCompile(`Kernel panic`)
+	// PanicTraceEnd closes a panic's trace and repeats its line.
+	PanicTraceEnd  = regexp.MustCompile(`---\[ end Kernel panic`)
+	Oops           = regexp.MustCompile(`Internal error: Oops|\] Oops`)
+	KernelBug      = regexp.MustCompile(`(^|\] )BUG: `)
+	UnhandledFault = regexp.MustCompile(`Unhandled fault`)
+	// MountFailure is a whole line (through its "\n") on which the root
+	// filesystem could not be mounted or started, in a buffer.
+	MountFailure = regexp.MustCompile(`(VFS: Unable to mount root fs via NFS|Kernel panic|No working init found)[^\n]*\n`)
+)
