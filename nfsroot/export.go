@@ -169,12 +169,6 @@ type node struct {
 
 func (n *node) isRoot() bool { return len(n.comps) == 0 }
 func (n *node) name() string { return n.comps[len(n.comps)-1] }
-func (n *node) parentPath() string {
-	if len(n.comps) <= 1 {
-		return "."
-	}
-	return strings.Join(n.comps[:len(n.comps)-1], "/")
-}
 func (n *node) path() string {
 	if n.isRoot() {
 		return "."

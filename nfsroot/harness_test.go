@@ -244,16 +244,6 @@ func (d *decoder) postOpAttr() *attr3 {
 	return &a
 }
 
-func (d *decoder) skipWcc() {
-	if d.Bool() {
-		d.Uint64()
-		for range 4 {
-			d.Uint32()
-		}
-	}
-	d.postOpAttr()
-}
-
 func (c *client) getattr(h []byte) (nfs.NFSStatus, attr3) {
 	d := c.call(oncrpc.ProgNFS, uint32(nfs.NFSProcedureGetAttr), args(func(e *encoder) { e.Opaque(h) }))
 	st := nfs.NFSStatus(d.Uint32())
