@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
 func TestVersionString(t *testing.T) {
@@ -60,7 +62,7 @@ func TestVersionFromCheckout(t *testing.T) {
 // TestCompletion: the scripts complete commands and flags in the real
 // shells.
 func TestCompletion(t *testing.T) {
-	dir := filepath.Dir(bootrigBin(t))
+	dir := filepath.Dir(bootrigtest.Binary(t))
 	env := append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "XDG_CONFIG_HOME="+t.TempDir())
 	for _, tc := range []struct {
 		shell  string

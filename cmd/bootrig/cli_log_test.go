@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
 // TestLogInterrupted: Ctrl-C (SIGINT) or SIGTERM before the --until
@@ -45,7 +47,7 @@ func TestLogInterrupted(t *testing.T) {
 		{syscall.SIGTERM, []string{"--until", "never shown"}, 143, `stopped before "never shown" was seen: interrupted by terminated`},
 		{syscall.SIGINT, nil, 0, ""},
 	} {
-		cmd := exec.Command(bootrigBin(t), append([]string{"log", "--port", port}, tc.args...)...)
+		cmd := exec.Command(bootrigtest.Binary(t), append([]string{"log", "--port", port}, tc.args...)...)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/internal/netnstest"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
 // serveRun is one `bootrig serve` in a private network namespace (its
@@ -28,7 +30,7 @@ func serveInNetns(t *testing.T, cache string, args []string, clients func() erro
 	err := netnstest.Run(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bootrigBin(t), append([]string{"serve", "--listen", "127.0.0.1", "--allow", "127.0.0.0/8"}, args...)...)
+		cmd := exec.CommandContext(ctx, bootrigtest.Binary(t), append([]string{"serve", "--listen", "127.0.0.1", "--allow", "127.0.0.0/8"}, args...)...)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir(), "BOOTRIG_CACHE="+cache)
 		stdout, _ := cmd.StdoutPipe()
 		var stderr strings.Builder

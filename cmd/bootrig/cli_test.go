@@ -4,50 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/urfave/cli/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// TestMain removes the built binary after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
-
-// bootrigBin builds the command once per test run and returns its path.
-func bootrigBin(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bootrig-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bootrig")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building bootrig: %v", buildErr)
-	}
-	return binPath
-}
+func TestMain(m *testing.M) { bootrigtest.Main(m) }
 
 // runBootrig runs the built binary with args and an empty HOME-independent
 // config (no user profiles) and returns its output and exit code.
@@ -60,7 +28,7 @@ func runBootrig(t testing.TB, args ...string) (stdout, stderr string, code int) 
 // profiles in configHome/bootrig/boards).
 func runBootrigIn(t testing.TB, configHome string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(bootrigBin(t), args...)
+	cmd := exec.Command(bootrigtest.Binary(t), args...)
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+configHome)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e

@@ -8,6 +8,8 @@ import (
 
 	"github.com/bootrig/bootrig/boards"
 	emulab "github.com/bootrig/bootrig/lab"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
 // realUBoot powers on Debian's qemu_arm U-Boot in QEMU, without a network
@@ -19,7 +21,7 @@ func realUBoot(t *testing.T, running bool) (port, serialLog string) {
 	if testing.Short() {
 		t.Skip("boots U-Boot in QEMU")
 	}
-	bootrigBin(t) // before power-on: the countdown does not wait for go build
+	bootrigtest.Binary(t) // before power-on: the countdown does not wait for go build
 	p, err := boards.Lookup("qemu-arm")
 	if err != nil {
 		t.Fatal(err)

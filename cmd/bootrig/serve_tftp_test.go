@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
 func TestServeTFTPErrors(t *testing.T) {
@@ -60,7 +62,7 @@ func TestServeTFTP(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bootrigBin(t), "serve", "--no-nfs", "--listen", "127.0.0.1",
+	cmd := exec.CommandContext(ctx, bootrigtest.Binary(t), "serve", "--no-nfs", "--listen", "127.0.0.1",
 		"--tftp-port", fmt.Sprint(port), "--tftp-root", root, "--allow", "127.0.0.0/8")
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir(), "BOOTRIG_CACHE="+t.TempDir())
 	stderr, err := cmd.StderrPipe()

@@ -15,13 +15,15 @@ import (
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/uboot/ubootfake"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
 // fakeBoard serves a fake U-Boot console on a unix socket and returns its
 // --port spec.
 func fakeBoard(t *testing.T, d ubootfake.Dialect) (*ubootfake.Board, string) {
 	t.Helper()
-	bootrigBin(t) // built before power-on: the countdown does not wait for go build
+	bootrigtest.Binary(t) // built before power-on: the countdown does not wait for go build
 	b := ubootfake.New(d, ubootfake.WithSecond(time.Second))
 	sock := filepath.Join(t.TempDir(), "console.sock")
 	l, err := net.Listen("unix", sock)
@@ -157,7 +159,7 @@ func TestUBootBootCommand(t *testing.T) {
 // answer, and quits with Ctrl-] q.
 func TestConsoleCommand(t *testing.T) {
 	_, port := fakeBoard(t, ubootfake.Mini2440())
-	cmd := exec.Command(bootrigBin(t), "console", "--board", "mini2440", "--port", port)
+	cmd := exec.Command(bootrigtest.Binary(t), "console", "--board", "mini2440", "--port", port)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -210,14 +212,14 @@ func waitFor(t *testing.T, r io.Reader, want string) string {
 // never stops talking.
 func TestConsoleFromPipe(t *testing.T) {
 	_, port := fakeBoard(t, ubootfake.Mini2440())
-	cmd := exec.Command(bootrigBin(t), "console", "--board", "mini2440", "--port", port, "--exit-after", "1500ms", "--timeout", "60s")
+	cmd := exec.Command(bootrigtest.Binary(t), "console", "--board", "mini2440", "--port", port, "--exit-after", "1500ms", "--timeout", "60s")
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
 	cmd.Stdin = strings.NewReader("\x03")
 	first, err := cmd.Output()
 	if err != nil || !strings.Contains(string(first), "MINI2440 # ") {
 		t.Fatalf("console < Ctrl-C: %v: %q", err, first)
 	}
-	cmd = exec.Command(bootrigBin(t), "console", "--board", "mini2440", "--port", port, "--exit-after", "1500ms", "--timeout", "60s")
+	cmd = exec.Command(bootrigtest.Binary(t), "console", "--board", "mini2440", "--port", port, "--exit-after", "1500ms", "--timeout", "60s")
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
 	cmd.Stdin = strings.NewReader("\x03printenv bootdelay\r")
 	out, err := cmd.Output()
