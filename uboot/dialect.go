@@ -4,12 +4,12 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 // Dialect is how one board's U-Boot behaves on its console: what the
-// [Driver] needs to know to reach its prompt and type into it.
+// [Driver] needs to know to reach its prompt and type into it. A board
+// profile's is lab/up's Dialect. Fields left zero get defaults.
 type Dialect struct {
 	// Prompt matches U-Boot's prompt at the end of the output, at a line start ("(?m)^=> $"),
 	// so output that ends in "==> " (crc32) is not taken for one.
@@ -25,24 +25,6 @@ type Dialect struct {
 	CharDelay    time.Duration
 	Hush         bool           // hush shell: quotes keep blanks, "${x}" expands
 	Shell        *regexp.Regexp // a Linux shell prompt: Linux is running, not U-Boot
-}
-
-// DialectFromProfile is the dialect a board profile describes.
-func DialectFromProfile(p *boards.Profile) Dialect {
-	d := Dialect{
-		Prompt:       p.UBoot.Prompt.Regexp,
-		InterruptKey: p.UBoot.InterruptKey,
-		Bootdelay:    p.UBoot.Bootdelay,
-		CBSize:       p.UBoot.CBSize,
-		FIFO:         p.UBoot.FIFO,
-		CharDelay:    p.UBoot.CharDelay,
-		Hush:         p.UBoot.Hush,
-		Shell:        p.Linux.ShellPrompt.Regexp,
-	}
-	if p.UBoot.Autoboot.Regexp != nil {
-		d.Autoboot = regexp.MustCompile("(?m)" + p.UBoot.Autoboot.String())
-	}
-	return d.withDefaults()
 }
 
 // withDefaults fills what a dialect left zero.

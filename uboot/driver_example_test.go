@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/uboot"
 	"github.com/bootrig/bootrig/uboot/ubootfake"
@@ -20,7 +21,7 @@ func ExampleDriver() {
 	defer s.Close()
 
 	p, _ := boards.Lookup("mini2440")
-	d := uboot.New(s, uboot.DialectFromProfile(p))
+	d := uboot.New(s, up.Dialect(p))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := d.Sync(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/uboot"
 )
@@ -48,7 +49,7 @@ func qemuBoard(t *testing.T, ctx context.Context, flash string) (*uboot.Driver, 
 	if err := m.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return uboot.New(s, uboot.DialectFromProfile(p)), s, log
+	return uboot.New(s, up.Dialect(p)), s, log
 }
 
 // TestQEMUSetenv300: sync with the real U-Boot, set a 300-character

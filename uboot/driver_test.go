@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/uboot"
 	"github.com/bootrig/bootrig/uboot/ubootfake"
@@ -29,7 +30,7 @@ func dialectFor(t *testing.T, fd ubootfake.Dialect) uboot.Dialect {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := uboot.DialectFromProfile(p)
+	d := up.Dialect(p)
 	d.CBSize = fd.CBSize
 	return d
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/uboot"
 )
@@ -60,7 +61,7 @@ func openUBoot(c *cli.Context, phases func(*boards.Profile) *serialcon.Phases) (
 		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-	drv := uboot.New(con.Session, uboot.DialectFromProfile(p))
+	drv := uboot.New(con.Session, up.Dialect(p))
 	drv.Log = logger(c)
 	if _, err := drv.Sync(ctx); err != nil {
 		cancel()

@@ -113,7 +113,7 @@ func Start(ctx context.Context, c Config) (b *Board, err error) {
 	if real {
 		c.TypeEnv = true // a real board's environment is typed at its prompt
 	}
-	b = &Board{cfg: c, Dialect: uboot.DialectFromProfile(c.Board), shell: c.Board.Linux.ShellPrompt.Regexp}
+	b = &Board{cfg: c, Dialect: Dialect(c.Board), shell: c.Board.Linux.ShellPrompt.Regexp}
 	defer func() {
 		if err != nil {
 			b.Close(context.WithoutCancel(ctx))
