@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 	"github.com/bootrig/bootrig/internal/netnstest"
 	"github.com/bootrig/bootrig/internal/oncrpc"
 )
@@ -152,7 +153,7 @@ func TestServeNFSFloodBounded(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(rootfs, "big"), bytes.Repeat([]byte("bootrig!"), 2<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	bin := bootrigBin(t)
+	bin := bootrigtest.Binary(t)
 	var peak int64
 	var logs *logWatch
 	err := netnstest.Run(func() error {
