@@ -12,6 +12,10 @@ import (
 
 var reVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
+// IsVarName says whether name is one bootrig types as a variable name:
+// a letter or _, then letters, digits, _, . and -.
+func IsVarName(name string) bool { return reVarName.MatchString(name) }
+
 // Printenv reads the whole environment.
 func (dr *Driver) Printenv(ctx context.Context) (map[string]string, error) {
 	out, err := dr.Run(ctx, "printenv")

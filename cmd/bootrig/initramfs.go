@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -50,7 +49,7 @@ func initramfsCommand() *cli.Command {
 // or the board's default one.
 func initramfsTable(c *cli.Context, dir string) ([]devtable.Entry, error) {
 	name := c.String("devtable")
-	if beside := filepath.Clean(dir) + ".devtable"; name == "" {
+	if beside := crossbuild.DevTablePath(dir); name == "" {
 		if _, err := os.Stat(beside); err == nil {
 			name = beside
 		}

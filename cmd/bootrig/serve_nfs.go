@@ -115,7 +115,7 @@ func defaultAllow(board netip.Addr) []netip.Prefix {
 func deviceTable(cfg nfsConfig) (table []devtable.Entry, from string, err error) {
 	path := cfg.devices
 	if path == "" {
-		beside := filepath.Clean(cfg.rootfs) + ".devtable"
+		beside := crossbuild.DevTablePath(cfg.rootfs)
 		if _, err := os.Stat(beside); err != nil {
 			return devtable.Default(cfg.console), "", nil
 		}

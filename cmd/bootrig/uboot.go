@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/serialcon/patterns"
 	"github.com/bootrig/bootrig/uboot"
 )
 
@@ -141,15 +141,13 @@ func runEnvGet(c *cli.Context) error {
 	return nil
 }
 
-var reAssign = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*=`)
-
 func runEnvSet(c *cli.Context) error {
 	var vars []uboot.EnvVar
 	for _, a := range c.Args().Slice() {
-		if !reAssign.MatchString(a) {
+		name, value, ok := strings.Cut(a, "=")
+		if !ok || !uboot.IsVarName(name) {
 			return usagef("uboot env set", "%q is not NAME=VALUE", a)
 		}
-		name, value, _ := strings.Cut(a, "=")
 		vars = append(vars, uboot.EnvVar{Name: name, Value: value})
 	}
 	if len(vars) == 0 {
@@ -270,7 +268,6 @@ func runUBootBoot(c *cli.Context) error {
 func waitBoot(u *ubootSession, cmd string) error {
 	// The shell prompt counts once the kernel runs: "## " in U-Boot's
 	// own output would pass for "# ".
-	started := regexp.MustCompile(`Starting kernel`)
 	shell := u.p.Linux.ShellPrompt.Regexp
 	prompt := u.drv.Dialect().Prompt
 	var failed *serialcon.Failure
@@ -279,7 +276,7 @@ func waitBoot(u *ubootSession, cmd string) error {
 		if failed = u.con.phases.Failed(); failed != nil {
 			return len(b), true
 		}
-		loc := started.FindIndex(b)
+		loc := patterns.StartingKernel.FindIndex(b)
 		if loc == nil {
 			if p := prompt.FindIndex(b); p != nil {
 				back = append([]byte(nil), b[:p[0]]...)

@@ -248,3 +248,14 @@ func TestVerbose(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvSetChecksNames: bootrig uboot env set refuses what is not
+// NAME=VALUE before it opens the port.
+func TestEnvSetChecksNames(t *testing.T) {
+	for _, arg := range []string{"bootdelay", "1x=3", "=3", "boot cmd=3"} {
+		_, stderr, code := runBootrig(t, "uboot", "env", "set", "--port", "unix:/nonexistent", arg)
+		if code != 2 || !strings.Contains(stderr, "is not NAME=VALUE") {
+			t.Errorf("env set %q: exit %d, stderr %q; want 2 and \"is not NAME=VALUE\"", arg, code, stderr)
+		}
+	}
+}
