@@ -180,16 +180,10 @@ func flashEnvCommand() *cli.Command {
 	}
 }
 
-// flashVars are the variables flash-env sets for a board and lab.
+// flashVars are the variables flash-env sets: what up sets ([up.Env]),
+// and the board's MAC address when given.
 func flashVars(p *boards.Profile, l boards.Lab, ethaddr string) []uboot.EnvVar {
-	vars := []uboot.EnvVar{
-		{Name: "bootargs", Value: p.Bootargs(l)},
-		{Name: "bootcmd", Value: p.Bootcmd(l)},
-		{Name: "ipaddr", Value: l.BoardIP.String()},
-		{Name: "serverip", Value: l.ServerIP.String()},
-		{Name: "netmask", Value: l.Netmask.String()},
-		{Name: "gatewayip", Value: l.Gateway.String()},
-	}
+	vars := up.Env(p, l)
 	if ethaddr != "" {
 		vars = append(vars, uboot.EnvVar{Name: "ethaddr", Value: ethaddr})
 	}
