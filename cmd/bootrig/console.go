@@ -130,18 +130,26 @@ const lineSettingsWait = 2 * time.Second
 // warnLineSettings says on stderr when an rfc2217:// port server did not
 // confirm the baud rate in time: the line may run at another speed.
 func (con *console) warnLineSettings(ctx context.Context, ls serialcon.LineSetter, w io.Writer, eol string) {
-	t := time.NewTimer(lineSettingsWait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		return
-	case <-con.Done():
+	if !con.wait(ctx, lineSettingsWait) {
 		return
 	}
 	if err := ls.LineSettings(); err != nil {
 		fmt.Fprintf(w, "bootrig: warning: %v%s", err, lineEnd(eol))
 	}
+}
+
+// wait waits d and says true, or false when ctx ends or the port closes
+// first.
+func (con *console) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-con.Done():
+	}
+	return false
 }
 
 func lineEnd(eol string) string {
@@ -155,13 +163,7 @@ func lineEnd(eol string) string {
 // within [silence]: the commands wait on, up to their timeouts.
 func (con *console) warnSilent(ctx context.Context, w io.Writer, eol string) {
 	eol = lineEnd(eol)
-	t := time.NewTimer(silence)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		return
-	case <-con.Done():
+	if !con.wait(ctx, silence) {
 		return
 	}
 	if con.Received() > 0 {
