@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
 // upServing starts bootrig up with env and args in the background and
@@ -18,7 +20,7 @@ import (
 // it (SIGTERM: it powers the board off) and checks it exited cleanly.
 func upServing(t *testing.T, env []string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(bootrig(t), append([]string{"up"}, args...)...)
+	cmd := exec.Command(bootrigtest.Binary(t), append([]string{"up"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
