@@ -214,7 +214,10 @@ func (b *Board) powerOn(ctx context.Context) error {
 	if st, err := lab.LoadState(c.State); err == nil {
 		return fmt.Errorf("board %s already runs (QEMU pid %d): join it with bootrig up --attach, or stop it with kill %d", c.Board.Name, st.QEMUPid, st.QEMUPid)
 	}
-	q := lab.FromProfile(c.Board, c.State, lab.DefaultTap)
+	q, err := lab.FromBuild(c.Board, c.State, lab.DefaultTap, c.Out)
+	if err != nil {
+		return err
+	}
 	if !c.TypeEnv {
 		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Lab), c.BootDelay))
 		if err != nil {
