@@ -152,7 +152,7 @@ func (dr *Driver) Verify(ctx context.Context, vars []EnvVar) error {
 
 // Saveenv writes the environment to the board's storage.
 func (dr *Driver) Saveenv(ctx context.Context) error {
-	out, err := dr.Run(ctx, "saveenv")
+	out, err := dr.runWithin(ctx, "saveenv", max(dr.SaveTimeout, dr.CommandTimeout))
 	if err != nil {
 		return err
 	}
