@@ -30,9 +30,6 @@ func TestUBootPlan(t *testing.T) {
 	if p.Compile().Objects == 0 || p.ImagePath() != "/c/b/u-boot-build/u-boot.bin" {
 		t.Errorf("compile objects %d, image %s", p.Compile().Objects, p.ImagePath())
 	}
-	if tg, err := ParseTarget("uboot"); err != nil || tg != TargetUBoot {
-		t.Errorf("ParseTarget(uboot) = %v, %v", tg, err)
-	}
 }
 
 // checkUBoot: the built U-Boot is the raw image with the pinned build

@@ -24,6 +24,10 @@ type Dialect struct {
 	CharDelay    time.Duration
 	Hush         bool           // hush shell: quotes keep blanks, "${x}" expands
 	Shell        *regexp.Regexp // a Linux shell prompt: Linux is running, not U-Boot
+	// Scratch is RAM the driver may overwrite (the profile's script
+	// region): a value too long for a parser without hush goes into the
+	// environment through it (mw.l, env import). 0 for none.
+	Scratch uint32
 }
 
 // DialectFromProfile is the dialect a board profile describes.
@@ -37,6 +41,9 @@ func DialectFromProfile(p *boards.Profile) Dialect {
 		CharDelay:    p.UBoot.CharDelay,
 		Hush:         p.UBoot.Hush,
 		Shell:        p.Linux.ShellPrompt.Regexp,
+	}
+	if r, ok := p.Memory.Regions["script"]; ok {
+		d.Scratch = uint32(r.Addr)
 	}
 	if p.UBoot.Autoboot.Regexp != nil {
 		d.Autoboot = regexp.MustCompile("(?m)" + p.UBoot.Autoboot.String())

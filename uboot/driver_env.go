@@ -81,6 +81,10 @@ func (dr *Driver) Setenv(ctx context.Context, name, value string) error {
 			}
 			continue
 		}
+		if dr.mayImport(last, lines) {
+			dr.debug("uboot: the split value came back cut: through RAM and env import", "name", name)
+			last = dr.importEnv(ctx, name, value)
+		}
 		if last == nil || ctx.Err() != nil || !(errors.Is(last, ErrBoardReset) || dr.boots != boots) {
 			return last
 		}

@@ -63,12 +63,15 @@ func powerOn(t *testing.T, p *boards.Profile, out, flash string) *emulab.Machine
 // qemu-arm-oldboot is the mini2440's dialect on U-Boot's own parser:
 // 256-byte line, no hush, "MINI2440 # ". Its bootargs is 300 characters,
 // so flash-env types it in pieces (_b0, _b1) joined by
-// `setenv bootargs ${_b0} ${_b1}`, which the simple parser expands and
-// setenv joins with single blanks. What this checks of the old dialect
-// is the echo, the prompt, the split and the simple parser's expansion
-// and quoting; how a 2009 U-Boot rejects an over-long line (silently
-// dropping what does not fit) and its bare-number countdown are covered
-// by uboot/ubootfake, since 2023's rings the bell and prints the text.
+// `setenv bootargs ${_b0} ${_b1}`. A 2023 U-Boot without hush expands a
+// line into a CONFIG_SYS_CBSIZE buffer and cuts the join there (a 2009
+// one had no bound); printenv shows the cut, and the driver then writes
+// "bootargs=..." into the profile's script region with mw.l and reads it
+// in with env import -t. So what this checks of the old dialect is the
+// echo, the prompt, the 256-byte line, the simple parser's quoting and
+// expansion, and that a long value still arrives whole and survives
+// saveenv and a reset; how a 2009 U-Boot rejects an over-long line and
+// its unbounded join are covered by uboot/ubootfake.
 func TestFlashEnvRealUBoot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds U-Boot and boots it in QEMU")

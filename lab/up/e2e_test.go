@@ -275,7 +275,7 @@ func TestTypedEnv(t *testing.T) {
 	if !strings.Contains(log.String(), "using default environment") {
 		t.Errorf("U-Boot did not start from its default environment (erased bank)")
 	}
-	if !regexp.MustCompile(`Saving Environment to Flash\.\.\.[^\n]*\n(?:[^\n]*\n){0,8}OK`).MatchString(log.String()) {
+	if m := regexp.MustCompile(`(?s)Saving Environment to Flash\.\.\.(.{0,800}?)\bOK\b`).FindStringSubmatch(log.String()); m == nil || strings.Contains(m[1], "Failed") {
 		t.Errorf("no successful saveenv on the console:\n%s", log.String())
 	}
 	want := c.Board.Bootargs(c.Lab) + "\n"
