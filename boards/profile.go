@@ -108,6 +108,16 @@ type UBoot struct {
 	// U-Boot, such as tftpwindowsize where its U-Boot speaks RFC 7440.
 	// The ones bootrig computes (bootargs, bootcmd, the network) win.
 	Env map[string]string `yaml:"env"`
+	// Build is the U-Boot bootrig builds for the board (bootrig build
+	// uboot); optional. An emulated board with one boots it instead of
+	// qemu.bios.
+	Build *UBootBuild `yaml:"build,omitempty"`
+}
+
+// UBootBuild is how U-Boot is configured, from Debian's u-boot source.
+type UBootBuild struct {
+	Defconfig string `yaml:"defconfig"` // e.g. "qemu_arm_defconfig"
+	Fragment  string `yaml:"fragment"`  // optional: Kconfig fragment merged over the defconfig
 }
 
 // Linux is what the kernel and userland need on the command line.
@@ -149,7 +159,14 @@ type QEMU struct {
 	Machine string `yaml:"machine"` // virt
 	CPU     string `yaml:"cpu"`     // cortex-a15
 	Memory  string `yaml:"memory"`  // -m value: "128M"
-	BIOS    string `yaml:"bios"`    // U-Boot binary
+	// BIOS is the U-Boot binary; optional (and then not allowed) when
+	// uboot.build names the U-Boot bootrig builds.
+	BIOS string `yaml:"bios,omitempty"`
+	// FirmwareAddr is optional: the RAM address where U-Boot is loaded
+	// and started, for a U-Boot linked to run from RAM (its
+	// CONFIG_TEXT_BASE), as vexpress_ca9x4's is; else QEMU starts it from
+	// the boot flash (-bios).
+	FirmwareAddr Addr `yaml:"firmware_addr,omitempty"`
 	// EnvSize is the size of U-Boot's environment in the second pflash
 	// bank (CONFIG_ENV_SIZE); FlashSize the bank's size.
 	EnvSize   Size `yaml:"env_size"`

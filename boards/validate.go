@@ -14,7 +14,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // broken one as a *FieldError.
 func (p *Profile) Validate() error {
 	for _, check := range []func() (string, string){
-		p.checkRequired, p.checkTarget, p.checkMemory, p.checkNetwork, p.checkConsole, p.checkRoot,
+		p.checkRequired, p.checkTarget, p.checkMemory, p.checkNetwork, p.checkConsole, p.checkRoot, p.checkUBootBuild,
 	} {
 		if field, msg := check(); msg != "" {
 			return &FieldError{File: p.Source, Field: field, Msg: msg}
@@ -143,8 +143,8 @@ func (p *Profile) checkConsole() (string, string) {
 	if p.Serial.Baud <= 0 {
 		return "serial.baud", "missing (required, e.g. 115200)"
 	}
-	if p.QEMU != nil && (p.QEMU.Machine == "" || p.QEMU.BIOS == "" || p.QEMU.Binary == "") {
-		return "qemu", "binary, machine and bios are required for an emulated board"
+	if p.QEMU != nil && (p.QEMU.Machine == "" || p.QEMU.Binary == "") {
+		return "qemu", "binary and machine are required for an emulated board"
 	}
 	return "", ""
 }

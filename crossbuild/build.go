@@ -22,6 +22,7 @@ const (
 	TargetKernel                // the kernel image and uImage (and DTB)
 	TargetBusybox               // the busybox binary
 	TargetRootFS                // busybox installed into the rootfs skeleton
+	TargetUBoot                 // the profile's U-Boot (uboot.build)
 )
 
 // ParseTarget parses the build command's argument.
@@ -35,8 +36,10 @@ func ParseTarget(s string) (Target, error) {
 		return TargetBusybox, nil
 	case "rootfs":
 		return TargetRootFS, nil
+	case "uboot", "u-boot":
+		return TargetUBoot, nil
 	}
-	return 0, fmt.Errorf("unknown build target %q: want kernel, busybox, rootfs or all", s)
+	return 0, fmt.Errorf("unknown build target %q: want kernel, busybox, rootfs, uboot or all", s)
 }
 
 // Config is one build.
@@ -50,6 +53,7 @@ type Config struct {
 	CrossCompile string   // prefix; default: the profile's list, first found on PATH
 	KernelSrc    string   // DIR or TARBALL; default: /usr/src/linux-source-*.tar.xz
 	BusyboxSrc   string   // DIR or TARBALL; default: apt-get source busybox
+	UBootSrc     string   // DIR or TARBALL; default: apt-get source u-boot
 	Overlays     []string // copied over the rootfs in order
 	// Tree is the directory a RAM root packs, with the device table
 	// beside it (DevTablePath); default: the rootfs this build assembles.
@@ -71,6 +75,7 @@ type Result struct {
 	Sysroot   string        `json:"sysroot,omitempty"` // bootrig's musl, when busybox was built against it
 	RootFS    string        `json:"rootfs,omitempty"`
 	DevTable  string        `json:"devtable,omitempty"` // gen_init_cpio table for the NFS server
+	UBoot     string        `json:"uboot,omitempty"`    // u-boot.bin, when the profile has uboot.build
 	Root      boards.Root   `json:"root"`
 	CPIO      string        `json:"cpio,omitempty"`      // RAM roots: the tree as cpio newc
 	Initramfs string        `json:"initramfs,omitempty"` // RAM roots: the cpio gzip'd
@@ -87,6 +92,7 @@ type Sizes struct {
 	ZImage  int64 `json:"zimage,omitempty"`
 	UImage  int64 `json:"uimage,omitempty"`
 	Busybox int64 `json:"busybox,omitempty"`
+	UBoot   int64 `json:"uboot,omitempty"`
 	RootFS  int64 `json:"rootfs,omitempty"` // regular files, symlinks counted as their own size
 	// RAM roots: the archive uncompressed and gzip'd, and its ramdisk image.
 	CPIO      int64 `json:"cpio,omitempty"`
@@ -242,7 +248,7 @@ func sizes(res Result) Sizes {
 		return fi.Size()
 	}
 	s := Sizes{ZImage: size(res.ZImage), UImage: size(res.UImage), Busybox: size(res.Busybox),
-		CPIO: size(res.CPIO), Initramfs: size(res.Initramfs), UInitrd: size(res.UInitrd)}
+		CPIO: size(res.CPIO), Initramfs: size(res.Initramfs), UInitrd: size(res.UInitrd), UBoot: size(res.UBoot)}
 	if res.RootFS != "" {
 		filepath.WalkDir(res.RootFS, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {

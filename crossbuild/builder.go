@@ -49,6 +49,12 @@ func (b builder) steps() []func(context.Context) error {
 	t, root := b.c.Target, b.c.Root
 	kernel, tree := t == TargetAll || t == TargetKernel, t == TargetAll || t == TargetRootFS
 	var steps []func(context.Context) error
+	if t == TargetAll || t == TargetUBoot {
+		steps = append(steps, b.uboot)
+	}
+	if t == TargetUBoot {
+		return steps
+	}
 	switch {
 	case root == boards.RootBuiltin && (kernel || tree):
 		return append(steps, b.busybox, b.rootfs, b.verify, b.archive, b.kernel)

@@ -5,13 +5,15 @@
 // Start with [Build]: given a board profile it builds what is stale and
 // returns a [Result] with the uImage (for TFTP) and the rootfs directory
 // and its device table (for the NFS server). Sources come from the
-// machine only: Debian's linux-source tarball and 'apt-get source
-// busybox', unpacked once into the cache (~/.cache/bootrig/src). Each
-// board has its build trees in ~/.cache/bootrig/BOARD (kernel-build,
-// busybox-build, build.log) and its results in ~/.cache/bootrig/BOARD/out.
+// machine only: Debian's linux-source tarball, 'apt-get source busybox'
+// and, for a profile with uboot.build, 'apt-get source u-boot', unpacked
+// once into the cache (~/.cache/bootrig/src). Each board has its build
+// trees in ~/.cache/bootrig/BOARD (kernel-build, busybox-build,
+// u-boot-build, build.log) and its results in ~/.cache/bootrig/BOARD/out
+// (uImage, rootfs/, u-boot.bin).
 //
 // External commands are planned by pure functions ([KernelPlan],
-// [BusyboxPlan], [Make.Step]) and run by a [Runner] with an explicit argv
+// [BusyboxPlan], [UBootPlan], [Make.Step]) and run by a [Runner] with an explicit argv
 // and environment, never a shell. Configurations are the profile's
 // defconfig with its fragment merged over it ([MergeConfig], as the
 // kernel's merge_config.sh does), resolved by olddefconfig and checked

@@ -56,6 +56,7 @@ func TestBuildQEMUArm(t *testing.T) {
 		t.Errorf("kernel .config does not hold the fragment: %v %v", bad, err)
 	}
 	checkRootFS(t, res, "ttyAMA0")
+	checkUBoot(t, res.UBoot)
 
 	progress.Reset()
 	again, err := Build(testContext(t), cfg)
@@ -63,7 +64,7 @@ func TestBuildQEMUArm(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("no-op build: %s", again.Elapsed)
-	if len(again.Compiled) != 0 || !strings.Contains(progress.String(), "kernel: up to date") {
+	if len(again.Compiled) != 0 || !strings.Contains(progress.String(), "kernel: up to date") || !strings.Contains(progress.String(), "u-boot: up to date") {
 		t.Errorf("second build compiled %v:\n%s", again.Compiled, progress.String())
 	}
 }

@@ -141,12 +141,12 @@ func TestIsObjectLine(t *testing.T) {
 }
 
 func TestParseTarget(t *testing.T) {
-	for in, want := range map[string]Target{"": TargetAll, "all": TargetAll, "kernel": TargetKernel, "busybox": TargetBusybox, "rootfs": TargetRootFS} {
+	for in, want := range map[string]Target{"": TargetAll, "all": TargetAll, "kernel": TargetKernel, "busybox": TargetBusybox, "rootfs": TargetRootFS, "uboot": TargetUBoot, "u-boot": TargetUBoot} {
 		if got, err := ParseTarget(in); err != nil || got != want {
 			t.Errorf("ParseTarget(%q) = %v, %v", in, got, err)
 		}
 	}
-	if _, err := ParseTarget("uboot"); err == nil {
-		t.Error("ParseTarget(uboot) did not fail")
+	if _, err := ParseTarget("bootloader"); err == nil || !strings.Contains(err.Error(), "uboot") {
+		t.Errorf("ParseTarget(bootloader) = %v, want an error listing the targets", err)
 	}
 }

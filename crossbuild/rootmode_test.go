@@ -184,9 +184,10 @@ func TestSteps(t *testing.T) {
 		root   boards.Root
 		want   string
 	}{
-		{TargetAll, boards.RootNFS, "kernel busybox rootfs verify"},
-		{TargetAll, boards.RootInitramfs, "kernel busybox rootfs verify archive"},
-		{TargetAll, boards.RootBuiltin, "busybox rootfs verify archive kernel"},
+		{TargetAll, boards.RootNFS, "uboot kernel busybox rootfs verify"},
+		{TargetAll, boards.RootInitramfs, "uboot kernel busybox rootfs verify archive"},
+		{TargetAll, boards.RootBuiltin, "uboot busybox rootfs verify archive kernel"},
+		{TargetUBoot, boards.RootNFS, "uboot"},
 		{TargetKernel, boards.RootInitramfs, "kernel"},
 		{TargetKernel, boards.RootBuiltin, "busybox rootfs verify archive kernel"},
 		{TargetRootFS, boards.RootInitramfs, "busybox rootfs verify archive"},

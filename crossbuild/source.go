@@ -168,7 +168,7 @@ func DebianSource(ctx context.Context, r *Runner, pkg, dir string) (Source, erro
 		return Source{}, err
 	}
 	if _, err := r.Run(ctx, AptSourceStep(pkg, dir)); err != nil {
-		return Source{}, fmt.Errorf("%w (is deb-src enabled in /etc/apt/sources.list? or pass --busybox-src DIR|TARBALL)", err)
+		return Source{}, fmt.Errorf("%w (is deb-src enabled in the apt sources? bootrig doctor --install enables it; or pass --%s-src DIR|TARBALL)", err, strings.ReplaceAll(pkg, "-", ""))
 	}
 	if s, ok := findDebianTree(pkg, dir); ok {
 		return s, nil

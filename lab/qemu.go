@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +17,13 @@ type QEMU struct {
 	CPU     string // "cortex-a15"; "" for the machine's default
 	Memory  string // -m value: "128M"; "" for QEMU's default
 	BIOS    string // U-Boot: /usr/lib/u-boot/qemu_arm/u-boot.bin
+	// BIOSAddr, when not 0, is the RAM address where a U-Boot linked to
+	// run from RAM (CONFIG_TEXT_BASE) is loaded and started (QEMU's
+	// generic loader) instead of from the boot flash (-bios).
+	BIOSAddr uint32
+	// NICModel is the machine's own Ethernet chip, wired to the tap with
+	// -nic; "" adds a virtio-net-device (see [MachineType]).
+	NICModel string
 
 	// Tap is the tap device the board's NIC (virtio-net on MMIO) is
 	// wired to, opened by name in the caller's network namespace; "" with
@@ -57,6 +65,8 @@ func FromProfile(p *boards.Profile, stateDir, tap string) QEMU {
 		CPU:       q.CPU,
 		Memory:    q.Memory,
 		BIOS:      q.BIOS,
+		BIOSAddr:  uint32(q.FirmwareAddr),
+		NICModel:  machineTypes[q.Machine].NICModel,
 		Tap:       tap,
 		Flash:     filepath.Join(stateDir, FlashFile),
 		FlashSize: int64(q.FlashSize),
@@ -88,7 +98,12 @@ func (q QEMU) Args() []string {
 	if q.Memory != "" {
 		a = append(a, "-m", q.Memory)
 	}
-	a = append(a, "-bios", q.BIOS, "-display", "none", "-monitor", "none")
+	if q.BIOSAddr != 0 {
+		a = append(a, "-device", fmt.Sprintf("loader,file=%s,addr=0x%x,cpu-num=0", optValue(q.BIOS), q.BIOSAddr))
+	} else {
+		a = append(a, "-bios", q.BIOS)
+	}
+	a = append(a, "-display", "none", "-monitor", "none")
 	if q.QMP != "" {
 		a = append(a, "-qmp", "unix:"+optValue(q.QMP)+",server=on,wait=off")
 	}
@@ -116,6 +131,13 @@ func (q QEMU) nicArgs() []string {
 		netdev = "tap,id=lan,ifname=" + optValue(q.Tap) + ",script=no,downscript=no"
 	default:
 		return []string{"-nic", "none"}
+	}
+	if q.NICModel != "" {
+		nic := netdev + ",model=" + q.NICModel
+		if q.MAC != "" {
+			nic += ",mac=" + q.MAC
+		}
+		return []string{"-nic", nic}
 	}
 	dev := "virtio-net-device,netdev=lan"
 	if q.MAC != "" {

@@ -43,7 +43,7 @@ func inLab(t *testing.T) bool {
 
 func qemuArm(t *testing.T) *boards.Profile {
 	t.Helper()
-	p, err := boards.Lookup("qemu-arm")
+	p, err := boards.Lookup("qemu-arm-debian")
 	if err != nil {
 		t.Fatal(err)
 	}

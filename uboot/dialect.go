@@ -25,6 +25,10 @@ type Dialect struct {
 	CharDelay    time.Duration
 	Hush         bool           // hush shell: quotes keep blanks, "${x}" expands
 	Shell        *regexp.Regexp // a Linux shell prompt: Linux is running, not U-Boot
+	// Scratch is RAM the driver may overwrite (the profile's script
+	// region): a value too long for a parser without hush goes into the
+	// environment through it (mw.l, env import). 0 for none.
+	Scratch uint32
 }
 
 // withDefaults fills what a dialect left zero.

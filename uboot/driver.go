@@ -50,6 +50,9 @@ type Driver struct {
 	EchoTimeout time.Duration
 	// CommandTimeout bounds a command's run to the next prompt (default 60s).
 	CommandTimeout time.Duration
+	// SaveTimeout bounds saveenv (default 5 min): NOR flash written a word
+	// at a time, as under emulation, takes tens of seconds on a busy host.
+	SaveTimeout time.Duration
 	// Retries is how often a line is typed again after a bad echo (default 6).
 	Retries int
 
@@ -63,7 +66,7 @@ type Driver struct {
 
 // New makes a driver for the U-Boot dialect d on con.
 func New(con Console, d Dialect) *Driver {
-	return &Driver{con: con, d: d.withDefaults(), EchoTimeout: time.Second, CommandTimeout: time.Minute, Retries: 6}
+	return &Driver{con: con, d: d.withDefaults(), EchoTimeout: time.Second, CommandTimeout: time.Minute, SaveTimeout: 5 * time.Minute, Retries: 6}
 }
 
 // Dialect is the driver's dialect with defaults filled in.
@@ -211,11 +214,15 @@ func (dr *Driver) saw(b []byte) {
 // U-Boot's own errors ("Unknown command", "## Error:", usage text) are a
 // *CommandError.
 func (dr *Driver) Run(ctx context.Context, cmd string) (string, error) {
+	return dr.runWithin(ctx, cmd, dr.CommandTimeout)
+}
+
+func (dr *Driver) runWithin(ctx context.Context, cmd string, timeout time.Duration) (string, error) {
 	start := time.Now()
 	if err := dr.Type(ctx, cmd); err != nil {
 		return "", err
 	}
-	out, err := dr.finish(ctx, cmd)
+	out, err := dr.finish(ctx, cmd, timeout)
 	dr.debug("uboot: ran", "cmd", abbrev(cmd), "took", time.Since(start).Round(time.Millisecond), "output_bytes", len(out), "err", err)
 	return out, err
 }
@@ -438,11 +445,11 @@ func abbrev(s string) string {
 // finish presses Enter and collects the output up to the next prompt. A
 // countdown instead means the board reset: it is stopped and ErrBoardReset
 // returned.
-func (dr *Driver) finish(ctx context.Context, cmd string) (string, error) {
+func (dr *Driver) finish(ctx context.Context, cmd string, timeout time.Duration) (string, error) {
 	if err := dr.enter(ctx); err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, dr.CommandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	reset := false
 	got, err := dr.untilPrompt(ctx, func(b []byte) (int, bool) {

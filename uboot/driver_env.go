@@ -87,6 +87,10 @@ func (dr *Driver) Setenv(ctx context.Context, name, value string) error {
 			}
 			continue
 		}
+		if dr.mayImport(last, lines) {
+			dr.debug("uboot: the split value came back cut: through RAM and env import", "name", name)
+			last = dr.importEnv(ctx, name, value)
+		}
 		if last == nil || ctx.Err() != nil || !(errors.Is(last, ErrBoardReset) || dr.boots != boots) {
 			return last
 		}
@@ -158,7 +162,7 @@ func (dr *Driver) Verify(ctx context.Context, vars []EnvVar) error {
 
 // Saveenv writes the environment to the board's storage.
 func (dr *Driver) Saveenv(ctx context.Context) error {
-	out, err := dr.Run(ctx, "saveenv")
+	out, err := dr.runWithin(ctx, "saveenv", max(dr.SaveTimeout, dr.CommandTimeout))
 	if err != nil {
 		return err
 	}

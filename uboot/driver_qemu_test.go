@@ -17,12 +17,12 @@ import (
 	"github.com/bootrig/bootrig/uboot"
 )
 
-// qemuBoard powers on Debian's qemu_arm U-Boot in QEMU and opens its
+// qemuBoard powers on Debian's qemu_arm U-Boot (profile qemu-arm-debian) in QEMU and opens its
 // console pty through serialcon, like a USB serial adapter. flash is
 // the second pflash bank's file, "" for none.
 func qemuBoard(t *testing.T, ctx context.Context, flash string) (*uboot.Driver, *serialcon.Session, *syncBuf) {
 	t.Helper()
-	p, err := boards.Lookup("qemu-arm")
+	p, err := boards.Lookup("qemu-arm-debian")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestQEMUFlashedEnvironment(t *testing.T) {
 	want := bootargs(rand.New(rand.NewPCG(7, 7)), 300)
 	merged := maps.Clone(env)
 	merged["bootargs"] = want
-	p, _ := boards.Lookup("qemu-arm")
+	p, _ := boards.Lookup("qemu-arm-debian")
 	img, err := uboot.EnvImage{Size: int(p.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(uboot.SortedEnv(merged))
 	if err != nil {
 		t.Fatal(err)

@@ -16,14 +16,16 @@ import (
 func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "build",
-		Usage: "cross-build the kernel, busybox and the root filesystem",
-		UsageText: "bootrig build [kernel|busybox|rootfs|all] [--board NAME] [--out DIR] [--overlay DIR]... [--json]\n\n" +
+		Usage: "cross-build the kernel, busybox, the root filesystem and the board's U-Boot",
+		UsageText: "bootrig build [kernel|busybox|rootfs|uboot|all] [--board NAME] [--out DIR] [--overlay DIR]... [--json]\n\n" +
 			"Builds out of tree in ~/.cache/bootrig/BOARD from offline sources (Debian's linux-source\n" +
 			"and busybox source packages by default) and writes the uImage and rootfs/ to --out\n" +
 			"(default ~/.cache/bootrig/BOARD/out). A second build with nothing changed runs no make.\n\n" +
 			"Example: build everything for the emulated board, then only the mini2440 kernel:\n" +
 			"   bootrig build\n" +
 			"   bootrig build kernel --board mini2440\n" +
+			"Example: build only the U-Boot the profile names (uboot.build), from 'apt-get source u-boot':\n" +
+			"   bootrig build uboot --board qemu-arm\n" +
 			"Example: add your files to the root filesystem:\n" +
 			"   bootrig build rootfs --overlay ./my-overlay",
 		Flags: append(boardFlags(),
@@ -32,6 +34,7 @@ func buildCommand() *cli.Command {
 			&cli.StringFlag{Name: "cross-compile", Usage: "toolchain `PREFIX`, e.g. arm-linux-gnueabi- (default: the profile's, first on PATH)"},
 			&cli.StringFlag{Name: "kernel-src", Usage: "kernel source `DIR|TARBALL` (default: /usr/src/linux-source-*.tar.xz)"},
 			&cli.StringFlag{Name: "busybox-src", Usage: "busybox source `DIR|TARBALL` (default: 'apt-get source busybox', once)"},
+			&cli.StringFlag{Name: "uboot-src", Usage: "U-Boot source `DIR|TARBALL` (default: 'apt-get source u-boot', once)"},
 			&cli.StringSliceFlag{Name: "overlay", Usage: "copy `DIR` over the rootfs (repeatable; later ones win)"},
 			&cli.BoolFlag{Name: "clean-rootfs", Usage: "start the rootfs from scratch instead of keeping what is in it"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "make -j `N` (default: number of CPUs)"},
@@ -84,7 +87,7 @@ func buildConfig(c *cli.Context) (crossbuild.Config, error) {
 	}
 	return crossbuild.Config{
 		Board: p, Target: target, Root: root, Cache: cacheDir(), Out: c.String("out"),
-		CrossCompile: c.String("cross-compile"), KernelSrc: c.String("kernel-src"), BusyboxSrc: c.String("busybox-src"),
+		CrossCompile: c.String("cross-compile"), KernelSrc: c.String("kernel-src"), BusyboxSrc: c.String("busybox-src"), UBootSrc: c.String("uboot-src"),
 		Overlays: c.StringSlice("overlay"), CleanRootFS: c.Bool("clean-rootfs"), Jobs: c.Int("jobs"),
 		Progress: c.App.ErrWriter, Bar: writerIsTerminal(c.App.ErrWriter),
 	}, nil
@@ -111,6 +114,7 @@ func printBuild(w io.Writer, r crossbuild.Result) {
 	row("cpio", r.CPIO, r.Sizes.CPIO)
 	row("initramfs", r.Initramfs, r.Sizes.Initramfs)
 	row("uInitrd", r.UInitrd, r.Sizes.UInitrd)
+	row("u-boot", r.UBoot, r.Sizes.UBoot)
 	row("log", r.Log, 0)
 	printSizes(w, r)
 }

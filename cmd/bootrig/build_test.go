@@ -43,7 +43,7 @@ func TestBuildCommandUsage(t *testing.T) {
 		args []string
 		err  string
 	}{
-		{[]string{"build", "uboot"}, `unknown build target "uboot"`},
+		{[]string{"build", "bootloader"}, `unknown build target "bootloader": want kernel, busybox, rootfs, uboot or all`},
 		{[]string{"build", "kernel", "rootfs"}, "want at most 1 arguments"},
 		{[]string{"build", "kernel", "--no-such"}, "flag provided but not defined"},
 		{[]string{"build", "kernel", "--board", "nosuch"}, `unknown board "nosuch"`},

@@ -77,8 +77,8 @@ func TestUBootFlashEnv(t *testing.T) {
 	if !strings.Contains(saved["bootargs"], "nfsroot=192.168.1.10:/srv/mini2440,") || saved["serverip"] != "192.168.1.10" || saved["bootcmd"] != p.Bootcmd(l) {
 		t.Errorf("saved %v", saved)
 	}
-	if _, e, code := runBootrig(t, "uboot", "flash-env", "--board", "qemu-arm", "--port", port); code != 1 || !strings.Contains(e, "saveenv") {
-		t.Errorf("flash-env on qemu-arm: exit %d: %s", code, e)
+	if _, e, code := runBootrig(t, "uboot", "flash-env", "--board", "qemu-arm-debian", "--port", port); code != 1 || !strings.Contains(e, "saveenv") {
+		t.Errorf("flash-env on qemu-arm-debian: exit %d: %s", code, e)
 	}
 }
 

@@ -32,7 +32,8 @@ func upCommand() *cli.Command {
 		&cli.StringFlag{Name: "power-cmd", EnvVars: []string{"BOOTRIG_POWER_CMD"},
 			Usage: "`COMMAND` that powers a real board on (words split at blanks, no shell); without it bootrig asks you to press reset"},
 		&cli.BoolFlag{Name: "no-build", Usage: "boot what was built, even if stale"},
-		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off"},
+		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off (saveenv, reset and verify, where U-Boot can save)"},
+		&cli.BoolFlag{Name: "saved-env", Usage: "emulated board: write no environment, let U-Boot autoboot from the one it saved"},
 		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE`, besides the run's (STATE/runs/ID/boot.log)"},
 		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE`, besides the run's (STATE/runs/ID/boot.raw)"},
 		&cli.BoolFlag{Name: "report", Usage: "print the path of the boot's HTML report (STATE/runs/ID/report.html)"},
@@ -185,7 +186,7 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 	interactive = interactive && c.String("run") == "" && term.IsTerminal(int(in.Fd()))
 	cfg := up.Config{
 		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
-		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
+		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), SavedEnv: c.Bool("saved-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
 		NoPortmap: c.Bool("no-portmap"), NFSOverUDP: c.Bool("nfs-udp"), InsecurePorts: c.Bool("insecure-ports"),
 		Name: instance(c, p.Name).Label(), Consoles: shareSpecs(ls), BootDelay: bootDelay(c, p), OnConsole: func(s *serialcon.Session) { share.start(s) },
 		PowerCmd:    strings.Fields(c.String("power-cmd")),

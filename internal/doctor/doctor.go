@@ -60,17 +60,19 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 		{What: "mkimage", Package: "u-boot-tools", For: Build, Present: anyCommand("mkimage")},
 	}
 	reqs = append(reqs, userlandRequirements(p)...)
+	reqs = append(reqs, ubootBuild(p)...)
 	if q := p.QEMU; q != nil {
-		reqs = append(reqs,
-			Requirement{What: q.Binary, Package: "qemu-system-arm", For: Boot, Present: anyCommand(q.Binary)},
-			Requirement{What: "U-Boot for QEMU (" + q.BIOS + ")", Package: "u-boot-qemu", For: Boot, Present: anyFile(q.BIOS)},
-		)
+		reqs = append(reqs, Requirement{What: q.Binary, Package: "qemu-system-arm", For: Boot, Present: anyCommand(q.Binary)})
+		if q.BIOS != "" {
+			reqs = append(reqs, Requirement{What: "U-Boot for QEMU (" + q.BIOS + ")", Package: "u-boot-qemu", For: Boot, Present: anyFile(q.BIOS)})
+		}
 	}
 	for _, e := range extra {
 		switch e {
 		case Test:
 			reqs = append(reqs,
 				Requirement{What: "mkenvimage", Package: "u-boot-tools", For: Test, Present: anyCommand("mkenvimage")},
+				Requirement{What: "Debian's U-Boot for QEMU (" + DebianQEMUUBoot + ": the driver's tests)", Package: "u-boot-qemu", For: Test, Present: anyFile(DebianQEMUUBoot)},
 				Requirement{What: "file", Package: "file", For: Test, Present: anyCommand("file")},
 				Requirement{What: "curl (TFTP client)", Package: "curl", For: Test, Present: anyCommand("curl")},
 				Requirement{What: "atftp (TFTP client)", Package: "atftp", For: Test, Present: anyCommand("atftp")},

@@ -142,6 +142,12 @@ func TestRequirements(t *testing.T) {
 			t.Errorf("qemu-arm with tests and benchmarks does not require %s", pkg)
 		}
 	}
+	if built := packages("qemu-arm"); !built["dpkg-dev"] || built["u-boot-qemu"] {
+		t.Errorf("qemu-arm builds its U-Boot: want dpkg-dev (apt-get source u-boot), not u-boot-qemu: %v", built)
+	}
+	if deb := packages("qemu-arm-debian"); !deb["u-boot-qemu"] {
+		t.Errorf("qemu-arm-debian boots Debian's U-Boot: want u-boot-qemu: %v", deb)
+	}
 	mini := packages("mini2440")
 	if mini["qemu-system-arm"] || mini["libnfs-utils"] {
 		t.Errorf("mini2440 without --tests requires QEMU or test clients: %v", mini)

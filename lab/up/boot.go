@@ -31,14 +31,28 @@ func (b *Board) boot(ctx context.Context) error {
 }
 
 // typeEnv stops the autoboot, sets the environment at U-Boot's prompt
-// and boots.
+// and boots. On a board whose U-Boot can save, it is the path of
+// bootrig uboot flash-env: set, saveenv, reset, verify with printenv
+// after the reset, then boot; unless the board already holds that
+// environment, so flash is not written at every boot.
 func (b *Board) typeEnv(ctx context.Context) error {
 	dr := uboot.New(b.Session, b.Dialect)
 	if _, err := dr.Sync(ctx); err != nil {
 		return err
 	}
-	if err := dr.SetenvAll(ctx, Env(b.cfg.Board, b.cfg.Lab)); err != nil {
-		return err
+	vars := Env(b.cfg.Board, b.cfg.Lab)
+	switch {
+	case !b.cfg.Board.UBoot.Saveenv:
+		if err := dr.SetenvAll(ctx, vars); err != nil {
+			return err
+		}
+	case dr.Verify(ctx, vars) == nil:
+		fmt.Fprintf(b.cfg.Notes, "u-boot: the saved environment is already this one\n")
+	default:
+		if err := dr.Persist(ctx, vars); err != nil {
+			return err
+		}
+		fmt.Fprintf(b.cfg.Notes, "u-boot: environment saved (saveenv) and verified after a reset\n")
 	}
 	return dr.Boot(ctx, "run bootcmd")
 }

@@ -20,6 +20,9 @@ func Dialect(p *boards.Profile) uboot.Dialect {
 		Hush:         p.UBoot.Hush,
 		Shell:        p.Linux.ShellPrompt.Regexp,
 	}
+	if r, ok := p.Memory.Regions["script"]; ok {
+		d.Scratch = uint32(r.Addr)
+	}
 	if p.UBoot.Autoboot.Regexp != nil {
 		d.Autoboot = regexp.MustCompile("(?m)" + p.UBoot.Autoboot.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -26,17 +27,22 @@ import (
 // false; in that namespace it reports true, and the test goes on there.
 func inLab(t *testing.T) bool {
 	t.Helper()
+	return inLabWith(t, "qemu-arm")
+}
+
+// inLabWith is inLab for a test that boots board.
+func inLabWith(t *testing.T, board string) bool {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("boots the emulated board")
 	}
 	if lab.Inside() {
 		return true
 	}
-	// Build out here: a first build fetches busybox's source, and the lab
-	// has no route out.
-	buildOnce.Do(func() { buildErr = build(filepath.Join(cacheDir(t), "qemu-arm", "out", "rootfs")) })
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	// Build out here: a first build fetches busybox's and U-Boot's
+	// sources, and the lab has no route out.
+	if err := build(board, filepath.Join(cacheDir(t), board, "out", "rootfs")); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -68,12 +74,18 @@ func cacheDir(t *testing.T) string {
 // in a fresh directory, on the LAN of this lab namespace.
 func config(t *testing.T) up.Config {
 	t.Helper()
-	p, err := boards.Lookup("qemu-arm")
+	return configFor(t, "qemu-arm")
+}
+
+// configFor is config for board.
+func configFor(t *testing.T, board string) up.Config {
+	t.Helper()
+	p, err := boards.Lookup(board)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cache := cacheDir(t)
-	out := filepath.Join(cache, "qemu-arm", "out")
+	out := filepath.Join(cache, board, "out")
 	l, err := p.Lab(boards.Lab{Export: copyRootFS(t, filepath.Join(out, "rootfs"))})
 	if err != nil {
 		t.Fatal(err)
@@ -94,9 +106,8 @@ func config(t *testing.T) up.Config {
 // edits stay its own. The build runs first if the rootfs is stale.
 func copyRootFS(t *testing.T, rootfs string) string {
 	t.Helper()
-	buildOnce.Do(func() { buildErr = build(rootfs) })
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if err := build(filepath.Base(filepath.Dir(filepath.Dir(rootfs))), rootfs); err != nil {
+		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "rootfs")
 	if out, err := exec.Command("cp", "-a", rootfs, dst).CombinedOutput(); err != nil {
@@ -106,20 +117,25 @@ func copyRootFS(t *testing.T, rootfs string) string {
 }
 
 var (
-	buildOnce sync.Once
-	buildErr  error
+	buildMu sync.Mutex
+	built   = map[string]error{} // board: the result of its one build in this run
 )
 
-// build brings the qemu-arm build in the cache up to date.
-func build(rootfs string) error {
-	p, err := boards.Lookup("qemu-arm")
-	if err != nil {
+// build brings the board's build in the cache up to date, once per run.
+func build(board, rootfs string) error {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if err, ok := built[board]; ok {
 		return err
 	}
-	out := filepath.Dir(rootfs)
-	_, err = crossbuild.Build(context.Background(), crossbuild.Config{
-		Board: p, Target: crossbuild.TargetAll, Cache: filepath.Dir(filepath.Dir(out)), Out: out,
-	})
+	p, err := boards.Lookup(board)
+	if err == nil {
+		out := filepath.Dir(rootfs)
+		_, err = crossbuild.Build(context.Background(), crossbuild.Config{
+			Board: p, Target: crossbuild.TargetAll, Cache: filepath.Dir(filepath.Dir(out)), Out: out,
+		})
+	}
+	built[board] = err
 	return err
 }
 
@@ -238,7 +254,10 @@ func firstDiff(a, b []byte) int {
 }
 
 // TestTypedEnv: with an erased environment bank, bootrig stops U-Boot's
-// countdown, types the environment at the prompt and boots.
+// countdown and types the environment at the prompt; qemu-arm's U-Boot
+// saves, so that is flash-env's path (set, saveenv, reset, printenv)
+// before it boots. Then a power cycle with the flash bank as U-Boot left
+// it: the board autoboots from the saved environment, no key pressed.
 func TestTypedEnv(t *testing.T) {
 	if !inLab(t) {
 		return
@@ -247,13 +266,39 @@ func TestTypedEnv(t *testing.T) {
 	c.TypeEnv = true
 	var log bytes.Buffer
 	c.Log = &log
-	b := start(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	b, err := up.Start(ctx, c)
+	if err != nil {
+		t.Fatalf("%v\nconsole:\n%s", err, log.String())
+	}
 	if !strings.Contains(log.String(), "using default environment") {
 		t.Errorf("U-Boot did not start from its default environment (erased bank)")
 	}
-	out, _ := run(t, b, "cat /proc/cmdline")
-	if want := c.Board.Bootargs(c.Lab) + "\n"; out != want {
+	if m := regexp.MustCompile(`(?s)Saving Environment to Flash\.\.\.(.{0,800}?)\bOK\b`).FindStringSubmatch(log.String()); m == nil || strings.Contains(m[1], "Failed") {
+		t.Errorf("no successful saveenv on the console:\n%s", log.String())
+	}
+	want := c.Board.Bootargs(c.Lab) + "\n"
+	if out, _ := run(t, b, "cat /proc/cmdline"); out != want {
 		t.Errorf("kernel command line %q, want %q", out, want)
+	}
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	c.TypeEnv, c.SavedEnv = false, true
+	var log2 bytes.Buffer
+	c.Log = &log2
+	b2 := start(t, c)
+	console := log2.String()
+	if !strings.Contains(console, "Loading Environment from Flash... OK") || strings.Contains(console, "using default environment") {
+		t.Errorf("after the power cycle U-Boot did not load the saved environment:\n%s", console)
+	}
+	if !regexp.MustCompile(`Hit any key to stop autoboot:[ 0-9\x08]*\b0 *\r?\n`).MatchString(console) {
+		t.Errorf("the countdown did not run out (a key pressed?):\n%s", console)
+	}
+	if out, _ := run(t, b2, "cat /proc/cmdline"); out != want {
+		t.Errorf("after the power cycle, kernel command line %q, want %q", out, want)
 	}
 }
 
@@ -266,7 +311,10 @@ func TestRealBoard(t *testing.T) {
 		return
 	}
 	c := config(t)
-	q := lab.FromProfile(c.Board, c.State, lab.DefaultTap)
+	q, err := lab.FromBuild(c.Board, c.State, lab.DefaultTap, c.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	q.QMP = filepath.Join(c.State, "qmp.sock")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -37,6 +37,10 @@ type Config struct {
 	// it an emulated board gets it flashed into its environment bank
 	// while off, and U-Boot boots from it with no key pressed.
 	TypeEnv bool
+	// SavedEnv powers an emulated board on with its flash bank as it is:
+	// no environment written, nothing typed, U-Boot autoboots from what
+	// it saved (after a bootrig uboot flash-env or up --type-env).
+	SavedEnv bool
 	// Attach joins a board that already runs (bootrig up --keep): no
 	// build, no power-on, no boot; the servers start again.
 	Attach bool
@@ -214,8 +218,11 @@ func (b *Board) powerOn(ctx context.Context) error {
 	if st, err := lab.LoadState(c.State); err == nil {
 		return fmt.Errorf("board %s already runs (QEMU pid %d): join it with bootrig up --attach, or stop it with kill %d", c.Board.Name, st.QEMUPid, st.QEMUPid)
 	}
-	q := lab.FromProfile(c.Board, c.State, lab.DefaultTap)
-	if !c.TypeEnv {
+	q, err := lab.FromBuild(c.Board, c.State, lab.DefaultTap, c.Out)
+	if err != nil {
+		return err
+	}
+	if !c.TypeEnv && !c.SavedEnv {
 		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Lab), c.BootDelay))
 		if err != nil {
 			return fmt.Errorf("environment image: %w", err)
