@@ -179,12 +179,9 @@ func TestLANSetup(t *testing.T) {
 	}
 }
 
-// TestUBootTFTP: U-Boot, on the tap LAN, fetches a file from a TFTP
-// server in the lab namespace and checks it with its own crc32.
-func TestUBootTFTP(t *testing.T) {
-	if !inLab(t) {
-		return
-	}
+// qemuArmLAN is the qemu-arm profile, its lab settings and its tap LAN, set up.
+func qemuArmLAN(t *testing.T) (*boards.Profile, boards.Lab, LAN) {
+	t.Helper()
 	p := qemuArm(t)
 	l, err := p.Lab(boards.Lab{})
 	if err != nil {
@@ -197,15 +194,32 @@ func TestUBootTFTP(t *testing.T) {
 	if err := lan.Setup(); err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
-	data := make([]byte, 3<<20+123)
-	rng := rand.New(rand.NewPCG(1, 2))
+	return p, l, lan
+}
+
+// writeBlob writes size pseudo-random bytes (from seed) to path and returns them.
+func writeBlob(t *testing.T, path string, size int, seed uint64) []byte {
+	t.Helper()
+	data := make([]byte, size)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	for i := range data {
 		data[i] = byte(rng.Uint32())
 	}
-	if err := os.WriteFile(filepath.Join(root, "blob.bin"), data, 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// TestUBootTFTP: U-Boot, on the tap LAN, fetches a file from a TFTP
+// server in the lab namespace and checks it with its own crc32.
+func TestUBootTFTP(t *testing.T) {
+	if !inLab(t) {
+		return
+	}
+	p, l, lan := qemuArmLAN(t)
+	root := t.TempDir()
+	data := writeBlob(t, filepath.Join(root, "blob.bin"), 3<<20+123, 1)
 	startTestTFTP(t, l.ServerIP, root)
 
 	state := t.TempDir()

@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"log/slog"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/serialcon"
 )
 
@@ -23,27 +20,9 @@ func TestUBootTFTPWindow(t *testing.T) {
 	if !inLab(t) {
 		return
 	}
-	p := qemuArm(t)
-	l, err := p.Lab(boards.Lab{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lan, err := LANFor(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lan.Setup(); err != nil {
-		t.Fatal(err)
-	}
+	p, l, lan := qemuArmLAN(t)
 	root := t.TempDir()
-	data := make([]byte, 6<<20+321)
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
-	if err := os.WriteFile(filepath.Join(root, "blob.bin"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	data := writeBlob(t, filepath.Join(root, "blob.bin"), 6<<20+321, 3)
 	var logs strings.Builder // read once the server has stopped
 	t.Cleanup(func() { t.Logf("TFTP server log:\n%s", logs.String()) })
 	startTestTFTPLog(t, l.ServerIP, root, slog.New(slog.NewTextHandler(&logs, nil)))
