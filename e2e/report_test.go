@@ -125,7 +125,7 @@ func bigImageCache(t *testing.T, pad int) string {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"uImage", "rootfs.devtable"} {
+	for _, name := range []string{"uImage", "rootfs.devtable", "u-boot.bin"} {
 		data, err := os.ReadFile(filepath.Join(buildOut(t), name))
 		if err != nil {
 			t.Fatal(err)

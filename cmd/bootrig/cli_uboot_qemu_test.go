@@ -15,7 +15,7 @@ import (
 func TestBootFailsFast(t *testing.T) {
 	port, _ := realUBoot(t, true)
 	start := time.Now()
-	o, e, code := runBootrig(t, "uboot", "boot", "--board", "qemu-arm", "--port", port, "--timeout", "90s",
+	o, e, code := runBootrig(t, "uboot", "boot", "--board", "qemu-arm-debian", "--port", port, "--timeout", "90s",
 		"--cmd", "tftp ${kernel_addr_r} uImage; bootm ${kernel_addr_r}")
 	took := time.Since(start)
 	t.Logf("uboot boot failed after %v (timeout 90s)", took)
@@ -38,7 +38,7 @@ func TestBootFailsFast(t *testing.T) {
 		{"bootm 0x40400000", `U-Boot: no kernel image at bootm's address (the download failed, or a wrong address): "Wrong Image Format for bootm command"`},
 		{"echo nothing to boot here", `U-Boot is back at its prompt: the boot command failed; its output: "nothing to boot here"`},
 	} {
-		o, e, code = runBootrig(t, "uboot", "boot", "--board", "qemu-arm", "--port", port, "--timeout", "90s", "--cmd", tc.cmd)
+		o, e, code = runBootrig(t, "uboot", "boot", "--board", "qemu-arm-debian", "--port", port, "--timeout", "90s", "--cmd", tc.cmd)
 		if code != 1 || !strings.Contains(e, tc.reason) || strings.Contains(e, "timed out") {
 			t.Errorf("uboot boot --cmd %q: exit %d, stderr %q, want the reason %q", tc.cmd, code, e, tc.reason)
 		}
@@ -51,8 +51,8 @@ func TestBootFailsFast(t *testing.T) {
 func TestSilentPort(t *testing.T) {
 	port, _ := realUBoot(t, false)
 	for _, args := range [][]string{
-		{"log", "--board", "qemu-arm", "--port", port, "--until", "=> ", "--timeout", "7s"},
-		{"uboot", "env", "get", "bootcmd", "--board", "qemu-arm", "--port", port, "--timeout", "7s"},
+		{"log", "--board", "qemu-arm-debian", "--port", port, "--until", "=> ", "--timeout", "7s"},
+		{"uboot", "env", "get", "bootcmd", "--board", "qemu-arm-debian", "--port", port, "--timeout", "7s"},
 	} {
 		start := time.Now()
 		_, e, code := runBootrig(t, args...)
@@ -79,7 +79,7 @@ func TestSilentPort(t *testing.T) {
 func TestLongValuesRealUBoot(t *testing.T) {
 	port, _ := realUBoot(t, true)
 	stale := filepath.Join(t.TempDir(), "qemu-arm-1024.yaml")
-	yml, _, _ := runBootrig(t, "boards", "show", "qemu-arm")
+	yml, _, _ := runBootrig(t, "boards", "show", "qemu-arm-debian")
 	if !strings.Contains(yml, "cbsize: 512") {
 		t.Fatalf("qemu-arm profile does not say the measured cbsize 512:\n%s", yml)
 	}
@@ -100,8 +100,8 @@ func TestLongValuesRealUBoot(t *testing.T) {
 		board []string
 		n     int
 	}{
-		{[]string{"--board", "qemu-arm"}, 600},
-		{[]string{"--board", "qemu-arm"}, 2000},
+		{[]string{"--board", "qemu-arm-debian"}, 600},
+		{[]string{"--board", "qemu-arm-debian"}, 2000},
 		{[]string{"--board-file", stale}, 600},
 	} {
 		value := word(tc.n)
