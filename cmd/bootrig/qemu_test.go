@@ -21,7 +21,7 @@ func realUBoot(t *testing.T, running bool) (port, serialLog string) {
 	if testing.Short() {
 		t.Skip("boots U-Boot in QEMU")
 	}
-	bootrigtest.Binary(t) // before power-on: the countdown does not wait for go build
+	bootrigtest.Binary(t)                      // before power-on: the countdown does not wait for go build
 	p, err := boards.Lookup("qemu-arm-debian") // Debian's U-Boot binary: no build needed
 	if err != nil {
 		t.Fatal(err)
