@@ -177,11 +177,16 @@ func (f Failure) Final() bool { return !errors.Is(f.Err, ErrNFSNotResponding) }
 
 // Failed is the first final failure seen so far, nil for none: a wait
 // for the shell can end at once on it.
-func (p *Phases) Failed() *Failure {
+func (p *Phases) Failed() *Failure { return p.FailedSince(0) }
+
+// FailedSince is the first final failure seen at or after d since the
+// start: output a command's wait must not blame on it (what an earlier
+// session left in the port's buffer) comes before d.
+func (p *Phases) FailedSince(d time.Duration) *Failure {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, f := range p.failures {
-		if f.Final() {
+		if f.Final() && f.At >= d {
 			return &f
 		}
 	}

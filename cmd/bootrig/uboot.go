@@ -231,18 +231,27 @@ func ubootBootCommand() *cli.Command {
 }
 
 func runUBootBoot(c *cli.Context) error {
+	var start time.Time
 	u, done, err := openUBoot(c, func(p *boards.Profile) *serialcon.Phases {
-		return serialcon.NewPhases(time.Now(), p.Linux.ShellPrompt.Regexp)
+		start = time.Now()
+		return serialcon.NewPhases(start, p.Linux.ShellPrompt.Regexp)
 	})
 	if err != nil {
 		return err
 	}
 	defer done()
+	// What an earlier session left unread on the port (the tail of its
+	// command's output) arrives during this sync: failures before it are
+	// not this boot's.
+	if _, err := u.drv.Sync(u.ctx); err != nil {
+		return err
+	}
+	since := time.Since(start)
 	cmd := c.String("cmd")
 	if err := u.drv.Boot(u.ctx, cmd); err != nil {
 		return err
 	}
-	werr := waitBoot(u, cmd)
+	werr := waitBoot(u, cmd, since)
 	sum := u.con.phases.Summary(time.Now())
 	if err := printPhases(c, sum, c.App.Writer); err != nil {
 		return err
@@ -259,7 +268,7 @@ func runUBootBoot(c *cli.Context) error {
 // waitBoot waits for the board's shell after the boot command. It ends
 // early, with the reason, when U-Boot is back at its prompt (the command
 // failed) or prints a failure of the console catalogue.
-func waitBoot(u *ubootSession, cmd string) error {
+func waitBoot(u *ubootSession, cmd string, since time.Duration) error {
 	// The shell prompt counts once the kernel runs: "## " in U-Boot's
 	// own output would pass for "# ".
 	shell := u.p.Linux.ShellPrompt.Regexp
@@ -267,7 +276,7 @@ func waitBoot(u *ubootSession, cmd string) error {
 	var failed *serialcon.Failure
 	var back []byte // U-Boot's output before its prompt came back
 	_, err := u.con.ExpectFunc(u.ctx, func(b []byte) (int, bool) {
-		if failed = u.con.phases.Failed(); failed != nil {
+		if failed = u.con.phases.FailedSince(since); failed != nil {
 			return len(b), true
 		}
 		loc := patterns.StartingKernel.FindIndex(b)
