@@ -160,8 +160,10 @@ func TestInitramfsSpecialFiles(t *testing.T) {
 		devtable.Entry{Kind: devtable.File, Path: "/root/extra", Source: extra, Mode: 0o711 | os.ModeSetuid, UID: uint32(owner), GID: 100},
 	)
 	out := t.TempDir()
-	if err := copyFile(filepath.Join(c.Out, boards.KernelFile), filepath.Join(out, boards.KernelFile)); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{boards.KernelFile, crossbuild.UBootFile} { // the board's firmware is built too
+		if err := copyFile(filepath.Join(c.Out, name), filepath.Join(out, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := crossbuild.WriteArchive(tree, table, c.Board.Linux.Init, out, true, c.Board.Name); err != nil {
 		t.Fatal(err)
