@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -283,6 +284,9 @@ func waitBoot(u *ubootSession, cmd string, since time.Duration) error {
 		if loc == nil {
 			if p := prompt.FindIndex(b); p != nil {
 				back = append([]byte(nil), b[:p[0]]...)
+				if i := bytes.LastIndex(back, []byte(cmd)); i >= 0 {
+					back = back[i+len(cmd):] // the command's output, after its echo
+				}
 				return len(b), true
 			}
 			return 0, false
