@@ -78,16 +78,22 @@ func (p *Profile) Bootargs(l Lab) string {
 		"noinitrd", "root=/dev/nfs", "rw",
 		fmt.Sprintf("nfsroot=%s:%s,%s", l.ServerIP, l.Export, p.NFS.Options),
 		fmt.Sprintf("ip=%s:%s:%s:%s::%s:off", l.BoardIP, l.ServerIP, l.Gateway, l.Netmask, p.Linux.Interface),
-		fmt.Sprintf("console=%s,%d", p.Linux.Console, p.Linux.Baud),
-		"init=" + p.Linux.Init,
 	}
+	return strings.Join(append(args, p.consoleArgs("init=")...), " ")
+}
+
+// consoleArgs is the tail every command line ends with: the console, the
+// init program (initKey is "init=" or, for a RAM root, "rdinit="), mem=
+// and the profile's extra arguments.
+func (p *Profile) consoleArgs(initKey string) []string {
+	args := []string{fmt.Sprintf("console=%s,%d", p.Linux.Console, p.Linux.Baud), initKey + p.Linux.Init}
 	if p.Linux.Mem != "" {
 		args = append(args, "mem="+p.Linux.Mem)
 	}
 	if p.Linux.Extra != "" {
 		args = append(args, p.Linux.Extra)
 	}
-	return strings.Join(args, " ")
+	return args
 }
 
 // Bootcmd is the U-Boot command that fetches the uImage by TFTP and boots

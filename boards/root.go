@@ -73,17 +73,7 @@ type Limits struct {
 // unpacks the archive into its rootfs and runs rdinit (the tree has /init
 // too); no root=, no nfsroot=, no ip=.
 func (p *Profile) ramBootargs() string {
-	args := []string{
-		fmt.Sprintf("console=%s,%d", p.Linux.Console, p.Linux.Baud),
-		"rdinit=" + p.Linux.Init,
-	}
-	if p.Linux.Mem != "" {
-		args = append(args, "mem="+p.Linux.Mem)
-	}
-	if p.Linux.Extra != "" {
-		args = append(args, p.Linux.Extra)
-	}
-	return strings.Join(args, " ")
+	return strings.Join(p.consoleArgs("rdinit="), " ")
 }
 
 // initrdBootcmd fetches the kernel and the ramdisk image into their
