@@ -58,16 +58,24 @@ func killInstances(t *testing.T, root string) {
 // own lab with its own state and rootfs copy; ps lists both; a file put
 // in one's rootfs (bootrig rootfs path --name) is seen by that board
 // alone; bootrig power switches one off and on again through QMP.
-func TestTwoInstances(t *testing.T) {
+// instancesRoot builds qemu-arm and gives a state root of the test's own
+// for named instances (and the environment that selects it); instances
+// left running there are killed when the test ends.
+func instancesRoot(t *testing.T) (root string, env []string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("boots the emulated board")
 	}
 	if r := runBootrig(t, "build", "--board", "qemu-arm"); r.code != 0 {
 		t.Fatalf("bootrig build: exit %d", r.code)
 	}
-	root := t.TempDir()
-	env := []string{"BOOTRIG_STATE=" + root}
+	root = t.TempDir()
 	killInstances(t, root)
+	return root, []string{"BOOTRIG_STATE=" + root}
+}
+
+func TestTwoInstances(t *testing.T) {
+	root, env := instancesRoot(t)
 	names := []string{"a", "b"}
 	boots := make([]result, len(names))
 	var wg sync.WaitGroup

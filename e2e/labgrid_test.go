@@ -92,15 +92,7 @@ print(json.dumps({"uboot": uboot_out, "uboot_code": uboot_code, "shell": out, "c
 // it with the environment bootrig export labgrid writes: power cycle
 // (bootrig power), U-Boot, shell. The run's log keeps every byte.
 func TestSharedConsoleLabgrid(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots the emulated board")
-	}
-	if r := runBootrig(t, "build", "--board", "qemu-arm"); r.code != 0 {
-		t.Fatalf("bootrig build: exit %d", r.code)
-	}
-	root := t.TempDir()
-	env := []string{"BOOTRIG_STATE=" + root}
-	killInstances(t, root)
+	_, env := instancesRoot(t)
 	upServing(t, env, "--quiet", "--name", "lg", "--share", "rfc2217://127.0.0.1:0", "--share", "tcp://127.0.0.1:0")
 	inst := ps(t, env)["lg"]
 	if len(inst.Consoles) != 2 || !strings.HasPrefix(inst.Consoles[0], "rfc2217://127.0.0.1:") || !strings.HasPrefix(inst.Consoles[1], "tcp://127.0.0.1:") {
