@@ -55,7 +55,7 @@ func TestShippedProfiles(t *testing.T) {
 					}
 				}
 			}
-			l, err := p.Lab(Lab{})
+			l, err := p.Netboot(Netboot{})
 			if err != nil {
 				t.Fatalf("default lab: %v", err)
 			}
@@ -63,7 +63,7 @@ func TestShippedProfiles(t *testing.T) {
 			if strings.ContainsAny(cmd, "{}") && !strings.Contains(cmd, "${") {
 				t.Errorf("bootcmd %q has an unexpanded placeholder", cmd)
 			}
-			if n := len("setenv bootargs ") + len(p.Bootargs(Lab{ServerIP: l.ServerIP, BoardIP: l.BoardIP, Gateway: l.Gateway, Netmask: l.Netmask, Export: "/"})); n >= p.UBoot.CBSize {
+			if n := len("setenv bootargs ") + len(p.Bootargs(Netboot{ServerIP: l.ServerIP, BoardIP: l.BoardIP, Gateway: l.Gateway, Netmask: l.Netmask, Export: "/"})); n >= p.UBoot.CBSize {
 				t.Errorf("setenv bootargs with export / is %d characters, over CBSIZE %d", n, p.UBoot.CBSize)
 			}
 		})
@@ -107,7 +107,7 @@ func TestBootargsGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := p.Lab(Lab{
+		l, err := p.Netboot(Netboot{
 			ServerIP: netip.MustParseAddr("192.168.1.113"), BoardIP: netip.MustParseAddr("192.168.1.244"),
 			Gateway: netip.MustParseAddr("192.168.1.1"), Netmask: netip.MustParseAddr("255.255.255.0"),
 			Export: tc.export,
@@ -132,16 +132,16 @@ func TestLabErrors(t *testing.T) {
 	ip := netip.MustParseAddr
 	for _, tc := range []struct {
 		name string
-		lab  Lab
+		lab  Netboot
 		want string
 	}{
-		{"bad netmask", Lab{Netmask: ip("255.0.255.0")}, "is not a netmask"},
-		{"board off-net", Lab{BoardIP: ip("10.0.0.2")}, "not on the server's network"},
-		{"relative export", Lab{Export: "srv/x"}, "must be an absolute path"},
-		{"comma in export", Lab{Export: "/srv/a,b"}, "without commas"},
-		{"ipv6 server", Lab{ServerIP: ip("fe80::1")}, "not an IPv4 address"},
+		{"bad netmask", Netboot{Netmask: ip("255.0.255.0")}, "is not a netmask"},
+		{"board off-net", Netboot{BoardIP: ip("10.0.0.2")}, "not on the server's network"},
+		{"relative export", Netboot{Export: "srv/x"}, "must be an absolute path"},
+		{"comma in export", Netboot{Export: "/srv/a,b"}, "without commas"},
+		{"ipv6 server", Netboot{ServerIP: ip("fe80::1")}, "not an IPv4 address"},
 	} {
-		if _, err := p.Lab(tc.lab); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := p.Netboot(tc.lab); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Lab() = %v, want error containing %q", tc.name, err, tc.want)
 		}
 	}

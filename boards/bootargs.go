@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// Lab is the network and export a board boots with. Zero fields take the
-// profile's defaults (see [Profile.Lab]).
-type Lab struct {
+// Netboot is the network and export a board boots with. Zero fields take the
+// profile's defaults (see [Profile.Netboot]).
+type Netboot struct {
 	ServerIP netip.Addr
 	BoardIP  netip.Addr
 	Gateway  netip.Addr
@@ -26,9 +26,9 @@ type Lab struct {
 	Initrd string
 }
 
-// Lab fills the zero fields of l from the profile's defaults and checks
+// Netboot fills the zero fields of l from the profile's defaults and checks
 // that the result is a usable network.
-func (p *Profile) Lab(l Lab) (Lab, error) {
+func (p *Profile) Netboot(l Netboot) (Netboot, error) {
 	def := func(v *netip.Addr, d netip.Addr) {
 		if !v.IsValid() {
 			*v = d
@@ -70,7 +70,7 @@ func (p *Profile) Lab(l Lab) (Lab, error) {
 
 // Bootargs is the kernel command line for booting with its root on
 // bootrig's NFS server, or in RAM when l.Root says so.
-func (p *Profile) Bootargs(l Lab) string {
+func (p *Profile) Bootargs(l Netboot) string {
 	if l.Root.InRAM() {
 		return p.ramBootargs()
 	}
@@ -98,7 +98,7 @@ func (p *Profile) consoleArgs(initKey string) []string {
 
 // Bootcmd is the U-Boot command that fetches the uImage by TFTP and boots
 // it (and the ramdisk image, for --root initramfs).
-func (p *Profile) Bootcmd(l Lab) string {
+func (p *Profile) Bootcmd(l Netboot) string {
 	if l.Root == RootInitramfs {
 		return p.initrdBootcmd(l)
 	}

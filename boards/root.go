@@ -80,7 +80,7 @@ func (p *Profile) ramBootargs() string {
 // regions and boots both: bootm KERNEL INITRD, with U-Boot's own device
 // tree (fdtcontroladdr) or the fetched one as the third argument where
 // the board has one.
-func (p *Profile) initrdBootcmd(l Lab) string {
+func (p *Profile) initrdBootcmd(l Netboot) string {
 	kernel, ramdisk := p.Memory.Regions["kernel"].Addr.String(), p.Memory.Regions["ramdisk"].Addr.String()
 	cmd := fmt.Sprintf("tftp %s %s; tftp %s %s; bootm %s %s", kernel, l.Image, ramdisk, l.Initrd, kernel, ramdisk)
 	switch {

@@ -41,7 +41,7 @@ func TestRAMBootGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := p.Lab(Lab{Root: tc.root, ServerIP: netip.MustParseAddr("192.168.1.113"), BoardIP: netip.MustParseAddr("192.168.1.244"),
+		l, err := p.Netboot(Netboot{Root: tc.root, ServerIP: netip.MustParseAddr("192.168.1.113"), BoardIP: netip.MustParseAddr("192.168.1.244"),
 			Gateway: netip.MustParseAddr("192.168.1.1"), Netmask: netip.MustParseAddr("255.255.255.0")})
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestProfileRoot(t *testing.T) {
 	}
 	q := *p
 	q.Root = "initramfs"
-	l, err := q.Lab(Lab{})
+	l, err := q.Netboot(Netboot{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ type LAN struct {
 }
 
 // LANFor is the LAN of a board's lab network.
-func LANFor(l boards.Lab) (LAN, error) {
+func LANFor(l boards.Netboot) (LAN, error) {
 	bits, ok := boards.MaskBits(l.Netmask)
 	if !ok || !l.ServerIP.Is4() {
 		return LAN{}, fmt.Errorf("lab network: server %s, netmask %s: not an IPv4 network", l.ServerIP, l.Netmask)

@@ -180,10 +180,10 @@ func TestLANSetup(t *testing.T) {
 }
 
 // qemuArmLAN is the qemu-arm profile, its lab settings and its tap LAN, set up.
-func qemuArmLAN(t *testing.T) (*boards.Profile, boards.Lab, LAN) {
+func qemuArmLAN(t *testing.T) (*boards.Profile, boards.Netboot, LAN) {
 	t.Helper()
 	p := qemuArm(t)
-	l, err := p.Lab(boards.Lab{})
+	l, err := p.Netboot(boards.Netboot{})
 	if err != nil {
 		t.Fatal(err)
 	}

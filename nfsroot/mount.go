@@ -15,6 +15,7 @@ func (s *Server) exportPaths() []string {
 	return []string{"/", s.Export.Dir()}
 }
 
+// mountMnt is MOUNTPROC3_MNT (RFC 1813 Appendix I, section 5.2.1): it gives a client the export's root handle.
 func mountMnt(r *request, e *encoder) error {
 	dir := r.args.String(nfs.MntPathLen)
 	if r.args.Err() != nil {
@@ -51,6 +52,7 @@ func hostOf(a net.Addr) string {
 	return h
 }
 
+// mountDump is MOUNTPROC3_DUMP (RFC 1813 Appendix I, section 5.2.2): it lists the mounts.
 func mountDump(r *request, e *encoder) error {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
@@ -63,6 +65,7 @@ func mountDump(r *request, e *encoder) error {
 	return nil
 }
 
+// mountUmnt is MOUNTPROC3_UMNT (RFC 1813 Appendix I, section 5.2.3): it forgets one mount.
 func mountUmnt(r *request, e *encoder) error {
 	dir := r.args.String(nfs.MntPathLen)
 	if r.args.Err() != nil {
@@ -74,6 +77,7 @@ func mountUmnt(r *request, e *encoder) error {
 	return nil
 }
 
+// mountUmntAll is MOUNTPROC3_UMNTALL (RFC 1813 Appendix I, section 5.2.4): it forgets a client's mounts.
 func mountUmntAll(r *request, e *encoder) error {
 	host := hostOf(r.addr)
 	r.s.mu.Lock()
@@ -86,6 +90,7 @@ func mountUmntAll(r *request, e *encoder) error {
 	return nil
 }
 
+// mountExport is MOUNTPROC3_EXPORT (RFC 1813 Appendix I, section 5.2.5): it lists the export and who may mount it.
 func mountExport(r *request, e *encoder) error {
 	var groups []string
 	for _, p := range r.s.Allow {

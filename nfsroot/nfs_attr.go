@@ -37,6 +37,7 @@ func (x *Export) dirOf(h []byte) (*node, *os.File, unix.Statx_t, error) {
 	return n, f, st, nil
 }
 
+// nfsGetattr is GETATTR (RFC 1813 section 3.3.1): it returns a file's attributes.
 func nfsGetattr(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	if r.args.Err() != nil {
@@ -63,6 +64,7 @@ const (
 	accessExecute = 0x20
 )
 
+// nfsAccess is ACCESS (RFC 1813 section 3.3.4): it says which accesses the caller has to a file.
 func nfsAccess(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	want := r.args.Uint32()
@@ -82,6 +84,7 @@ func nfsAccess(r *request, e *encoder) error {
 	return nil
 }
 
+// nfsSetattr is SETATTR (RFC 1813 section 3.3.2): it changes a file's attributes, as far as the caller may.
 func nfsSetattr(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	sa := r.args.sattr()

@@ -108,6 +108,7 @@ func openMade(dir *os.File, name string, ifmt uint32) (*pathFd, error) {
 	return p, nil
 }
 
+// nfsCreate is CREATE (RFC 1813 section 3.3.8): it creates a regular file (unchecked, guarded or exclusive).
 func nfsCreate(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	name := r.args.String(nfs.MNTNameLen + 1)
@@ -208,6 +209,7 @@ func (x *Export) createExisting(in *creating, name string, how uint32, sa sattr,
 	return p.st, err
 }
 
+// nfsMkdir is MKDIR (RFC 1813 section 3.3.9): it creates a directory.
 func nfsMkdir(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	name := r.args.String(nfs.MNTNameLen + 1)
@@ -232,6 +234,7 @@ func nfsMkdir(r *request, e *encoder) error {
 	return nil
 }
 
+// nfsSymlink is SYMLINK (RFC 1813 section 3.3.10): it creates a symbolic link.
 func nfsSymlink(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	name := r.args.String(nfs.MNTNameLen + 1)
@@ -270,6 +273,7 @@ var mknodTypes = map[nfs.FileType]uint32{
 	nfs.FileTypeFIFO:      unix.S_IFIFO,
 }
 
+// nfsMknod is MKNOD (RFC 1813 section 3.3.11): it creates a device, FIFO or socket node.
 func nfsMknod(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	name := r.args.String(nfs.MNTNameLen + 1)
@@ -334,6 +338,7 @@ func (x *Export) mknod(dir *os.File, name string, ifmt, major, minor uint32) (*p
 	return p, nil
 }
 
+// nfsLink is LINK (RFC 1813 section 3.3.15): it makes a hard link.
 func nfsLink(r *request, e *encoder) error {
 	fh := r.args.Opaque(fhMax)
 	dh := r.args.Opaque(fhMax)

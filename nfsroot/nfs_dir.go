@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// nfsLookup is LOOKUP (RFC 1813 section 3.3.3): it finds a name in a directory.
 func nfsLookup(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	name := r.args.String(nfs.MNTNameLen + 1)
@@ -232,6 +233,7 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l ope
 	return openDir{dn: dn, dir: dir, st: dst, attr: da, rest: after(ents, cookie)}, true
 }
 
+// nfsReaddir is READDIR (RFC 1813 section 3.3.16): it lists a directory's names and file ids.
 func nfsReaddir(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	cookie := r.args.Uint64()
@@ -288,6 +290,7 @@ func (x *Export) fileid(dn *node, dir *os.File, dst *unix.Statx_t, d dirent) uin
 	return st.Ino
 }
 
+// nfsReaddirplus is READDIRPLUS (RFC 1813 section 3.3.17): it lists a directory with each entry's attributes and handle.
 func nfsReaddirplus(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	cookie := r.args.Uint64()

@@ -16,6 +16,7 @@ const (
 	fileSync = 2
 )
 
+// nfsRead is READ (RFC 1813 section 3.3.6): it reads from a regular file.
 func nfsRead(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	off := r.args.Uint64()
@@ -78,6 +79,7 @@ func nfsRead(r *request, e *encoder) error {
 	return nil
 }
 
+// nfsWrite is WRITE (RFC 1813 section 3.3.7): it writes to a regular file.
 func nfsWrite(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	off := r.args.Uint64()
@@ -145,6 +147,7 @@ func nfsWrite(r *request, e *encoder) error {
 	return nil
 }
 
+// nfsCommit is COMMIT (RFC 1813 section 3.3.21): it makes earlier unstable writes stable.
 func nfsCommit(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	r.args.Uint64()
@@ -189,6 +192,7 @@ func nfsCommit(r *request, e *encoder) error {
 	return nil
 }
 
+// nfsReadlink is READLINK (RFC 1813 section 3.3.5): it reads a symbolic link's target.
 func nfsReadlink(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	if r.args.Err() != nil {
@@ -250,6 +254,7 @@ func fsHead(r *request, e *encoder) (ok bool, err error) {
 	return true, nil
 }
 
+// nfsFsstat is FSSTAT (RFC 1813 section 3.3.18): it reports the export's space and file counts.
 func nfsFsstat(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	if r.args.Err() != nil {
@@ -298,6 +303,7 @@ const (
 	fsfCanSetTime  = 0x10
 )
 
+// nfsFsinfo is FSINFO (RFC 1813 section 3.3.19): it reports the server's transfer sizes and properties.
 func nfsFsinfo(r *request, e *encoder) error {
 	ok, err := fsHead(r, e)
 	if !ok {
@@ -317,6 +323,7 @@ func nfsFsinfo(r *request, e *encoder) error {
 	return nil
 }
 
+// nfsPathconf is PATHCONF (RFC 1813 section 3.3.20): it reports name and link limits.
 func nfsPathconf(r *request, e *encoder) error {
 	ok, err := fsHead(r, e)
 	if !ok {

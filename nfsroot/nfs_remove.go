@@ -22,8 +22,11 @@ func (r *request) dirWcc(e *encoder, dir *os.File, before *unix.Statx_t) {
 	e.wcc(before, nil)
 }
 
+// nfsRemove is REMOVE (RFC 1813 section 3.3.12): it removes a non-directory.
 func nfsRemove(r *request, e *encoder) error { return r.unlink(e, 0) }
-func nfsRmdir(r *request, e *encoder) error  { return r.unlink(e, unix.AT_REMOVEDIR) }
+
+// nfsRmdir is RMDIR (RFC 1813 section 3.3.13): it removes an empty directory.
+func nfsRmdir(r *request, e *encoder) error { return r.unlink(e, unix.AT_REMOVEDIR) }
 
 // unlink serves REMOVE (flags 0) and RMDIR (AT_REMOVEDIR).
 func (r *request) unlink(e *encoder, flags int) error {
@@ -108,6 +111,7 @@ func (x *Export) gone(dirKey fileKey, name string, st *unix.Statx_t) {
 	}
 }
 
+// nfsRename is RENAME (RFC 1813 section 3.3.14): it renames an object, within the export.
 func nfsRename(r *request, e *encoder) error {
 	fh := r.args.Opaque(fhMax)
 	fname := r.args.String(nfs.MNTNameLen + 1)

@@ -7,11 +7,11 @@ import "github.com/bootrig/bootrig/internal/oncrpc"
 var errGarbage = oncrpc.ErrGarbage
 
 // decoder reads a procedure's XDR arguments (oncrpc's Decoder, plus the
-// NFS types in attr.go).
+// NFS types in fattr3.go).
 type decoder struct{ oncrpc.Decoder }
 
 func newDecoder(b []byte) *decoder { return &decoder{oncrpc.NewDecoder(b)} }
 
 // encoder appends a procedure's XDR results (oncrpc's Encoder, plus the
-// NFS types in attr.go).
+// NFS types in fattr3.go).
 type encoder struct{ oncrpc.Encoder }

@@ -65,13 +65,13 @@ func answer(c *oncrpc.CallMsg, t transport, table []Mapping, now func() time.Tim
 	case c.Vers < 2 || c.Vers > 4:
 		return oncrpc.Accepted(c.XID, oncrpc.ProgMismatch, 2, 4)
 	case c.Vers == 2:
-		return v2(c, table)
+		return answerPMAPv2(c, table)
 	}
-	return v34(c, t, table, now)
+	return answerRPCBIND(c, t, table, now)
 }
 
-// v2 answers PMAP version 2.
-func v2(c *oncrpc.CallMsg, table []Mapping) []byte {
+// answerPMAPv2 answers PMAP version 2 (RFC 1833 section 3).
+func answerPMAPv2(c *oncrpc.CallMsg, table []Mapping) []byte {
 	switch c.Proc {
 	case procNull:
 		return oncrpc.Accepted(c.XID, oncrpc.Success)
@@ -144,8 +144,8 @@ func decodeRPCB(d oncrpc.Decoder) (rpcb, error) {
 	return r, d.Err()
 }
 
-// v34 answers RPCBIND versions 3 and 4.
-func v34(c *oncrpc.CallMsg, t transport, table []Mapping, now func() time.Time) []byte {
+// answerRPCBIND answers RPCBIND versions 3 and 4 (RFC 1833 section 2).
+func answerRPCBIND(c *oncrpc.CallMsg, t transport, table []Mapping, now func() time.Time) []byte {
 	switch {
 	case c.Proc == procNull:
 		return oncrpc.Accepted(c.XID, oncrpc.Success)

@@ -246,7 +246,7 @@ func TestPersistMini2440(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := boards.Lookup("mini2440")
-	l, err := p.Lab(boards.Lab{Export: "/srv/rootfs"})
+	l, err := p.Netboot(boards.Netboot{Export: "/srv/rootfs"})
 	if err != nil {
 		t.Fatal(err)
 	}

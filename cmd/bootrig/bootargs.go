@@ -31,7 +31,7 @@ func runBootargs(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := lab(c, p)
+	l, err := netboot(c, p)
 	if err != nil {
 		return err
 	}

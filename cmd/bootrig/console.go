@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/serialcon/terminal"
 	"github.com/urfave/cli/v2"
@@ -39,7 +39,7 @@ func portSpec(c *cli.Context, board string, profilePort string, baud int) (strin
 	case "":
 		return "", usagef(c.Command.FullName(), "no console port: give --port SPEC or set BOOTRIG_PORT")
 	case "qemu":
-		st, err := emulab.LoadState(stateDir(c, board))
+		st, err := lab.LoadState(stateDir(c, board))
 		if err != nil {
 			return "", fmt.Errorf("board %s is emulated and its console is the running board's: %w; or give --port", board, err)
 		}

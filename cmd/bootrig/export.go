@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/labgrid"
 )
 
@@ -39,7 +39,7 @@ func runExportLabgrid(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := emulab.LoadState(stateDir(c, p.Name))
+	st, err := lab.LoadState(stateDir(c, p.Name))
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 )
 
 // TestInstanceUsageErrors: bad names, actions and shares are usage
@@ -52,7 +52,7 @@ func TestPSNoneAndNotRunning(t *testing.T) {
 func TestWritePS(t *testing.T) {
 	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
 	var b strings.Builder
-	writePS(&b, []emulab.State{
+	writePS(&b, []lab.State{
 		{Board: "qemu-arm", Name: "b2", Console: "/dev/pts/7", Consoles: []string{"rfc2217://127.0.0.1:4001", "tcp://127.0.0.1:4002"},
 			BoardIP: "192.168.7.2", ServerIP: "192.168.7.1", Started: now.Add(-95 * time.Second), QEMUPid: 4242},
 		{Board: "qemu-arm", Console: "/dev/pts/3", QEMUPid: 17},
@@ -82,11 +82,11 @@ func TestCopyArgs(t *testing.T) {
 func TestNameFindsBoard(t *testing.T) {
 	root := t.TempDir()
 	t.Setenv("BOOTRIG_STATE", root)
-	dir := emulab.Instance{Board: "mini2440", Name: "m1"}.StateDir(root)
+	dir := lab.Instance{Board: "mini2440", Name: "m1"}.StateDir(root)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := (emulab.State{Board: "mini2440", Name: "m1", QEMUPid: os.Getpid()}).Save(dir); err != nil {
+	if err := (lab.State{Board: "mini2440", Name: "m1", QEMUPid: os.Getpid()}).Save(dir); err != nil {
 		t.Fatal(err)
 	}
 	stdout, stderr, code := runBootrig(t, "rootfs", "path", "--name", "m1")

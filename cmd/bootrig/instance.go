@@ -10,7 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bootrig/bootrig/boards"
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 )
 
 // nameFlag selects one of the board's instances.
@@ -18,7 +18,7 @@ func nameFlag() cli.Flag {
 	return &cli.StringFlag{Name: "name", Aliases: []string{"n"}, EnvVars: []string{"BOOTRIG_NAME"},
 		Usage: "the instance `NAME` (default: the board's): each has its own state, logs, flash bank, rootfs and lab",
 		Action: func(c *cli.Context, v string) error {
-			if err := emulab.CheckName(v); err != nil {
+			if err := lab.CheckName(v); err != nil {
 				return usagef(c.Command.FullName(), "--name: %v", err)
 			}
 			return nil
@@ -26,8 +26,8 @@ func nameFlag() cli.Flag {
 }
 
 // instance is the board's instance the flags name.
-func instance(c *cli.Context, board string) emulab.Instance {
-	return emulab.Instance{Board: board, Name: c.String("name")}
+func instance(c *cli.Context, board string) lab.Instance {
+	return lab.Instance{Board: board, Name: c.String("name")}
 }
 
 // stateRoot holds the instances' directories: $BOOTRIG_STATE, else the
@@ -88,7 +88,7 @@ func boardOfName(c *cli.Context) string {
 	if name == "" || c.IsSet("board") {
 		return c.String("board")
 	}
-	sts, _ := emulab.Running(stateRoot())
+	sts, _ := lab.Running(stateRoot())
 	var found []string
 	for _, st := range sts {
 		if st.Name == name && st.Board != name {

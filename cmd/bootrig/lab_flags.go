@@ -22,9 +22,9 @@ func labFlags() []cli.Flag {
 	}
 }
 
-// lab reads the network flags over the profile's defaults.
-func lab(c *cli.Context, p *boards.Profile) (boards.Lab, error) {
-	var l boards.Lab
+// netboot reads the network flags over the profile's defaults.
+func netboot(c *cli.Context, p *boards.Profile) (boards.Netboot, error) {
+	var l boards.Netboot
 	for _, f := range []struct {
 		flag string
 		dst  *netip.Addr
@@ -49,7 +49,7 @@ func lab(c *cli.Context, p *boards.Profile) (boards.Lab, error) {
 	if l.Root, err = rootMode(c, p); err != nil {
 		return l, err
 	}
-	l, err = p.Lab(l)
+	l, err = p.Netboot(l)
 	if err != nil {
 		return l, usagef(c.Command.FullName(), "%v", err)
 	}

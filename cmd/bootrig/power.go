@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 )
 
 func powerCommand() *cli.Command {
@@ -34,7 +34,7 @@ func runPower(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usagef("power", "want one action: on, off or cycle")
 	}
-	action, err := emulab.ParsePower(c.Args().First())
+	action, err := lab.ParsePower(c.Args().First())
 	if err != nil {
 		return usagef("power", "%v", err)
 	}
@@ -45,11 +45,11 @@ func runPower(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
 	defer cancel()
 	if p.QEMU != nil {
-		st, err := emulab.LoadState(stateDir(c, p.Name))
+		st, err := lab.LoadState(stateDir(c, p.Name))
 		if err != nil {
 			return err
 		}
-		return emulab.SetPower(ctx, st.QMP, action)
+		return lab.SetPower(ctx, st.QMP, action)
 	}
 	cmd := strings.Fields(c.String("power-cmd"))
 	if len(cmd) == 0 {

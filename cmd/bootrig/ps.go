@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 )
 
 func psCommand() *cli.Command {
@@ -26,7 +26,7 @@ func psCommand() *cli.Command {
 			if c.Args().Present() {
 				return usagef("ps", "takes no arguments (got %q)", c.Args().First())
 			}
-			sts, err := emulab.Running(stateRoot())
+			sts, err := lab.Running(stateRoot())
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
@@ -39,7 +39,7 @@ func psCommand() *cli.Command {
 }
 
 // writePS prints one line per instance.
-func writePS(w io.Writer, sts []emulab.State, now time.Time) error {
+func writePS(w io.Writer, sts []lab.State, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BOARD\tNAME\tCONSOLE\tSHARED\tBOARD IP\tSERVER IP\tUPTIME\tPID")
 	for _, st := range sts {
@@ -66,12 +66,12 @@ func orDash(s string) string {
 
 // psEntry is an instance in ps --json.
 type psEntry struct {
-	emulab.State
+	lab.State
 	Name     string `json:"name"`
 	StateDir string `json:"state_dir"`
 }
 
-func writePSJSON(w io.Writer, sts []emulab.State) error {
+func writePSJSON(w io.Writer, sts []lab.State) error {
 	out := []psEntry{}
 	for _, st := range sts {
 		out = append(out, psEntry{State: st, Name: st.Label(), StateDir: st.Dir})

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 
 	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
@@ -28,8 +28,8 @@ func realUBoot(t *testing.T, running bool) (port, serialLog string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	q := emulab.FromProfile(p, t.TempDir(), "")
-	m, err := emulab.Start(ctx, q)
+	q := lab.FromProfile(p, t.TempDir(), "")
+	m, err := lab.Start(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}

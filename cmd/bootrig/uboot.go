@@ -183,7 +183,7 @@ func flashEnvCommand() *cli.Command {
 
 // flashVars are the variables flash-env sets: what up sets ([up.Env]),
 // and the board's MAC address when given.
-func flashVars(p *boards.Profile, l boards.Lab, ethaddr string) []uboot.EnvVar {
+func flashVars(p *boards.Profile, l boards.Netboot, ethaddr string) []uboot.EnvVar {
 	vars := up.Env(p, l)
 	if ethaddr != "" {
 		vars = append(vars, uboot.EnvVar{Name: "ethaddr", Value: ethaddr})
@@ -196,7 +196,7 @@ func runFlashEnv(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := lab(c, p)
+	l, err := netboot(c, p)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/crossbuild"
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 )
 
 // builtUBoot brings the board's U-Boot in the build cache up to date
@@ -34,16 +34,16 @@ func builtUBoot(t *testing.T, board string) (*boards.Profile, string) {
 // powerOn starts the emulated board with no network, its environment
 // bank in flash, and lets it run: its console is the returned pty, which
 // bootrig then opens like a USB serial adapter.
-func powerOn(t *testing.T, p *boards.Profile, out, flash string) *emulab.Machine {
+func powerOn(t *testing.T, p *boards.Profile, out, flash string) *lab.Machine {
 	t.Helper()
-	q, err := emulab.FromBuild(p, t.TempDir(), "", out)
+	q, err := lab.FromBuild(p, t.TempDir(), "", out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q.Flash = flash
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	m, err := emulab.Start(ctx, q)
+	m, err := lab.Start(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,12 +86,12 @@ func TestFlashEnvRealUBoot(t *testing.T) {
 		t.Run(tt.board, func(t *testing.T) {
 			p, out := builtUBoot(t, tt.board)
 			export := exportFor(t, p, tt.chars)
-			l, err := p.Lab(boards.Lab{Export: export})
+			l, err := p.Netboot(boards.Netboot{Export: export})
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := p.Bootargs(l)
-			flash := filepath.Join(t.TempDir(), emulab.FlashFile)
+			flash := filepath.Join(t.TempDir(), lab.FlashFile)
 			m := powerOn(t, p, out, flash)
 			o, e, code := runBootrig(t, "uboot", "flash-env", "--board", tt.board, "--port", m.ConsolePath(),
 				"--rootfs", export, "--timeout", "15m")
@@ -118,7 +118,7 @@ func exportFor(t *testing.T, p *boards.Profile, chars int) string {
 	if chars == 0 {
 		return export
 	}
-	l, err := p.Lab(boards.Lab{Export: export})
+	l, err := p.Netboot(boards.Netboot{Export: export})
 	if err != nil {
 		t.Fatal(err)
 	}

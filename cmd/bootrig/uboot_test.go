@@ -69,7 +69,7 @@ func TestUBootFlashEnv(t *testing.T) {
 		t.Fatalf("flash-env: exit %d: %s%s", code, o, e)
 	}
 	p, _ := boards.Lookup("mini2440")
-	l, err := p.Lab(boards.Lab{Export: "/srv/mini2440"})
+	l, err := p.Netboot(boards.Netboot{Export: "/srv/mini2440"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/crossbuild"
-	emulab "github.com/bootrig/bootrig/lab"
+	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/report"
 	"github.com/bootrig/bootrig/serialcon"
@@ -83,9 +83,9 @@ func runUp(c *cli.Context) error {
 	if _, err := shareSpecsFlag(c); err != nil {
 		return err
 	}
-	if !c.Bool("attach") && !emulab.Inside() {
+	if !c.Bool("attach") && !lab.Inside() {
 		if p.QEMU != nil {
-			if err := emulab.CheckMemory(emulab.MemInfo, p.QEMU.Memory); err != nil {
+			if err := lab.CheckMemory(lab.MemInfo, p.QEMU.Memory); err != nil {
 				return fmt.Errorf("up %s/%s: %w", p.Name, instance(c, p.Name).Label(), err)
 			}
 		}
@@ -93,11 +93,11 @@ func runUp(c *cli.Context) error {
 			return err
 		}
 	}
-	if p.QEMU != nil && !emulab.Inside() {
+	if p.QEMU != nil && !lab.Inside() {
 		// Build out here: a first build fetches busybox's source (apt-get
 		// source), and the lab has no route out.
 		if !c.Bool("attach") && !c.Bool("no-build") {
-			l, err := lab(c, p)
+			l, err := netboot(c, p)
 			if err != nil {
 				return err
 			}
@@ -124,16 +124,16 @@ func enterLab(c *cli.Context, p *boards.Profile) error {
 	if err != nil {
 		return err
 	}
-	stdio := emulab.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Files: files}
+	stdio := lab.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Files: files}
 	var code int
 	if c.Bool("attach") {
-		st, lerr := emulab.LoadState(stateDir(c, p.Name))
+		st, lerr := lab.LoadState(stateDir(c, p.Name))
 		if lerr != nil {
 			return lerr
 		}
-		code, err = emulab.Join(c.Context, st.QEMUPid, append(os.Args[1:], shareArgs...), stdio)
+		code, err = lab.Join(c.Context, st.QEMUPid, append(os.Args[1:], shareArgs...), stdio)
 	} else {
-		code, err = emulab.Reexec(c.Context, append(append(os.Args[1:], "--no-build"), shareArgs...), stdio)
+		code, err = lab.Reexec(c.Context, append(append(os.Args[1:], "--no-build"), shareArgs...), stdio)
 	}
 	for _, f := range files {
 		f.Close()
@@ -150,12 +150,12 @@ func enterLab(c *cli.Context, p *boards.Profile) error {
 // upHere brings the board up from this process: inside the lab's
 // namespace for the emulated board, on the host's network for a real one.
 func upHere(c *cli.Context, p *boards.Profile) error {
-	l, err := lab(c, p)
+	l, err := netboot(c, p)
 	if err != nil {
 		return err
 	}
 	if p.QEMU != nil {
-		lan, err := emulab.LANFor(l)
+		lan, err := lab.LANFor(l)
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 	in, interactive := c.App.Reader.(*os.File)
 	interactive = interactive && c.String("run") == "" && term.IsTerminal(int(in.Fd()))
 	cfg := up.Config{
-		Board: p, Lab: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
+		Board: p, Netboot: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), SavedEnv: c.Bool("saved-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
 		NoPortmap: c.Bool("no-portmap"), NFSOverUDP: c.Bool("nfs-udp"), InsecurePorts: c.Bool("insecure-ports"),
 		Name: instance(c, p.Name).Label(), Consoles: shareSpecs(ls), BootDelay: bootDelay(c, p), OnConsole: func(s *serialcon.Session) { share.start(s) },

@@ -40,7 +40,7 @@ func (b *Board) typeEnv(ctx context.Context) error {
 	if _, err := dr.Sync(ctx); err != nil {
 		return err
 	}
-	vars := Env(b.cfg.Board, b.cfg.Lab)
+	vars := Env(b.cfg.Board, b.cfg.Netboot)
 	switch {
 	case !b.cfg.Board.UBoot.Saveenv:
 		if err := dr.SetenvAll(ctx, vars); err != nil {
@@ -75,7 +75,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil && !mountBy.IsZero():
-			if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
+			if derr := b.Servers.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
 				return fmt.Errorf("%w: %w", ErrMountFailed, derr)
 			}
 			mountBy = time.Time{} // NFS calls started meanwhile: keep waiting
@@ -84,7 +84,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		case m == 0 && b.kernelUp():
 			return nil
 		case m == 0: // U-Boot's output can end in "# " too
-		case m == 1 && !b.cfg.Lab.Root.InRAM(): // a RAM root waits on no NFS
+		case m == 1 && !b.cfg.Netboot.Root.InRAM(): // a RAM root waits on no NFS
 			mountBy = time.Now().Add(b.cfg.MountWait)
 		case m == 2:
 			return b.mountError()
@@ -93,7 +93,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 				return err
 			}
 		case m == 4:
-			return fmt.Errorf("%w: U-Boot could not fetch %s from %s:%d (see the server log)", ErrTFTPFailed, b.cfg.Lab.Image, b.cfg.Lab.ServerIP, TFTPPort)
+			return fmt.Errorf("%w: U-Boot could not fetch %s from %s:%d (see the server log)", ErrTFTPFailed, b.cfg.Netboot.Image, b.cfg.Netboot.ServerIP, TFTPPort)
 		}
 	}
 }
@@ -119,10 +119,10 @@ func (b *Board) expectAny(ctx context.Context, res ...*regexp.Regexp) (int, erro
 
 // mountError explains a kernel that gave up on its root.
 func (b *Board) mountError() error {
-	if b.cfg.Lab.Root.InRAM() {
+	if b.cfg.Netboot.Root.InRAM() {
 		return b.ramRootError()
 	}
-	if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
+	if derr := b.Servers.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
 		return fmt.Errorf("%w: %w", ErrMountFailed, derr)
 	}
 	if err := b.Summary().Err(); err != nil {
@@ -137,8 +137,8 @@ func (b *Board) bootError(err error) error {
 	if ferr := s.Err(); ferr != nil {
 		return fmt.Errorf("boot failed after %s (last phase: %s): %w", s.Elapsed.Round(time.Millisecond), s.Last(), ferr)
 	}
-	if s.Reached(serialcon.PhaseLinux) && !b.cfg.Lab.Root.InRAM() {
-		if derr := b.Servers.Watch.Diagnose(b.cfg.Lab.ServerIP.String()); derr != nil {
+	if s.Reached(serialcon.PhaseLinux) && !b.cfg.Netboot.Root.InRAM() {
+		if derr := b.Servers.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
 			return fmt.Errorf("boot: no shell prompt (last phase: %s): %w", s.Last(), derr)
 		}
 	}

@@ -23,7 +23,7 @@ import (
 func scratch(t *testing.T, c up.Config, name string) (host, board string) {
 	t.Helper()
 	rel := fmt.Sprintf("root/%s-%d", name, time.Now().UnixNano())
-	host = filepath.Join(c.Lab.Export, rel)
+	host = filepath.Join(c.Netboot.Export, rel)
 	if err := os.MkdirAll(host, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestMountFailure(t *testing.T) {
 		edit func(*up.Config)
 		want error
 	}{
-		{"export path refused", func(c *up.Config) { c.RootFS, c.Lab.Export = c.Lab.Export, "/no/such/export" }, up.ErrNFSMountFailed},
+		{"export path refused", func(c *up.Config) { c.RootFS, c.Netboot.Export = c.Netboot.Export, "/no/such/export" }, up.ErrNFSMountFailed},
 		{"client not allowed", func(c *up.Config) { c.NFSAllow = []netip.Prefix{netip.MustParsePrefix("10.9.9.9/32")} }, up.ErrNFSRefused},
 	}
 	for _, tt := range tests {

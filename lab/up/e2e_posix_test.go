@@ -151,7 +151,7 @@ func TestPOSIXAsUsers(t *testing.T) {
 		return
 	}
 	c := config(t)
-	script := filepath.Join(c.Lab.Export, "posix-cases.sh")
+	script := filepath.Join(c.Netboot.Export, "posix-cases.sh")
 	if err := os.WriteFile(script, []byte(posixScript()), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestRootModes(t *testing.T) {
 				return
 			}
 			c := config(t)
-			c.Lab.Root, c.Lab.Image = tc.root, tc.root.KernelFile()
+			c.Netboot.Root, c.Netboot.Image = tc.root, tc.root.KernelFile()
 			var log bytes.Buffer
 			c.Log = &log
 			dumpOnFailure(t, &log)
@@ -74,7 +74,7 @@ func TestRootModes(t *testing.T) {
 			if strings.Join(got, " ") != strings.Join(tc.transfers, " ") {
 				t.Errorf("TFTP transfers %q, want %q", got, tc.transfers)
 			}
-			if out, code := run(t, b, "cat /proc/cmdline; uname -m"); out != c.Board.Bootargs(c.Lab)+"\narmv7l\n" || code != 0 {
+			if out, code := run(t, b, "cat /proc/cmdline; uname -m"); out != c.Board.Bootargs(c.Netboot)+"\narmv7l\n" || code != 0 {
 				t.Errorf("run: exit %d, output %q; want the bootargs and armv7l", code, out)
 			}
 			out, _ := run(t, b, "mount")
@@ -99,10 +99,10 @@ func TestRootModes(t *testing.T) {
 				t.Errorf("%d NFS calls for a RAM root", n)
 			}
 			for _, port := range []string{"2049", "111"} {
-				conn, err := net.DialTimeout("tcp", net.JoinHostPort(c.Lab.ServerIP.String(), port), 2*time.Second)
+				conn, err := net.DialTimeout("tcp", net.JoinHostPort(c.Netboot.ServerIP.String(), port), 2*time.Second)
 				if err == nil {
 					conn.Close()
-					t.Errorf("something listens on %s:%s: a RAM root needs no NFS server or portmapper", c.Lab.ServerIP, port)
+					t.Errorf("something listens on %s:%s: a RAM root needs no NFS server or portmapper", c.Netboot.ServerIP, port)
 				} else if !errors.Is(err, syscall.ECONNREFUSED) {
 					t.Errorf("dial %s: %v, want connection refused", port, err)
 				}
@@ -130,7 +130,7 @@ func TestInitramfsSpecialFiles(t *testing.T) {
 		return
 	}
 	c := config(t)
-	tree := c.Lab.Export
+	tree := c.Netboot.Export
 	owner := 1000
 	write := func(rel, data string, mode os.FileMode) string {
 		p := filepath.Join(tree, rel)
@@ -168,7 +168,7 @@ func TestInitramfsSpecialFiles(t *testing.T) {
 	if _, err := crossbuild.WriteArchive(tree, table, c.Board.Linux.Init, out, true, c.Board.Name); err != nil {
 		t.Fatal(err)
 	}
-	c.Out, c.Lab.Root = out, boards.RootInitramfs
+	c.Out, c.Netboot.Root = out, boards.RootInitramfs
 	var log bytes.Buffer
 	c.Log = &log
 	dumpOnFailure(t, &log)
@@ -221,7 +221,7 @@ func TestInitramfsRepacks(t *testing.T) {
 		return
 	}
 	c := config(t)
-	c.Lab.Root, c.Lab.Image = boards.RootInitramfs, boards.KernelFile
+	c.Netboot.Root, c.Netboot.Image = boards.RootInitramfs, boards.KernelFile
 	c.Build = true
 	c.Out = t.TempDir() // an output of its own: rootfs/, uImage, the archive
 	c.RootFS = filepath.Join(c.Out, "rootfs")

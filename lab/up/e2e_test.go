@@ -86,7 +86,7 @@ func configFor(t *testing.T, board string) up.Config {
 	}
 	cache := cacheDir(t)
 	out := filepath.Join(cache, board, "out")
-	l, err := p.Lab(boards.Lab{Export: copyRootFS(t, filepath.Join(out, "rootfs"))})
+	l, err := p.Netboot(boards.Netboot{Export: copyRootFS(t, filepath.Join(out, "rootfs"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func configFor(t *testing.T, board string) up.Config {
 	if err := lan.Setup(); err != nil {
 		t.Fatal(err)
 	}
-	return up.Config{Board: p, Lab: l, Cache: cache, Out: out, State: t.TempDir(),
+	return up.Config{Board: p, Netboot: l, Cache: cache, Out: out, State: t.TempDir(),
 		Notes: testWriter{t}, BootTimeout: 5 * time.Minute}
 }
 
@@ -211,7 +211,7 @@ func TestBootToShell(t *testing.T) {
 	}
 
 	out, code := run(t, b, "cat /proc/cmdline; uname -m; false")
-	if want := c.Board.Bootargs(c.Lab) + "\narmv7l\n"; out != want || code != 1 {
+	if want := c.Board.Bootargs(c.Netboot) + "\narmv7l\n"; out != want || code != 1 {
 		t.Errorf("run: exit %d, output %q; want exit 1, %q", code, out, want)
 	}
 	out, code = run(t, b, `printf 'no newline'; sh -c 'exit 7'`)
@@ -278,7 +278,7 @@ func TestTypedEnv(t *testing.T) {
 	if m := regexp.MustCompile(`(?s)Saving Environment to Flash\.\.\.(.{0,800}?)\bOK\b`).FindStringSubmatch(log.String()); m == nil || strings.Contains(m[1], "Failed") {
 		t.Errorf("no successful saveenv on the console:\n%s", log.String())
 	}
-	want := c.Board.Bootargs(c.Lab) + "\n"
+	want := c.Board.Bootargs(c.Netboot) + "\n"
 	if out, _ := run(t, b, "cat /proc/cmdline"); out != want {
 		t.Errorf("kernel command line %q, want %q", out, want)
 	}
@@ -332,7 +332,7 @@ func TestRealBoard(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := start(t, c)
-	if out, _ := run(t, b, "cat /proc/cmdline"); out != real.Bootargs(c.Lab)+"\n" {
-		t.Errorf("kernel command line %q, want %q", out, real.Bootargs(c.Lab)+"\n")
+	if out, _ := run(t, b, "cat /proc/cmdline"); out != real.Bootargs(c.Netboot)+"\n" {
+		t.Errorf("kernel command line %q, want %q", out, real.Bootargs(c.Netboot)+"\n")
 	}
 }

@@ -25,7 +25,7 @@ func TestVexpressA9(t *testing.T) {
 		t.Errorf("U-Boot did not boot with the device tree at fdt_addr_r:\n%s", console)
 	}
 	out, code := run(t, b, "tr -d '\\000' < /proc/device-tree/model; echo; cat /proc/cmdline; ls /sys/bus/platform/drivers/smsc911x | grep -c ethernet")
-	want := "V2P-CA9\n" + c.Board.Bootargs(c.Lab) + "\n1\n"
+	want := "V2P-CA9\n" + c.Board.Bootargs(c.Netboot) + "\n1\n"
 	if code != 0 || out != want {
 		t.Errorf("the board's shell printed %q (status %d), want %q", out, code, want)
 	}

@@ -10,7 +10,7 @@ import (
 // Env is what bootrig sets in U-Boot to boot board p on lab l: the kernel
 // command line, the boot command, the network and the profile's own
 // variables (uboot.env).
-func Env(p *boards.Profile, l boards.Lab) []uboot.EnvVar {
+func Env(p *boards.Profile, l boards.Netboot) []uboot.EnvVar {
 	m := map[string]string{
 		"bootargs":  p.Bootargs(l),
 		"bootcmd":   p.Bootcmd(l),
@@ -41,7 +41,7 @@ var regionVars = map[string]string{
 // it holds Env plus the load addresses the boot command uses, the baud
 // rate, and bootdelay 0 so that the board boots at power-on with no key
 // pressed.
-func FlashEnv(p *boards.Profile, l boards.Lab) []uboot.EnvVar {
+func FlashEnv(p *boards.Profile, l boards.Netboot) []uboot.EnvVar {
 	m := map[string]string{
 		"bootdelay": "0",
 		"baudrate":  strconv.Itoa(p.Serial.Baud),

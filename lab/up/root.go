@@ -17,9 +17,9 @@ var ErrRAMRoot = errors.New("the kernel could not start from its root in RAM")
 // NFS server to ask, only the console's phases.
 func (b *Board) ramRootError() error {
 	if err := b.Summary().Err(); err != nil {
-		return fmt.Errorf("%w (--root %s): %w", ErrRAMRoot, b.cfg.Lab.Root, err)
+		return fmt.Errorf("%w (--root %s): %w", ErrRAMRoot, b.cfg.Netboot.Root, err)
 	}
-	return fmt.Errorf("%w (--root %s)", ErrRAMRoot, b.cfg.Lab.Root)
+	return fmt.Errorf("%w (--root %s)", ErrRAMRoot, b.cfg.Netboot.Root)
 }
 
 // Memory is the board's RAM as busybox free reports it, in bytes.
@@ -72,4 +72,4 @@ func (b *Board) Memory(ctx context.Context) (Memory, error) {
 func (b *Board) Name() string { return b.cfg.Board.Name }
 
 // Root is how the board's root reaches it.
-func (b *Board) Root() boards.Root { return b.cfg.Lab.Root }
+func (b *Board) Root() boards.Root { return b.cfg.Netboot.Root }

@@ -22,10 +22,10 @@ import (
 
 // Config is one bring-up of a board.
 type Config struct {
-	Board *boards.Profile
-	Lab   boards.Lab // network and export, defaults filled (Profile.Lab)
+	Board   *boards.Profile
+	Netboot boards.Netboot // network and export, defaults filled (Profile.Netboot)
 	// RootFS is the directory the NFS server exports (default:
-	// Lab.Export, the path the kernel is told to mount).
+	// Netboot.Export, the path the kernel is told to mount).
 	RootFS string
 	Cache  string // ~/.cache/bootrig: sources and build trees
 	Out    string // build output: uImage (TFTP root) and rootfs/
@@ -157,10 +157,10 @@ func (c Config) withDefaults() Config {
 		c.MountWait = 15 * time.Second
 	}
 	if c.RootFS == "" {
-		c.RootFS = c.Lab.Export
+		c.RootFS = c.Netboot.Export
 	}
 	if c.Allow == nil {
-		c.Allow = []netip.Prefix{netip.PrefixFrom(c.Lab.BoardIP, 32)}
+		c.Allow = []netip.Prefix{netip.PrefixFrom(c.Netboot.BoardIP, 32)}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -173,7 +173,7 @@ func (c Config) withDefaults() Config {
 
 func (b *Board) build(ctx context.Context) error {
 	res, err := crossbuild.Build(ctx, crossbuild.Config{
-		Board: b.cfg.Board, Target: crossbuild.TargetAll, Root: b.cfg.Lab.Root, Tree: b.cfg.RootFS,
+		Board: b.cfg.Board, Target: crossbuild.TargetAll, Root: b.cfg.Netboot.Root, Tree: b.cfg.RootFS,
 		Cache: b.cfg.Cache, Out: b.cfg.Out, Progress: b.cfg.Notes,
 	})
 	if err != nil {
@@ -196,11 +196,11 @@ func (b *Board) serve(ctx context.Context) error {
 		return err
 	}
 	b.Servers = &Servers{
-		IP: c.Lab.ServerIP, TFTPRoot: c.Out, RootFS: c.RootFS, Devices: table,
+		IP: c.Netboot.ServerIP, TFTPRoot: c.Out, RootFS: c.RootFS, Devices: table,
 		Allow: c.Allow, NFSAllow: c.NFSAllow, NoPortmap: c.NoPortmap, Log: c.Logger,
 		NFSOverUDP: c.NFSOverUDP, InsecurePorts: c.InsecurePorts,
 		Stopped: func(err error) { fmt.Fprintf(c.Notes, "bootrig: %v\n", err) },
-		NoNFS:   c.Lab.Root.InRAM(),
+		NoNFS:   c.Netboot.Root.InRAM(),
 	}
 	return b.Servers.Start()
 }
@@ -223,7 +223,7 @@ func (b *Board) powerOn(ctx context.Context) error {
 		return err
 	}
 	if !c.TypeEnv && !c.SavedEnv {
-		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Lab), c.BootDelay))
+		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Netboot), c.BootDelay))
 		if err != nil {
 			return fmt.Errorf("environment image: %w", err)
 		}
@@ -242,8 +242,8 @@ func (b *Board) powerOn(ctx context.Context) error {
 	// Recorded also without Keep (Close clears it): bootrig ps and
 	// power find the running board by it.
 	st := lab.State{Board: c.Board.Name, QEMUPid: m.Pid(), Console: m.ConsolePath(), QMP: q.QMP,
-		SerialLog: q.SerialLog, Tap: lab.DefaultTap, ServerIP: c.Lab.ServerIP.String(),
-		Name: c.Name, BoardIP: c.Lab.BoardIP.String(), Started: time.Now(), Consoles: c.Consoles, BootDelay: c.BootDelay}
+		SerialLog: q.SerialLog, Tap: lab.DefaultTap, ServerIP: c.Netboot.ServerIP.String(),
+		Name: c.Name, BoardIP: c.Netboot.BoardIP.String(), Started: time.Now(), Consoles: c.Consoles, BootDelay: c.BootDelay}
 	if err := st.Save(c.State); err != nil {
 		return err
 	}

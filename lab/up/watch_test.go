@@ -121,7 +121,7 @@ func TestFlashEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := p.Lab(boards.Lab{Export: "/srv/rootfs"})
+	l, err := p.Netboot(boards.Netboot{Export: "/srv/rootfs"})
 	if err != nil {
 		t.Fatal(err)
 	}
