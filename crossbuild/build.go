@@ -137,8 +137,8 @@ func DefaultCache() string {
 	return filepath.Join(d, "bootrig")
 }
 
-// BoardDir is the board's build directory in the cache.
-func BoardDir(cache, board string) string { return filepath.Join(cache, board) }
+// boardDir is the board's build directory in the cache.
+func boardDir(cache, board string) string { return filepath.Join(cache, board) }
 
 // DefaultOut is where a board's build results go by default.
 func DefaultOut(cache, board string) string { return filepath.Join(cache, board, "out") }
@@ -153,7 +153,7 @@ func Build(ctx context.Context, c Config) (Result, error) {
 		return Result{}, errors.New("build: no board profile in the config")
 	}
 	c = c.withDefaults()
-	bdir := BoardDir(c.Cache, c.Board.Name)
+	bdir := boardDir(c.Cache, c.Board.Name)
 	if err := os.MkdirAll(c.Out, 0o755); err != nil {
 		return Result{}, fmt.Errorf("build: %w", err)
 	}
@@ -165,12 +165,12 @@ func Build(ctx context.Context, c Config) (Result, error) {
 	res := Result{Log: filepath.Join(bdir, "build.log"), Compiled: []string{}}
 	logf := &lazyFile{path: res.Log}
 	defer logf.Close()
-	r := &Runner{Log: logf, LogPath: res.Log, Out: c.Progress, Bar: c.Bar, Tail: 40}
+	r := &runner{Log: logf, LogPath: res.Log, Out: c.Progress, Bar: c.Bar, Tail: 40}
 	prefixes := c.Board.CrossCompile
 	if c.CrossCompile != "" {
 		prefixes = []string{c.CrossCompile}
 	}
-	if res.Toolchain, err = FindToolchain(ctx, prefixes); err != nil {
+	if res.Toolchain, err = findToolchain(ctx, prefixes); err != nil {
 		return res, err
 	}
 	fmt.Fprintf(c.Progress, "toolchain: %s\n", res.Toolchain)

@@ -16,14 +16,14 @@ import (
 // and runs them, filling in the result.
 type builder struct {
 	c   Config
-	r   *Runner
+	r   *runner
 	res *Result
 	dir string // the board's build directory
 	// archiveID is the packed rootfs's hash (set by archive), an input
 	// of a builtin kernel.
 	archiveID *string
 	// user is how busybox is compiled (set by run, before the steps).
-	user Userland
+	user userland
 }
 
 func (b builder) run(ctx context.Context) error {
@@ -76,7 +76,7 @@ func (b builder) steps() []func(context.Context) error {
 }
 
 func (b builder) kernel(ctx context.Context) error {
-	var src Source
+	var src source
 	err := b.withSources(ctx, func(dir string) (err error) {
 		src, err = b.kernelSource(ctx, dir)
 		return err
@@ -95,7 +95,7 @@ func (b builder) kernel(ctx context.Context) error {
 	comp := component{
 		name: "kernel", build: plan.Build,
 		configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),
-		fragment:     kernelFragment(b.c.Board.Kernel.Fragment, b.c.Root, filepath.Join(b.c.Out, CPIOFile)),
+		fragment:     kernelFragment(b.c.Board.Kernel.Fragment, b.c.Root, filepath.Join(b.c.Out, cpioFile)),
 		fragmentName: b.fragmentName("kernel"),
 		inputs:       inputs,
 		outputs:      nonEmpty(plan.ImagePath(), plan.DTBPath()),
@@ -121,15 +121,15 @@ func (b builder) kernel(ctx context.Context) error {
 
 // kernelSource resolves --kernel-src, else Debian's linux-source
 // tarball, in the source cache dir (locked by the caller).
-func (b builder) kernelSource(ctx context.Context, dir string) (Source, error) {
+func (b builder) kernelSource(ctx context.Context, dir string) (source, error) {
 	spec := b.c.KernelSrc
 	if spec == "" {
 		var err error
-		if spec, err = DefaultKernelTarball(); err != nil {
-			return Source{}, err
+		if spec, err = defaultKernelTarball(); err != nil {
+			return source{}, err
 		}
 	}
-	src, err := ResolveSource(ctx, b.r, spec, dir)
+	src, err := resolveSource(ctx, b.r, spec, dir)
 	if err != nil {
 		return src, fmt.Errorf("kernel source: %w", err)
 	}
@@ -153,49 +153,49 @@ func (b builder) withSources(ctx context.Context, f func(dir string) error) erro
 	return f(dir)
 }
 
-// KernelPlanFor is the kernel plan for a board.
-func KernelPlanFor(p KernelInputs) KernelPlan {
-	return KernelPlan{
-		Make:      Make{Src: p.Src, Build: p.Build, Arch: p.Arch, CrossCompile: p.CrossCompile, Jobs: p.Jobs},
+// kernelPlanFor is the kernel plan for a board.
+func kernelPlanFor(p kernelInputs) kernelPlan {
+	return kernelPlan{
+		kbuild:    kbuild{Src: p.Src, Build: p.Build, Arch: p.Arch, CrossCompile: p.CrossCompile, Jobs: p.Jobs},
 		Defconfig: p.Defconfig, Image: p.Image, DTB: dtbTarget(p.DTB),
 	}
 }
 
-// KernelInputs are the plan's inputs, from a profile and a config.
-type KernelInputs struct {
+// kernelInputs are the plan's inputs, from a profile and a config.
+type kernelInputs struct {
 	Src, Build, Arch, CrossCompile string
 	Jobs                           int
 	Defconfig, Image, DTB          string // the profile's kernel fields
 }
 
-func (b builder) kernelPlan(src string) KernelPlan {
+func (b builder) kernelPlan(src string) kernelPlan {
 	k := b.c.Board.Kernel
-	return KernelPlanFor(KernelInputs{
-		Src: src, Build: filepath.Join(b.dir, KernelTree(b.c.Root)), Arch: b.c.Board.Arch,
+	return kernelPlanFor(kernelInputs{
+		Src: src, Build: filepath.Join(b.dir, kernelTree(b.c.Root)), Arch: b.c.Board.Arch,
 		CrossCompile: b.res.Toolchain.Prefix, Jobs: b.c.Jobs,
 		Defconfig: k.Defconfig, Image: k.Image, DTB: k.DTB,
 	})
 }
 
-// BusyboxPlanFor is the busybox plan for a source tree and build dir.
-func BusyboxPlanFor(src, build, arch, crossCompile string, jobs int) BusyboxPlan {
-	return BusyboxPlan{Make{Src: src, Build: build, Arch: arch, CrossCompile: crossCompile, Jobs: jobs}}
+// busyboxPlanFor is the busybox plan for a source tree and build dir.
+func busyboxPlanFor(src, build, arch, crossCompile string, jobs int) busyboxPlan {
+	return busyboxPlan{kbuild{Src: src, Build: build, Arch: arch, CrossCompile: crossCompile, Jobs: jobs}}
 }
 
 func (b builder) busybox(ctx context.Context) error {
-	var src Source
+	var src source
 	err := b.withSources(ctx, func(dir string) (err error) {
 		if b.c.BusyboxSrc != "" {
-			src, err = ResolveSource(ctx, b.r, b.c.BusyboxSrc, dir)
+			src, err = resolveSource(ctx, b.r, b.c.BusyboxSrc, dir)
 		} else {
-			src, err = DebianSource(ctx, b.r, "busybox", filepath.Join(dir, "busybox-apt"))
+			src, err = debianSource(ctx, b.r, "busybox", filepath.Join(dir, "busybox-apt"))
 		}
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("busybox source: %w", err)
 	}
-	plan := BusyboxPlanFor(src.Dir, filepath.Join(b.dir, "busybox-build"), b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs)
+	plan := busyboxPlanFor(src.Dir, filepath.Join(b.dir, "busybox-build"), b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs)
 	plan.CC = b.user.CC(b.res.Toolchain)
 	inputs := append([]string{src.ID}, b.toolchainID()...)
 	if b.user.Sysroot != nil {
@@ -221,8 +221,8 @@ func (b builder) busybox(ctx context.Context) error {
 }
 
 func (b builder) rootfs(context.Context) error {
-	plan := BusyboxPlanFor("", filepath.Join(b.dir, "busybox-build"), "", "", 0)
-	fs := RootFS{
+	plan := busyboxPlanFor("", filepath.Join(b.dir, "busybox-build"), "", "", 0)
+	fs := rootFS{
 		Dir:      filepath.Join(b.c.Out, "rootfs"),
 		DevTable: DevTablePath(filepath.Join(b.c.Out, "rootfs")),
 		Console:  b.c.Board.Linux.Console,
@@ -257,7 +257,7 @@ func (b builder) toolchainID() []string {
 // than it, with the same header fields.
 func (b builder) uImage(image, out string) error {
 	k := b.c.Board.Kernel
-	h := KernelImage("Linux "+b.c.Board.Name, uint32(k.LoadAddr), uint32(k.EntryAddr))
+	h := kernelImage("Linux "+b.c.Board.Name, uint32(k.LoadAddr), uint32(k.EntryAddr))
 	if upToDate(out, image) && sameHeader(out, h, image) {
 		return nil
 	}

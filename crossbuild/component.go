@@ -22,7 +22,7 @@ var ErrFragment = errors.New("config fragment values did not stick")
 type component struct {
 	name                        string // "kernel", "busybox"
 	build                       string // build directory (O=)
-	configure, resolve, compile Step
+	configure, resolve, compile step
 	fragment                    []byte
 	fragmentName                string // for errors: "qemu-arm.yaml kernel.fragment"
 	inputs                      []string
@@ -38,7 +38,7 @@ const (
 // env, the fragment and the extra inputs (source and toolchain IDs).
 func (c component) stamp() string {
 	h := sha256.New()
-	for _, s := range []Step{c.configure, c.resolve, c.compile} {
+	for _, s := range []step{c.configure, c.resolve, c.compile} {
 		var args []string
 		for _, a := range s.Args {
 			if !strings.HasPrefix(a, "-j") { // parallelism does not change outputs
@@ -54,7 +54,7 @@ func (c component) stamp() string {
 // normalFragment is the fragment's settings without comments or blank
 // lines, so editing a comment does not rebuild.
 func normalFragment(frag []byte) string {
-	ss, err := ParseConfig(frag, "fragment")
+	ss, err := parseConfig(frag, "fragment")
 	if err != nil {
 		return string(frag)
 	}
@@ -82,7 +82,7 @@ func (c component) upToDate() bool {
 
 // run builds the component unless it is up to date; it reports whether
 // make ran.
-func (c component) run(ctx context.Context, r *Runner) (bool, error) {
+func (c component) run(ctx context.Context, r *runner) (bool, error) {
 	if c.upToDate() {
 		fmt.Fprintf(r.Out, "%s: up to date\n", c.name)
 		return false, nil
@@ -110,7 +110,7 @@ func (c component) run(ctx context.Context, r *Runner) (bool, error) {
 
 // configureTree runs defconfig, merges the fragment, resolves and checks
 // that every fragment value held.
-func (c component) configureTree(ctx context.Context, r *Runner) error {
+func (c component) configureTree(ctx context.Context, r *runner) error {
 	if _, err := r.Run(ctx, c.configure); err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (c component) configureTree(ctx context.Context, r *Runner) error {
 	if err != nil {
 		return fmt.Errorf("%s: after %s: %w", c.name, c.configure.Phase, err)
 	}
-	merged, err := MergeConfig(base, c.fragment, c.fragmentName)
+	merged, err := mergeConfig(base, c.fragment, c.fragmentName)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
@@ -133,14 +133,14 @@ func (c component) configureTree(ctx context.Context, r *Runner) error {
 	if err != nil {
 		return err
 	}
-	bad, err := CheckConfig(resolved, c.fragment, c.fragmentName)
+	bad, err := checkConfig(resolved, c.fragment, c.fragmentName)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return unstuckError(c.fragmentName, cfgPath, bad)
 }
 
-func unstuckError(fragmentName, cfgPath string, bad []Unstuck) error {
+func unstuckError(fragmentName, cfgPath string, bad []unstuck) error {
 	if len(bad) == 0 {
 		return nil
 	}

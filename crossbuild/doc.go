@@ -12,29 +12,28 @@
 // u-boot-build, build.log) and its results in ~/.cache/bootrig/BOARD/out
 // (uImage, rootfs/, u-boot.bin).
 //
-// External commands are planned by pure functions ([KernelPlan],
-// [BusyboxPlan], [UBootPlan], [Make.Step]) and run by a [Runner] with an explicit argv
-// and environment, never a shell. Configurations are the profile's
-// defconfig with its fragment merged over it ([MergeConfig], as the
-// kernel's merge_config.sh does), resolved by olddefconfig and checked
-// ([CheckConfig]): a fragment value that did not stick is an error
-// naming it. A stamp of every input lets a build with nothing changed
+// External commands are planned by pure functions (plan.go) and run with
+// an explicit argv and environment, never a shell. Configurations are the
+// profile's defconfig with its fragment merged over it (as the kernel's
+// merge_config.sh does), resolved by olddefconfig and checked: a fragment
+// value that did not stick is an error ([ErrFragment]) naming it. A stamp of every input lets a build with nothing changed
 // skip make altogether.
 //
 // Code the board executes is checked against its CPU (the profile's
-// cpu, march, float and qemu_cpu): before building, [Probe] links a
+// cpu, march, float and qemu_cpu): before building, bootrig links a
 // small program with the toolchain and reads the build attributes of it
 // and of every object it pulled in (package
 // [github.com/bootrig/bootrig/armarch]). A toolchain whose own libraries
 // are too new for the board (Debian's armel ones are ARMv5TE) gets a
-// [Sysroot]: musl from Debian's source, built once with the board's
+// sysroot of its own: musl from Debian's source, built once with the board's
 // flags. After every build, [VerifyRootFS] scans each ELF file of the
 // rootfs and runs its busybox under qemu-arm-static on the board's CPU
-// model ([AppletChecks]); up and serve call it too.
+// model; up and serve call it too.
 //
-// [WriteInitramfs] packs a directory and a device table into a gzip'd
-// cpio newc archive (package [github.com/bootrig/bootrig/crossbuild/cpio]).
+// [Initramfs] packs a directory and a device table into a gzip'd cpio
+// newc archive (package [github.com/bootrig/bootrig/crossbuild/cpio]).
 // For a root in RAM (Config.Root: initramfs or builtin) the build packs
-// the rootfs with [WriteArchive] after [CheckBootable]; a builtin kernel
-// links it (CONFIG_INITRAMFS_SOURCE) in a tree of its own ([KernelTree]).
+// the rootfs with [WriteArchive] after checking the kernel can start it
+// ([ErrNotBootable]); a builtin kernel links it (CONFIG_INITRAMFS_SOURCE)
+// in a kernel build tree of its own.
 package crossbuild

@@ -27,13 +27,13 @@ type record struct {
 	names  []string // a hard-linked file's names, the data on the last (as gen_init_cpio)
 }
 
-// WriteCPIO writes dir and the device table as a cpio newc archive (not
+// writeCPIO writes dir and the device table as a cpio newc archive (not
 // compressed): the tree's files, directories and symlinks owned by root,
 // then the table's entries over them (its nodes, modes and owners win;
 // missing parent directories are added). Directories come before their
 // contents and the archive ends with the TRAILER!!! record. No root
 // privileges are needed: device nodes exist only in the archive.
-func WriteCPIO(w io.Writer, dir string, table []devtable.Entry) error {
+func writeCPIO(w io.Writer, dir string, table []devtable.Entry) error {
 	recs := map[string]*record{}
 	if dir != "" {
 		if err := walkTree(dir, recs); err != nil {
@@ -60,11 +60,11 @@ func WriteCPIO(w io.Writer, dir string, table []devtable.Entry) error {
 	return cw.Close()
 }
 
-// WriteInitramfs is WriteCPIO compressed with gzip, as the kernel and
+// writeInitramfs is writeCPIO compressed with gzip, as the kernel and
 // U-Boot take it.
-func WriteInitramfs(w io.Writer, dir string, table []devtable.Entry) error {
+func writeInitramfs(w io.Writer, dir string, table []devtable.Entry) error {
 	zw := gzip.NewWriter(w)
-	if err := WriteCPIO(zw, dir, table); err != nil {
+	if err := writeCPIO(zw, dir, table); err != nil {
 		return err
 	}
 	return zw.Close()
@@ -275,7 +275,7 @@ func (i Initramfs) WriteFile(out string) error {
 		return fmt.Errorf("initramfs: %w", err)
 	}
 	defer os.Remove(tmp)
-	if err := WriteInitramfs(f, i.Dir, i.Table); err != nil {
+	if err := writeInitramfs(f, i.Dir, i.Table); err != nil {
 		f.Close()
 		return err
 	}
@@ -285,5 +285,5 @@ func (i Initramfs) WriteFile(out string) error {
 	if !i.UImage {
 		return os.Rename(tmp, out)
 	}
-	return writeUImage(RamdiskImage("initramfs"), tmp, out)
+	return writeUImage(ramdiskImage("initramfs"), tmp, out)
 }

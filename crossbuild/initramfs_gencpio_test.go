@@ -28,7 +28,7 @@ func genInitCpio(t *testing.T) string {
 		}
 		os.WriteFile(src, data, 0o644)
 	} else {
-		tarball, err := DefaultKernelTarball()
+		tarball, err := defaultKernelTarball()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ sock /run/sock 755 0 0
 		t.Fatal(err)
 	}
 	var ours bytes.Buffer
-	if err := WriteCPIO(&ours, "", entries); err != nil {
+	if err := writeCPIO(&ours, "", entries); err != nil {
 		t.Fatal(err)
 	}
 	want, got := genInitCpioQuirks(listing(t, theirs)), listing(t, ours.Bytes())
@@ -151,7 +151,7 @@ func TestInitramfsKeepsFifos(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteCPIO(&buf, dir, nil); err != nil {
+	if err := writeCPIO(&buf, dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	if l := strings.Join(listing(t, buf.Bytes()), "\n"); !strings.Contains(l, "prw------- 1 0 0 0 etc/initctl") {

@@ -44,7 +44,7 @@ func TestInitramfsGNUCpio(t *testing.T) {
 	dir := testTree(t)
 	table := append(DeviceTable("ttyAMA0"), devtable.Entry{Kind: devtable.Nod, Path: "/dev/mtd/0", Mode: 0o600, DevType: 'b', Major: 31, Minor: 0})
 	var gz bytes.Buffer
-	if err := WriteInitramfs(&gz, dir, table); err != nil {
+	if err := writeInitramfs(&gz, dir, table); err != nil {
 		t.Fatal(err)
 	}
 	archive := gunzip(t, gz.Bytes())
@@ -145,8 +145,8 @@ func TestInitramfsUImage(t *testing.T) {
 func TestInitramfsReproducible(t *testing.T) {
 	dir := testTree(t)
 	var a, b bytes.Buffer
-	WriteInitramfs(&a, dir, DeviceTable("ttyAMA0"))
-	WriteInitramfs(&b, dir, DeviceTable("ttyAMA0"))
+	writeInitramfs(&a, dir, DeviceTable("ttyAMA0"))
+	writeInitramfs(&b, dir, DeviceTable("ttyAMA0"))
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Error("two archives of the same tree differ")
 	}

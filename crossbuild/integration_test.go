@@ -48,11 +48,11 @@ func TestBuildQEMUArm(t *testing.T) {
 	}
 	checkBusybox(t, res.Busybox)
 	checkUImage(t, res.UImage, res.ZImage, uint32(p.Kernel.LoadAddr))
-	config, err := os.ReadFile(filepath.Join(BoardDir(DefaultCache(), "qemu-arm"), "kernel-build", ".config"))
+	config, err := os.ReadFile(filepath.Join(boardDir(DefaultCache(), "qemu-arm"), "kernel-build", ".config"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bad, err := CheckConfig(config, []byte(p.Kernel.Fragment), "qemu-arm kernel.fragment"); err != nil || len(bad) > 0 {
+	if bad, err := checkConfig(config, []byte(p.Kernel.Fragment), "qemu-arm kernel.fragment"); err != nil || len(bad) > 0 {
 		t.Errorf("kernel .config does not hold the fragment: %v %v", bad, err)
 	}
 	checkRootFS(t, res, "ttyAMA0")
@@ -159,11 +159,11 @@ func TestBuildMini2440Kernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkUImage(t, res.UImage, res.ZImage, uint32(p.Kernel.LoadAddr))
-	config, err := os.ReadFile(filepath.Join(BoardDir(DefaultCache(), "mini2440"), "kernel-build", ".config"))
+	config, err := os.ReadFile(filepath.Join(boardDir(DefaultCache(), "mini2440"), "kernel-build", ".config"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bad, err := CheckConfig(config, []byte(p.Kernel.Fragment), "mini2440 kernel.fragment"); err != nil || len(bad) > 0 {
+	if bad, err := checkConfig(config, []byte(p.Kernel.Fragment), "mini2440 kernel.fragment"); err != nil || len(bad) > 0 {
 		t.Errorf("kernel .config does not hold the fragment: %v %v", bad, err)
 	}
 }

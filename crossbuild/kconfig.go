@@ -7,26 +7,26 @@ import (
 	"strings"
 )
 
-// Setting is one line of a Kconfig file or fragment: CONFIG_FOO=y,
+// setting is one line of a Kconfig file or fragment: CONFIG_FOO=y,
 // CONFIG_BAR="x", or "# CONFIG_BAZ is not set" (Value "n").
-type Setting struct {
+type setting struct {
 	Name  string // with the CONFIG_ prefix
 	Value string // "y", "m", "n" for "is not set", a number or a quoted string
 	Line  int    // line number in its file, from 1
 }
 
-func (s Setting) String() string {
+func (s setting) String() string {
 	if s.Value == "n" {
 		return "# " + s.Name + " is not set"
 	}
 	return s.Name + "=" + s.Value
 }
 
-// ParseConfig reads the settings of a .config or a fragment, in order.
+// parseConfig reads the settings of a .config or a fragment, in order.
 // Comments other than "is not set" and blank lines are skipped; a line
 // that is neither is an error naming the file (name) and line.
-func ParseConfig(data []byte, name string) ([]Setting, error) {
-	var out []Setting
+func parseConfig(data []byte, name string) ([]setting, error) {
+	var out []setting
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -42,32 +42,32 @@ func ParseConfig(data []byte, name string) ([]Setting, error) {
 	return out, sc.Err()
 }
 
-func parseSetting(line string) (Setting, bool, error) {
+func parseSetting(line string) (setting, bool, error) {
 	if line == "" {
-		return Setting{}, false, nil
+		return setting{}, false, nil
 	}
 	if strings.HasPrefix(line, "#") {
 		rest, ok := strings.CutSuffix(strings.TrimSpace(strings.TrimPrefix(line, "#")), " is not set")
 		if ok && strings.HasPrefix(rest, "CONFIG_") && !strings.ContainsAny(rest, " \t") {
-			return Setting{Name: rest, Value: "n"}, true, nil
+			return setting{Name: rest, Value: "n"}, true, nil
 		}
-		return Setting{}, false, nil
+		return setting{}, false, nil
 	}
 	name, val, ok := strings.Cut(line, "=")
 	if !ok || !strings.HasPrefix(name, "CONFIG_") || strings.ContainsAny(name, " \t") || val == "" {
-		return Setting{}, false, fmt.Errorf("%q is not CONFIG_NAME=value or '# CONFIG_NAME is not set'", line)
+		return setting{}, false, fmt.Errorf("%q is not CONFIG_NAME=value or '# CONFIG_NAME is not set'", line)
 	}
-	return Setting{Name: name, Value: val}, true, nil
+	return setting{Name: name, Value: val}, true, nil
 }
 
-// MergeConfig merges a fragment over a base .config the way the kernel's
+// mergeConfig merges a fragment over a base .config the way the kernel's
 // scripts/kconfig/merge_config.sh does: every symbol the fragment sets
 // is removed from the base, and the fragment's lines are appended (the
 // last setting of a symbol in the fragment wins). Lines of the base
 // that are not settings are kept. The result still needs olddefconfig
 // (or oldconfig) to resolve dependencies.
-func MergeConfig(base, fragment []byte, fragmentName string) ([]byte, error) {
-	frag, err := ParseConfig(fragment, fragmentName)
+func mergeConfig(base, fragment []byte, fragmentName string) ([]byte, error) {
+	frag, err := parseConfig(fragment, fragmentName)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +97,9 @@ func MergeConfig(base, fragment []byte, fragmentName string) ([]byte, error) {
 }
 
 // lastWins keeps the last setting of each symbol, in first-seen order.
-func lastWins(ss []Setting) []Setting {
+func lastWins(ss []setting) []setting {
 	idx := map[string]int{}
-	var out []Setting
+	var out []setting
 	for _, s := range ss {
 		if i, ok := idx[s.Name]; ok {
 			out[i] = s
@@ -111,27 +111,27 @@ func lastWins(ss []Setting) []Setting {
 	return out
 }
 
-// Unstuck is a fragment setting that the resolved configuration does not
+// unstuck is a fragment setting that the resolved configuration does not
 // hold: Kconfig dropped it (a missing dependency, an unknown symbol) or
 // changed it.
-type Unstuck struct {
-	Want Setting // from the fragment
+type unstuck struct {
+	Want setting // from the fragment
 	Got  string  // the value in .config: "n" when unset or absent
 }
 
-func (u Unstuck) String() string {
+func (u unstuck) String() string {
 	return fmt.Sprintf("%s (fragment line %d wants %s, .config has %s)", u.Want.Name, u.Want.Line, u.Want.Value, u.Got)
 }
 
-// CheckConfig compares a resolved .config with the fragment that went
+// checkConfig compares a resolved .config with the fragment that went
 // into it and returns every fragment value that did not stick, as
 // merge_config.sh reports after olddefconfig.
-func CheckConfig(config, fragment []byte, fragmentName string) ([]Unstuck, error) {
-	frag, err := ParseConfig(fragment, fragmentName)
+func checkConfig(config, fragment []byte, fragmentName string) ([]unstuck, error) {
+	frag, err := parseConfig(fragment, fragmentName)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := ParseConfig(config, ".config")
+	cfg, err := parseConfig(config, ".config")
 	if err != nil {
 		return nil, err
 	}
@@ -139,14 +139,14 @@ func CheckConfig(config, fragment []byte, fragmentName string) ([]Unstuck, error
 	for _, s := range cfg {
 		have[s.Name] = s.Value
 	}
-	var out []Unstuck
+	var out []unstuck
 	for _, want := range lastWins(frag) {
 		got, ok := have[want.Name]
 		if !ok {
 			got = "n"
 		}
 		if got != want.Value {
-			out = append(out, Unstuck{Want: want, Got: got})
+			out = append(out, unstuck{Want: want, Got: got})
 		}
 	}
 	return out, nil

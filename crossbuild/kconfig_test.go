@@ -9,7 +9,7 @@ import (
 func TestMergeConfig(t *testing.T) {
 	base := "#\n# Automatically generated\n#\nCONFIG_A=y\n# CONFIG_STATIC is not set\nCONFIG_B=\"x\"\nCONFIG_C=m\n"
 	frag := "# comment kept out\nCONFIG_STATIC=y\n# CONFIG_A is not set\nCONFIG_NEW=0x10\nCONFIG_STATIC=n_was_typo\nCONFIG_STATIC=y\n"
-	got, err := MergeConfig([]byte(base), []byte(frag), "frag")
+	got, err := mergeConfig([]byte(base), []byte(frag), "frag")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,20 +26,20 @@ func TestParseConfigErrors(t *testing.T) {
 		{"CONFIG_A=\n", "frag:1:"},
 		{"CONFIG A=y\n", "frag:1:"},
 	} {
-		_, err := ParseConfig([]byte(tc.in), "frag")
+		_, err := parseConfig([]byte(tc.in), "frag")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ParseConfig(%q) = %v, want error with %q", tc.in, err, tc.want)
+			t.Errorf("parseConfig(%q) = %v, want error with %q", tc.in, err, tc.want)
 		}
 	}
-	if _, err := MergeConfig(nil, []byte("bogus\n"), "qemu-arm.yaml kernel.fragment"); err == nil || !strings.Contains(err.Error(), "qemu-arm.yaml kernel.fragment:1") {
-		t.Errorf("MergeConfig with a bad fragment = %v, want the fragment's name and line", err)
+	if _, err := mergeConfig(nil, []byte("bogus\n"), "qemu-arm.yaml kernel.fragment"); err == nil || !strings.Contains(err.Error(), "qemu-arm.yaml kernel.fragment:1") {
+		t.Errorf("mergeConfig with a bad fragment = %v, want the fragment's name and line", err)
 	}
 }
 
 func TestCheckConfig(t *testing.T) {
 	frag := "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\nCONFIG_D=y\nCONFIG_E=\"s\"\n# CONFIG_F is not set\n"
 	config := "CONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\nCONFIG_E=\"s\"\n"
-	bad, err := CheckConfig([]byte(config), []byte(frag), "frag")
+	bad, err := checkConfig([]byte(config), []byte(frag), "frag")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestCheckConfig(t *testing.T) {
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("CONFIG_A=y\n# CONFIG_B is not set\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ss, err := ParseConfig(b, "fuzz")
+		ss, err := parseConfig(b, "fuzz")
 		if err != nil {
 			return
 		}
@@ -71,7 +71,7 @@ func FuzzParseConfig(f *testing.F) {
 		for _, s := range ss {
 			out.WriteString(s.String() + "\n")
 		}
-		again, err := ParseConfig([]byte(out.String()), "again")
+		again, err := parseConfig([]byte(out.String()), "again")
 		if err != nil || len(again) != len(ss) {
 			t.Fatalf("reparse of %q: %v, %d settings, want %d", out.String(), err, len(again), len(ss))
 		}

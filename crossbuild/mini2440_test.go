@@ -15,7 +15,7 @@ import (
 // cache (bootrig's musl for ARMv4T, busybox against it; about 5 minutes
 // on 2 cores the first time, seconds after) and proves it on the board's
 // CPU: no ELF file of the rootfs needs more than v4T, and every applet of
-// AppletChecks prints what it should under qemu-arm-static -cpu ti925t.
+// appletChecks prints what it should under qemu-arm-static -cpu ti925t.
 // A second build compiles nothing.
 func TestBuildMini2440RootFS(t *testing.T) {
 	if testing.Short() {
@@ -45,13 +45,13 @@ func TestBuildMini2440RootFS(t *testing.T) {
 	if err != nil || a.CPUArch != armarch.V4T || a.NeedsVFP() {
 		t.Errorf("rootfs busybox: %+v, %v; want Tag_CPU_arch v4T, no VFP", a, err)
 	}
-	sc, err := ScanELF(res.RootFS, mini)
+	sc, err := scanELF(res.RootFS, mini)
 	if err != nil || sc.Files == 0 || len(sc.Unfit) > 0 {
-		t.Errorf("ScanELF: %d ELF files, unfit %+v, %v", sc.Files, sc.Unfit, err)
+		t.Errorf("scanELF: %d ELF files, unfit %+v, %v", sc.Files, sc.Unfit, err)
 	}
 	bb := filepath.Join(res.RootFS, "bin", "busybox")
-	for _, c := range AppletChecks(res.RootFS) {
-		if err := RunApplet(testContext(t), mini.QEMU.Name, bb, c); err != nil {
+	for _, c := range appletChecks(res.RootFS) {
+		if err := runApplet(testContext(t), mini.QEMU.Name, bb, c); err != nil {
 			t.Errorf("busybox %s on qemu-arm -cpu %s: %v", strings.Join(c.Args, " "), mini.QEMU.Name, err)
 		}
 	}
@@ -60,7 +60,7 @@ func TestBuildMini2440RootFS(t *testing.T) {
 	// FriendlyARM's arm-linux-gcc 4.4.3 does; here Debian's gcc wrapped
 	// around the musl just built) passes the probe and is used as is.
 	wrapper := filepath.Join(t.TempDir(), "armv4t-linux-gcc")
-	script := "#!/bin/sh\nexec arm-linux-gnueabi-gcc " + strings.Join((&Sysroot{Dir: res.Sysroot, Flags: p.Flags()}).CFlags(), " ") + " \"$@\"\n"
+	script := "#!/bin/sh\nexec arm-linux-gnueabi-gcc " + strings.Join((&sysroot{Dir: res.Sysroot, Flags: p.Flags()}).CFlags(), " ") + " \"$@\"\n"
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -12,33 +12,33 @@ import (
 	"strings"
 )
 
-// Sysroot is a static C library bootrig builds for a board whose level
+// sysroot is a static C library bootrig builds for a board whose level
 // the toolchain's own libraries are too new for: musl from Debian's
 // source package, compiled with the board's flags, the kernel's UAPI
 // headers, and a gcc specs file that makes the cross gcc compile and
 // link against them and a libgcc.a of the board's level, and nothing of
 // its own (no crtbegin.o, no libgcc, no glibc).
-type Sysroot struct {
+type sysroot struct {
 	Dir    string   // BOARD/sysroot: include/, lib/, bootrig-gcc.specs
 	Libgcc string   // the compiler-support library linked explicitly
 	Flags  []string // the board's -march, -marm, -mfloat-abi
 }
 
 // SpecsPath is the gcc specs file in the sysroot.
-func (s Sysroot) SpecsPath() string { return filepath.Join(s.Dir, "bootrig-gcc.specs") }
+func (s sysroot) SpecsPath() string { return filepath.Join(s.Dir, "bootrig-gcc.specs") }
 
 // CFlags are what gcc needs to build for the sysroot: the board's flags,
 // the specs, and a static, position-dependent executable (Debian's gcc
 // makes PIEs by default).
-func (s Sysroot) CFlags() []string {
+func (s sysroot) CFlags() []string {
 	return append(append([]string{}, s.Flags...), "-specs="+s.SpecsPath(), "-static", "-no-pie", "-fno-pie")
 }
 
-// Specs is the gcc specs file for a sysroot at dir, modelled on musl's
+// specs is the gcc specs file for a sysroot at dir, modelled on musl's
 // own musl-gcc.specs: musl's and the kernel's headers instead of the
 // toolchain's, musl's crt1.o/crti.o/crtn.o and libc.a, libgcc given by
 // path, static linking only.
-func Specs(dir, libgcc string) string {
+func specs(dir, libgcc string) string {
 	inc, lib := filepath.Join(dir, "include"), filepath.Join(dir, "lib")
 	return "%rename cpp_options old_cpp_options\n\n" +
 		"*cpp_options:\n-nostdinc -isystem " + inc + " -isystem include%s %(old_cpp_options)\n\n" +
@@ -52,8 +52,8 @@ func Specs(dir, libgcc string) string {
 		"*link:\n-nostdlib -static -z noexecstack --no-enum-size-warning %{rdynamic:-export-dynamic}\n\n"
 }
 
-// MuslPlan builds musl out of tree and installs it into a sysroot.
-type MuslPlan struct {
+// muslPlan builds musl out of tree and installs it into a sysroot.
+type muslPlan struct {
 	Src, Build, Dest string   // absolute paths
 	Target, Prefix   string   // "arm-linux-gnueabi", "arm-linux-gnueabi-"
 	Flags            []string // the board's flags
@@ -61,44 +61,44 @@ type MuslPlan struct {
 }
 
 // Configure is musl's configure, run in the build directory.
-func (m MuslPlan) Configure() Step {
-	return Step{Phase: "musl: configure", Dir: m.Build, Env: []string{"LC_ALL=C"}, Args: []string{
+func (m muslPlan) Configure() step {
+	return step{Phase: "musl: configure", Dir: m.Build, Env: []string{"LC_ALL=C"}, Args: []string{
 		filepath.Join(m.Src, "configure"), "--target=" + m.Target, "CROSS_COMPILE=" + m.Prefix, "CC=" + m.Prefix + "gcc",
 		"CFLAGS=" + strings.Join(m.Flags, " "), "--prefix=/", "--disable-shared",
 	}}
 }
 
 // Compile builds libc.a and the start files.
-func (m MuslPlan) Compile() Step {
+func (m muslPlan) Compile() step {
 	args := []string{"make"}
 	if m.Jobs > 1 {
 		args = append(args, "-j"+strconv.Itoa(m.Jobs))
 	}
-	return Step{Phase: "musl: compile", Dir: m.Build, Env: []string{"LC_ALL=C"}, Args: args}
+	return step{Phase: "musl: compile", Dir: m.Build, Env: []string{"LC_ALL=C"}, Args: args}
 }
 
 // Install puts headers and libraries into Dest.
-func (m MuslPlan) Install() Step {
-	return Step{Phase: "musl: install", Dir: m.Build, Env: []string{"LC_ALL=C"}, Args: []string{"make", "install", "DESTDIR=" + m.Dest}}
+func (m muslPlan) Install() step {
+	return step{Phase: "musl: install", Dir: m.Build, Env: []string{"LC_ALL=C"}, Args: []string{"make", "install", "DESTDIR=" + m.Dest}}
 }
 
-// HeadersStep installs the kernel's UAPI headers (linux/, asm/...) into
+// headersStep installs the kernel's UAPI headers (linux/, asm/...) into
 // a sysroot, from the kernel source the board's kernel is built from.
-func HeadersStep(ksrc, build, arch, dest string) Step {
-	return Make{Src: ksrc, Build: build, Arch: arch}.Step("kernel headers: install", "headers_install", "INSTALL_HDR_PATH="+dest)
+func headersStep(ksrc, build, arch, dest string) step {
+	return kbuild{Src: ksrc, Build: build, Arch: arch}.Step("kernel headers: install", "headers_install", "INSTALL_HDR_PATH="+dest)
 }
 
 // sysrootBuild is one sysroot build: its plan, the sources and the
 // stamp of everything it depends on.
 type sysrootBuild struct {
-	sys     Sysroot
-	musl    MuslPlan
-	headers Step
+	sys     sysroot
+	musl    muslPlan
+	headers step
 	inputs  []string // source and toolchain IDs, libgcc's identity
 }
 
-func (s sysrootBuild) steps() []Step {
-	return []Step{s.musl.Configure(), s.musl.Compile(), s.musl.Install(), s.headers}
+func (s sysrootBuild) steps() []step {
+	return []step{s.musl.Configure(), s.musl.Compile(), s.musl.Install(), s.headers}
 }
 
 func (s sysrootBuild) stamp() string {
@@ -112,7 +112,7 @@ func (s sysrootBuild) stamp() string {
 		}
 		fmt.Fprintf(h, "%q %q %q\n", args, st.Env, st.Dir)
 	}
-	fmt.Fprintf(h, "%q\n%q\n", Specs(s.sys.Dir, s.sys.Libgcc), s.inputs)
+	fmt.Fprintf(h, "%q\n%q\n", specs(s.sys.Dir, s.sys.Libgcc), s.inputs)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -132,7 +132,7 @@ func (s sysrootBuild) upToDate() bool {
 
 // run builds the sysroot unless it is up to date; it reports whether it
 // ran anything.
-func (s sysrootBuild) run(ctx context.Context, r *Runner) (bool, error) {
+func (s sysrootBuild) run(ctx context.Context, r *runner) (bool, error) {
 	if s.upToDate() {
 		fmt.Fprintf(r.Out, "musl sysroot: up to date\n")
 		return false, nil
@@ -153,7 +153,7 @@ func (s sysrootBuild) run(ctx context.Context, r *Runner) (bool, error) {
 			return true, err
 		}
 	}
-	if err := os.WriteFile(s.sys.SpecsPath(), []byte(Specs(s.sys.Dir, s.sys.Libgcc)), 0o644); err != nil {
+	if err := os.WriteFile(s.sys.SpecsPath(), []byte(specs(s.sys.Dir, s.sys.Libgcc)), 0o644); err != nil {
 		return true, fmt.Errorf("musl sysroot: %w", err)
 	}
 	return true, os.WriteFile(filepath.Join(s.sys.Dir, stampFile), []byte(s.stamp()+"\n"), 0o644)

@@ -9,17 +9,17 @@ import (
 func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
 
 func TestMuslPlan(t *testing.T) {
-	m := MuslPlan{Src: "/s/musl-1.2.3", Build: "/c/b/musl-build", Dest: "/c/b/sysroot", Target: "arm-linux-gnueabi",
+	m := muslPlan{Src: "/s/musl-1.2.3", Build: "/c/b/musl-build", Dest: "/c/b/sysroot", Target: "arm-linux-gnueabi",
 		Prefix: "arm-linux-gnueabi-", Flags: []string{"-march=armv4t", "-marm", "-mfloat-abi=soft"}, Jobs: 2}
 	for _, tc := range []struct {
-		step Step
+		step step
 		want string
 	}{
 		{m.Configure(), "/s/musl-1.2.3/configure --target=arm-linux-gnueabi CROSS_COMPILE=arm-linux-gnueabi- CC=arm-linux-gnueabi-gcc " +
 			"CFLAGS=-march=armv4t -marm -mfloat-abi=soft --prefix=/ --disable-shared"},
 		{m.Compile(), "make -j2"},
 		{m.Install(), "make install DESTDIR=/c/b/sysroot"},
-		{HeadersStep("/s/linux", "/c/b/musl-build/linux-headers", "arm", "/c/b/sysroot"),
+		{headersStep("/s/linux", "/c/b/musl-build/linux-headers", "arm", "/c/b/sysroot"),
 			"make -C /s/linux O=/c/b/musl-build/linux-headers ARCH=arm CROSS_COMPILE= headers_install INSTALL_HDR_PATH=/c/b/sysroot"},
 	} {
 		if got := strings.Join(tc.step.Args, " "); got != tc.want {
@@ -32,7 +32,7 @@ func TestMuslPlan(t *testing.T) {
 }
 
 func TestSpecs(t *testing.T) {
-	s := Specs("/c/sysroot", "/usr/lib/gcc/arm-none-eabi/12.2.1/libgcc.a")
+	s := specs("/c/sysroot", "/usr/lib/gcc/arm-none-eabi/12.2.1/libgcc.a")
 	for _, want := range []string{
 		"*cpp_options:\n-nostdinc -isystem /c/sysroot/include -isystem include%s %(old_cpp_options)\n",
 		"*libgcc:\n/usr/lib/gcc/arm-none-eabi/12.2.1/libgcc.a\n",
@@ -47,7 +47,7 @@ func TestSpecs(t *testing.T) {
 	if strings.Contains(s, "crtbegin") || strings.Contains(s, "dynamic-linker") {
 		t.Errorf("specs pull in the toolchain's start files or a dynamic linker:\n%s", s)
 	}
-	sys := Sysroot{Dir: "/c/sysroot", Flags: []string{"-march=armv4t"}}
+	sys := sysroot{Dir: "/c/sysroot", Flags: []string{"-march=armv4t"}}
 	if got := strings.Join(sys.CFlags(), " "); got != "-march=armv4t -specs=/c/sysroot/bootrig-gcc.specs -static -no-pie -fno-pie" {
 		t.Errorf("CFlags = %s", got)
 	}

@@ -6,10 +6,10 @@ import (
 	"strings"
 )
 
-// Step is one external command of a build: what to run, where, with
+// step is one external command of a build: what to run, where, with
 // which additions to the environment. Plans are built by pure functions
-// and run by [Runner] with exec, never through a shell.
-type Step struct {
+// and run by [runner] with exec, never through a shell.
+type step struct {
 	Phase string   // what the user sees: "kernel: configure"
 	Args  []string // argv; Args[0] is looked up on PATH
 	Env   []string // KEY=VALUE added to (and overriding) the inherited environment
@@ -24,15 +24,15 @@ type Step struct {
 
 // Pinned build metadata: two builds of the same inputs give the same image.
 const (
-	BuildTimestamp = "Thu Jan  1 00:00:00 UTC 2026"
-	BuildUser      = "bootrig"
-	BuildHost      = "bootrig"
-	BuildVersion   = "1" // the "#1" in uname -v, else it counts links
+	buildTimestamp = "Thu Jan  1 00:00:00 UTC 2026"
+	buildUser      = "bootrig"
+	buildHost      = "bootrig"
+	buildVersion   = "1" // the "#1" in uname -v, else it counts links
 )
 
-// Make is how make is invoked for an out-of-tree kbuild tree (the kernel
+// kbuild is how make is invoked for an out-of-tree kbuild tree (the kernel
 // or busybox): make -C Src O=Build ARCH=... CROSS_COMPILE=... TARGETS.
-type Make struct {
+type kbuild struct {
 	Src, Build   string // absolute paths
 	Arch         string // "arm"
 	CrossCompile string // "arm-linux-gnueabi-"
@@ -41,7 +41,7 @@ type Make struct {
 }
 
 // Step is make with targets, run in the build directory.
-func (m Make) Step(phase string, targets ...string) Step {
+func (m kbuild) Step(phase string, targets ...string) step {
 	args := []string{"make", "-C", m.Src, "O=" + m.Build, "ARCH=" + m.Arch, "CROSS_COMPILE=" + m.CrossCompile}
 	if m.CC != "" {
 		args = append(args, "CC="+m.CC)
@@ -49,85 +49,85 @@ func (m Make) Step(phase string, targets ...string) Step {
 	if m.Jobs > 1 {
 		args = append(args, "-j"+strconv.Itoa(m.Jobs))
 	}
-	return Step{
+	return step{
 		Phase: phase,
 		Args:  append(args, targets...),
 		Env: []string{
 			"LC_ALL=C",
-			"KBUILD_BUILD_TIMESTAMP=" + BuildTimestamp,
-			"KBUILD_BUILD_USER=" + BuildUser,
-			"KBUILD_BUILD_HOST=" + BuildHost,
-			"KBUILD_BUILD_VERSION=" + BuildVersion,
+			"KBUILD_BUILD_TIMESTAMP=" + buildTimestamp,
+			"KBUILD_BUILD_USER=" + buildUser,
+			"KBUILD_BUILD_HOST=" + buildHost,
+			"KBUILD_BUILD_VERSION=" + buildVersion,
 		},
 		Dir: m.Build,
 	}
 }
 
-// KernelPlan is the kernel's part of a build.
-type KernelPlan struct {
-	Make
+// kernelPlan is the kernel's part of a build.
+type kernelPlan struct {
+	kbuild
 	Defconfig string // "tinyconfig", "mini2440_defconfig"
 	Image     string // "zImage"
 	DTB       string // "NAME.dtb" to build, or ""
 }
 
 // Configure is the defconfig step; the fragment is merged into .config
-// after it (MergeConfig), then Resolve runs.
-func (k KernelPlan) Configure() Step { return k.Make.Step("kernel: "+k.Defconfig, k.Defconfig) }
+// after it (mergeConfig), then Resolve runs.
+func (k kernelPlan) Configure() step { return k.kbuild.Step("kernel: "+k.Defconfig, k.Defconfig) }
 
 // Resolve is olddefconfig over the merged .config.
-func (k KernelPlan) Resolve() Step { return k.Make.Step("kernel: olddefconfig", "olddefconfig") }
+func (k kernelPlan) Resolve() step { return k.kbuild.Step("kernel: olddefconfig", "olddefconfig") }
 
 // Compile builds the image (and the DTB if the board needs one).
-func (k KernelPlan) Compile() Step {
+func (k kernelPlan) Compile() step {
 	targets := []string{k.Image}
 	if k.DTB != "" {
 		targets = append(targets, k.DTB)
 	}
-	s := k.Make.Step("kernel: compile", targets...)
+	s := k.kbuild.Step("kernel: compile", targets...)
 	s.Objects = 850 // qemu-arm cold: 843; later builds use the last count
 	return s
 }
 
 // ImagePath is the built kernel image, e.g. BUILD/arch/arm/boot/zImage.
-func (k KernelPlan) ImagePath() string {
+func (k kernelPlan) ImagePath() string {
 	return filepath.Join(k.Build, "arch", k.Arch, "boot", k.Image)
 }
 
 // DTBPath is the built device tree blob, or "" when there is none.
-func (k KernelPlan) DTBPath() string {
+func (k kernelPlan) DTBPath() string {
 	if k.DTB == "" {
 		return ""
 	}
 	return filepath.Join(k.Build, "arch", k.Arch, "boot", "dts", k.DTB)
 }
 
-// BusyboxPlan is busybox's part of a build.
-type BusyboxPlan struct{ Make }
+// busyboxPlan is busybox's part of a build.
+type busyboxPlan struct{ kbuild }
 
 // Configure is defconfig; the fragment is merged after it.
-func (b BusyboxPlan) Configure() Step { return b.Make.Step("busybox: defconfig", "defconfig") }
+func (b busyboxPlan) Configure() step { return b.kbuild.Step("busybox: defconfig", "defconfig") }
 
 // Resolve is oldconfig with every new question answered by its default
 // (busybox's kconfig has no olddefconfig).
-func (b BusyboxPlan) Resolve() Step {
-	s := b.Make.Step("busybox: oldconfig", "oldconfig")
+func (b busyboxPlan) Resolve() step {
+	s := b.kbuild.Step("busybox: oldconfig", "oldconfig")
 	s.Answer = true
 	return s
 }
 
 // Compile builds the busybox binary and its list of applet links.
-func (b BusyboxPlan) Compile() Step {
-	s := b.Make.Step("busybox: compile", "busybox", "busybox.links")
+func (b busyboxPlan) Compile() step {
+	s := b.kbuild.Step("busybox: compile", "busybox", "busybox.links")
 	s.Objects = 570 // defconfig cold: 566
 	return s
 }
 
 // BinaryPath is the built busybox binary.
-func (b BusyboxPlan) BinaryPath() string { return filepath.Join(b.Build, "busybox") }
+func (b busyboxPlan) BinaryPath() string { return filepath.Join(b.Build, "busybox") }
 
 // LinksPath is busybox.links: one applet path per line ("/bin/ls").
-func (b BusyboxPlan) LinksPath() string { return filepath.Join(b.Build, "busybox.links") }
+func (b busyboxPlan) LinksPath() string { return filepath.Join(b.Build, "busybox.links") }
 
 // dtbTarget is the make target for a profile's DTB field: "file:x.dtb" → "x.dtb".
 func dtbTarget(dtb string) string {

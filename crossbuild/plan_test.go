@@ -10,7 +10,7 @@ import (
 
 var pinnedEnv = []string{
 	"LC_ALL=C",
-	"KBUILD_BUILD_TIMESTAMP=" + BuildTimestamp,
+	"KBUILD_BUILD_TIMESTAMP=" + buildTimestamp,
 	"KBUILD_BUILD_USER=bootrig",
 	"KBUILD_BUILD_HOST=bootrig",
 	"KBUILD_BUILD_VERSION=1",
@@ -42,12 +42,12 @@ func TestKernelPlanPerBoard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			k := KernelPlanFor(KernelInputs{
+			k := kernelPlanFor(kernelInputs{
 				Src: "/src", Build: "/b/kernel-build", Arch: p.Arch, CrossCompile: "arm-linux-gnueabi-", Jobs: 2,
 				Defconfig: p.Kernel.Defconfig, Image: p.Kernel.Image, DTB: p.Kernel.DTB,
 			})
 			for _, s := range []struct {
-				step Step
+				step step
 				args []string
 			}{
 				{k.Configure(), tc.configure},
@@ -69,7 +69,7 @@ func TestKernelPlanPerBoard(t *testing.T) {
 }
 
 func TestKernelPlanDTB(t *testing.T) {
-	k := KernelPlanFor(KernelInputs{Src: "/s", Build: "/b", Arch: "arm", CrossCompile: "arm-linux-", Jobs: 1, Defconfig: "d", Image: "zImage", DTB: "file:vexpress-v2p-ca9.dtb"})
+	k := kernelPlanFor(kernelInputs{Src: "/s", Build: "/b", Arch: "arm", CrossCompile: "arm-linux-", Jobs: 1, Defconfig: "d", Image: "zImage", DTB: "file:vexpress-v2p-ca9.dtb"})
 	want := []string{"make", "-C", "/s", "O=/b", "ARCH=arm", "CROSS_COMPILE=arm-linux-", "zImage", "vexpress-v2p-ca9.dtb"}
 	if got := k.Compile().Args; !reflect.DeepEqual(got, want) {
 		t.Errorf("compile %q, want %q", got, want)
@@ -80,10 +80,10 @@ func TestKernelPlanDTB(t *testing.T) {
 }
 
 func TestBusyboxPlan(t *testing.T) {
-	b := BusyboxPlanFor("/bb", "/b/busybox-build", "arm", "arm-linux-gnueabi-", 4)
+	b := busyboxPlanFor("/bb", "/b/busybox-build", "arm", "arm-linux-gnueabi-", 4)
 	mk := []string{"make", "-C", "/bb", "O=/b/busybox-build", "ARCH=arm", "CROSS_COMPILE=arm-linux-gnueabi-", "-j4"}
 	for _, tc := range []struct {
-		step   Step
+		step   step
 		target []string
 		answer bool
 	}{
@@ -104,10 +104,10 @@ func TestBusyboxPlan(t *testing.T) {
 }
 
 func TestSourceSteps(t *testing.T) {
-	if got, want := UnpackStep("/usr/src/linux-source-6.1.tar.xz", "/c/src/x.tmp").Args, []string{"tar", "-xf", "/usr/src/linux-source-6.1.tar.xz", "-C", "/c/src/x.tmp"}; !reflect.DeepEqual(got, want) {
+	if got, want := unpackStep("/usr/src/linux-source-6.1.tar.xz", "/c/src/x.tmp").Args, []string{"tar", "-xf", "/usr/src/linux-source-6.1.tar.xz", "-C", "/c/src/x.tmp"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("unpack %q", got)
 	}
-	if got, want := AptSourceStep("busybox", "/c/src/busybox-apt"), (Step{Phase: "apt-get source busybox", Args: []string{"apt-get", "source", "busybox"}, Dir: "/c/src/busybox-apt"}); !reflect.DeepEqual(got, want) {
+	if got, want := aptSourceStep("busybox", "/c/src/busybox-apt"), (step{Phase: "apt-get source busybox", Args: []string{"apt-get", "source", "busybox"}, Dir: "/c/src/busybox-apt"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("apt %+v", got)
 	}
 	for in, want := range map[string]string{"/usr/src/linux-source-6.1.tar.xz": "linux-source-6.1", "b-1.35.tar.bz2": "b-1.35", "x.tgz": "x", "y": "y"} {
@@ -134,8 +134,8 @@ func TestIsObjectLine(t *testing.T) {
 		"CC kernel/fork.o":                      false,
 		"  CC [M]  drivers/x.o":                 false,
 	} {
-		if got := IsObjectLine(line); got != want {
-			t.Errorf("IsObjectLine(%q) = %v", strings.TrimSpace(line), got)
+		if got := isObjectLine(line); got != want {
+			t.Errorf("isObjectLine(%q) = %v", strings.TrimSpace(line), got)
 		}
 	}
 }

@@ -40,52 +40,52 @@ int main(int argc, char **argv) {
 // probeWant is what the probe prints when run with two arguments.
 const probeWant = "three\n137174210013 6 9.75\n"
 
-// Object is one ELF object and the build attributes it carries.
-type Object struct {
+// object is one ELF object and the build attributes it carries.
+type object struct {
 	Name  string // "libc.a(printf.o)", "/usr/lib/.../crt1.o"
 	Attrs armarch.Attributes
 }
 
-// ProbeResult is what linking the probe program showed.
-type ProbeResult struct {
+// probeResult is what linking the probe program showed.
+type probeResult struct {
 	Binary  string // the linked program
 	Attrs   armarch.Attributes
-	Objects []Object // every input the linker used, archive members included
+	Objects []object // every input the linker used, archive members included
 }
 
-// ProbeSteps compile the probe with gcc (and any flags: the board's
+// probeSteps compile the probe with gcc (and any flags: the board's
 // -march, a sysroot's -specs), then link it statically, printing every
 // input file and archive member the link used (ld -t -t).
-func ProbeSteps(gcc string, flags []string, dir string) []Step {
+func probeSteps(gcc string, flags []string, dir string) []step {
 	cc := append(append([]string{gcc}, flags...), "-O2")
 	env := []string{"LC_ALL=C"}
-	return []Step{
+	return []step{
 		{Phase: "toolchain probe: compile", Args: append(append([]string{}, cc...), "-c", "-o", "probe.o", "probe.c"), Env: env, Dir: dir},
 		{Phase: "toolchain probe: link", Args: append(append([]string{}, cc...), "-static", "-o", "probe", "probe.o", "-Wl,-t,-t"), Env: env, Dir: dir},
 	}
 }
 
-// Probe compiles and links the probe program in dir and reads the build
+// probe compiles and links the probe program in dir and reads the build
 // attributes of the result and of every object it pulled in.
-func Probe(ctx context.Context, gcc string, flags []string, dir string) (ProbeResult, error) {
+func probe(ctx context.Context, gcc string, flags []string, dir string) (probeResult, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return ProbeResult{}, err
+		return probeResult{}, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "probe.c"), []byte(probeC), 0o644); err != nil {
-		return ProbeResult{}, err
+		return probeResult{}, err
 	}
 	var trace []byte
-	for _, s := range ProbeSteps(gcc, flags, dir) {
+	for _, s := range probeSteps(gcc, flags, dir) {
 		var stdout, stderr bytes.Buffer
 		cmd := exec.CommandContext(ctx, s.Args[0], s.Args[1:]...)
 		cmd.Dir, cmd.Env = s.Dir, mergeEnv(os.Environ(), s.Env)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
-			return ProbeResult{}, fmt.Errorf("%w: %s: %v: %s", ErrUnfitToolchain, strings.Join(s.Args, " "), err, firstLines(stderr.String(), 3))
+			return probeResult{}, fmt.Errorf("%w: %s: %v: %s", ErrUnfitToolchain, strings.Join(s.Args, " "), err, firstLines(stderr.String(), 3))
 		}
 		trace = stdout.Bytes()
 	}
-	res := ProbeResult{Binary: filepath.Join(dir, "probe")}
+	res := probeResult{Binary: filepath.Join(dir, "probe")}
 	var err error
 	if res.Attrs, err = fileAttrs(res.Binary); err != nil {
 		return res, fmt.Errorf("%w: the probe program %s: %w", ErrUnfitToolchain, res.Binary, err)
@@ -96,8 +96,8 @@ func Probe(ctx context.Context, gcc string, flags []string, dir string) (ProbeRe
 
 // traceObjects reads the attributes of the inputs ld -t -t listed: a
 // path per object file, "(archive)member" per archive member.
-func traceObjects(trace []byte, dir string) ([]Object, error) {
-	var out []Object
+func traceObjects(trace []byte, dir string) ([]object, error) {
+	var out []object
 	archives := map[string][]armarch.Member{}
 	sc := bufio.NewScanner(bytes.NewReader(trace))
 	for sc.Scan() {
@@ -109,7 +109,7 @@ func traceObjects(trace []byte, dir string) ([]Object, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Object{Name: filepath.Base(lib) + "(" + member + ")", Attrs: attrs})
+			out = append(out, object{Name: filepath.Base(lib) + "(" + member + ")", Attrs: attrs})
 		case strings.HasSuffix(l, ".o"):
 			p := l
 			if !filepath.IsAbs(p) {
@@ -119,7 +119,7 @@ func traceObjects(trace []byte, dir string) ([]Object, error) {
 			if err != nil {
 				return nil, fmt.Errorf("toolchain probe: %s: %w", l, err)
 			}
-			out = append(out, Object{Name: filepath.Clean(l), Attrs: attrs})
+			out = append(out, object{Name: filepath.Clean(l), Attrs: attrs})
 		}
 	}
 	return out, nil
@@ -161,8 +161,8 @@ func fileAttrs(path string) (armarch.Attributes, error) {
 // Unfit is the object of the probe needing the highest level the
 // target cannot execute, or nil: an input the link pulled in when one
 // is to blame (the program's own level is the highest of its inputs').
-func (r ProbeResult) Unfit(t boards.Target) *Object {
-	all := append(append([]Object{}, r.Objects...), Object{Name: filepath.Base(r.Binary), Attrs: r.Attrs})
+func (r probeResult) Unfit(t boards.Target) *object {
+	all := append(append([]object{}, r.Objects...), object{Name: filepath.Base(r.Binary), Attrs: r.Attrs})
 	worst := -1
 	for i, o := range all {
 		if fits(o.Attrs, t) {

@@ -18,8 +18,8 @@ import (
 	"github.com/bootrig/bootrig/devtable"
 )
 
-// RootFS is how a root filesystem directory is assembled.
-type RootFS struct {
+// rootFS is how a root filesystem directory is assembled.
+type rootFS struct {
 	Dir      string // the rootfs directory (created)
 	DevTable string // where the device table for the NFS server goes
 	Console  string // the board's console device: "ttyAMA0"
@@ -35,7 +35,7 @@ type RootFS struct {
 // wrote), busybox and its applet links, the overlays on top (they win),
 // and the device table beside the directory. All writes stay inside Dir
 // (os.Root), whatever symlinks it holds.
-func (r RootFS) Assemble() error {
+func (r rootFS) Assemble() error {
 	if r.Clean {
 		if err := os.RemoveAll(r.Dir); err != nil {
 			return fmt.Errorf("rootfs: clean %s: %w", r.Dir, err)
@@ -60,8 +60,8 @@ func (r RootFS) Assemble() error {
 	return r.writeDevTable()
 }
 
-func (r RootFS) skeleton(root *os.Root) error {
-	for _, d := range SkeletonDirs {
+func (r rootFS) skeleton(root *os.Root) error {
+	for _, d := range skeletonDirs {
 		if err := root.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (r RootFS) skeleton(root *os.Root) error {
 			return err
 		}
 	}
-	for _, f := range Skeleton(r.Console, r.Hostname) {
+	for _, f := range skeleton(r.Console, r.Hostname) {
 		if err := upgradeSuperseded(root, f); err != nil {
 			return err
 		}
@@ -79,15 +79,15 @@ func (r RootFS) skeleton(root *os.Root) error {
 			return err
 		}
 	}
-	if _, err := root.Lstat(InitLink); errors.Is(err, fs.ErrNotExist) {
-		return root.Symlink(InitTarget, InitLink)
+	if _, err := root.Lstat(initLink); errors.Is(err, fs.ErrNotExist) {
+		return root.Symlink(initTarget, initLink)
 	}
 	return nil
 }
 
 // upgradeSuperseded replaces f's file when it holds what an earlier
 // bootrig wrote there, unedited (see superseded).
-func upgradeSuperseded(root *os.Root, f SkelFile) error {
+func upgradeSuperseded(root *os.Root, f skelFile) error {
 	old, err := root.ReadFile(f.Path)
 	if err != nil {
 		return nil // missing: createOnce writes it; unreadable: left alone
@@ -121,7 +121,7 @@ func createOnce(root *os.Root, name string, data []byte, mode fs.FileMode) error
 // busybox installs the binary (replacing it atomically when it changed,
 // so a board running from this rootfs keeps its open copy) and creates
 // the applet links that are missing.
-func (r RootFS) busybox(root *os.Root) error {
+func (r rootFS) busybox(root *os.Root) error {
 	if r.Busybox == "" {
 		return nil
 	}
@@ -136,23 +136,23 @@ func (r RootFS) busybox(root *os.Root) error {
 	if err != nil {
 		return err
 	}
-	for _, l := range ParseLinks(links) {
+	for _, l := range parseLinks(links) {
 		if _, err := root.Lstat(l); err == nil {
 			continue
 		}
 		if err := root.MkdirAll(path.Dir(l), 0o755); err != nil {
 			return err
 		}
-		if err := root.Symlink(LinkTarget(l), l); err != nil {
+		if err := root.Symlink(linkTarget(l), l); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// ParseLinks reads busybox.links: one absolute applet path per line.
+// parseLinks reads busybox.links: one absolute applet path per line.
 // It returns them relative to the root ("bin/ls").
-func ParseLinks(data []byte) []string {
+func parseLinks(data []byte) []string {
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -164,9 +164,9 @@ func ParseLinks(data []byte) []string {
 	return out
 }
 
-// LinkTarget is the relative symlink from an applet path to /bin/busybox:
+// linkTarget is the relative symlink from an applet path to /bin/busybox:
 // "usr/bin/env" → "../../bin/busybox", "bin/ls" → "busybox".
-func LinkTarget(applet string) string {
+func linkTarget(applet string) string {
 	rel, err := filepath.Rel(path.Dir(applet), "bin")
 	if err != nil {
 		return "/bin/busybox"
@@ -193,7 +193,7 @@ func replaceFile(root *os.Root, name string, data []byte, mode fs.FileMode) erro
 // overlays copies each overlay directory over the rootfs, like
 // Buildroot's BR2_ROOTFS_OVERLAY: files and symlinks replace what is
 // there, directories merge.
-func (r RootFS) overlays(root *os.Root) error {
+func (r rootFS) overlays(root *os.Root) error {
 	for _, o := range r.Overlays {
 		if err := copyOverlay(root, o); err != nil {
 			return fmt.Errorf("--overlay %s: %w", o, err)
@@ -262,7 +262,7 @@ func copyFileInto(root *os.Root, src, rel string, mode fs.FileMode) error {
 	return root.Chmod(rel, mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
 }
 
-func (r RootFS) writeDevTable() error {
+func (r rootFS) writeDevTable() error {
 	if r.DevTable == "" {
 		return nil
 	}

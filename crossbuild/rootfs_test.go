@@ -12,15 +12,15 @@ import (
 )
 
 func TestSkeletonParses(t *testing.T) {
-	files := map[string]SkelFile{}
-	for _, f := range Skeleton("ttyAMA0", "qemu-arm") {
+	files := map[string]skelFile{}
+	for _, f := range skeleton("ttyAMA0", "qemu-arm") {
 		files[f.Path] = f
 	}
-	inittab, err := ParseInittab(files["etc/inittab"].Data)
+	inittab, err := parseInittab(files["etc/inittab"].Data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	actions := map[string]InittabEntry{}
+	actions := map[string]inittabEntry{}
 	for _, e := range inittab {
 		actions[e.Action] = e
 	}
@@ -35,7 +35,7 @@ func TestSkeletonParses(t *testing.T) {
 			t.Errorf("inittab has no %s line", a)
 		}
 	}
-	fstab, err := ParseFstab(files["etc/fstab"].Data)
+	fstab, err := parseFstab(files["etc/fstab"].Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,23 +65,23 @@ func TestSkeletonParses(t *testing.T) {
 
 func TestParseInittabErrors(t *testing.T) {
 	for _, bad := range []string{"::sysinit\n", "ttyS0::getty:/bin/sh\n", "x::respawn:\n"} {
-		if _, err := ParseInittab(bad); err == nil {
-			t.Errorf("ParseInittab(%q) did not fail", bad)
+		if _, err := parseInittab(bad); err == nil {
+			t.Errorf("parseInittab(%q) did not fail", bad)
 		}
 	}
-	if _, err := ParseFstab("proc /proc proc\n"); err == nil {
+	if _, err := parseFstab("proc /proc proc\n"); err == nil {
 		t.Error("short fstab line accepted")
 	}
 }
 
 func TestLinkTarget(t *testing.T) {
 	for in, want := range map[string]string{"bin/ls": "busybox", "sbin/init": "../bin/busybox", "usr/bin/env": "../../bin/busybox", "linuxrc": "bin/busybox"} {
-		if got := LinkTarget(in); got != want {
-			t.Errorf("LinkTarget(%q) = %q, want %q", in, got, want)
+		if got := linkTarget(in); got != want {
+			t.Errorf("linkTarget(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := ParseLinks([]byte("/bin/ls\n/bin/busybox\n\n/usr/sbin/x\n/../../etc/y\n")); strings.Join(got, ",") != "bin/ls,usr/sbin/x,etc/y" {
-		t.Errorf("ParseLinks = %q", got)
+	if got := parseLinks([]byte("/bin/ls\n/bin/busybox\n\n/usr/sbin/x\n/../../etc/y\n")); strings.Join(got, ",") != "bin/ls,usr/sbin/x,etc/y" {
+		t.Errorf("parseLinks = %q", got)
 	}
 }
 
@@ -106,7 +106,7 @@ func TestAssembleKeepsEditsAndOverlays(t *testing.T) {
 	os.WriteFile(filepath.Join(overlay, "etc", "motd"), []byte("hello\n"), 0o600)
 	os.WriteFile(filepath.Join(overlay, "etc", "init.d", "S50app"), []byte("#!/bin/sh\n"), 0o755)
 	os.Symlink("/proc/mounts", filepath.Join(overlay, "etc", "mtab"))
-	fs := RootFS{Dir: filepath.Join(out, "rootfs"), DevTable: filepath.Join(out, "rootfs.devtable"), Console: "ttySAC0",
+	fs := rootFS{Dir: filepath.Join(out, "rootfs"), DevTable: filepath.Join(out, "rootfs.devtable"), Console: "ttySAC0",
 		Hostname: "mini2440", Busybox: bin, Links: links, Overlays: []string{overlay}}
 	if err := fs.Assemble(); err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestAssembleStaysInside(t *testing.T) {
 	out := t.TempDir()
 	host := t.TempDir()
 	bin, links := fakeBusybox(t, "v1")
-	fs := RootFS{Dir: filepath.Join(out, "rootfs"), Console: "ttyAMA0", Hostname: "h", Busybox: bin, Links: links}
+	fs := rootFS{Dir: filepath.Join(out, "rootfs"), Console: "ttyAMA0", Hostname: "h", Busybox: bin, Links: links}
 	os.MkdirAll(fs.Dir, 0o755)
 	if err := os.Symlink(host, filepath.Join(fs.Dir, "etc")); err != nil {
 		t.Fatal(err)
@@ -184,20 +184,20 @@ func FuzzParseLinks(f *testing.F) {
 	f.Add([]byte("/bin/ls\n/usr/bin/env\n"))
 	f.Add([]byte("/../x\n//y\n/bin/../../z\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, l := range ParseLinks(b) {
+		for _, l := range parseLinks(b) {
 			if l == "" || strings.HasPrefix(l, "/") || strings.Contains(l, "..") || filepath.Clean(l) != l {
-				t.Fatalf("ParseLinks gave %q", l)
+				t.Fatalf("parseLinks gave %q", l)
 			}
 		}
 	})
 }
 
 func FuzzParseInittab(f *testing.F) {
-	for _, s := range Skeleton("ttyS0", "h") {
+	for _, s := range skeleton("ttyS0", "h") {
 		f.Add(s.Data)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		es, err := ParseInittab(s)
+		es, err := parseInittab(s)
 		if err != nil {
 			return
 		}
@@ -232,7 +232,7 @@ func TestAssembleUpgradesUneditedSkeleton(t *testing.T) {
 			os.MkdirAll(filepath.Join(dir, "etc/init.d"), 0o755)
 			rcS := filepath.Join(dir, "etc/init.d/rcS")
 			os.WriteFile(rcS, []byte(tc.rcS), 0o755)
-			if err := (RootFS{Dir: dir, Console: "ttyAMA0", Hostname: "qemu-arm"}).Assemble(); err != nil {
+			if err := (rootFS{Dir: dir, Console: "ttyAMA0", Hostname: "qemu-arm"}).Assemble(); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := os.ReadFile(rcS)

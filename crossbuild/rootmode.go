@@ -19,8 +19,8 @@ import (
 
 // Archive files in the build output, beside rootfs/.
 const (
-	CPIOFile      = "initramfs.cpio"    // the tree as cpio newc (CONFIG_INITRAMFS_SOURCE of --root builtin)
-	InitramfsFile = "initramfs.cpio.gz" // the same, gzip'd
+	cpioFile      = "initramfs.cpio"    // the tree as cpio newc (CONFIG_INITRAMFS_SOURCE of --root builtin)
+	initramfsFile = "initramfs.cpio.gz" // the same, gzip'd
 )
 
 // ramFragment is what every root mode adds to the kernel's fragment: the
@@ -58,45 +58,45 @@ var (
 	ErrTooBig = errors.New("image too big")
 )
 
-// Archive is the root filesystem packed for a RAM root.
-type Archive struct {
+// archive is the root filesystem packed for a RAM root.
+type archive struct {
 	CPIO []byte // cpio newc, uncompressed
 	GZ   []byte // the same, gzip'd (deterministic: no name, no time)
 }
 
-// PackArchive packs the tree and its device table, after checking that
+// packArchive packs the tree and its device table, after checking that
 // the kernel can start from it: init (the rdinit= the board is booted
 // with) and /init are executables in the tree, and the table makes
 // /dev/console.
-func PackArchive(dir string, table []devtable.Entry, init string) (Archive, error) {
-	if err := CheckBootable(dir, table, init); err != nil {
-		return Archive{}, err
+func packArchive(dir string, table []devtable.Entry, init string) (archive, error) {
+	if err := checkBootable(dir, table, init); err != nil {
+		return archive{}, err
 	}
 	var raw bytes.Buffer
-	if err := WriteCPIO(&raw, dir, table); err != nil {
-		return Archive{}, err
+	if err := writeCPIO(&raw, dir, table); err != nil {
+		return archive{}, err
 	}
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(raw.Bytes())
 	if err := zw.Close(); err != nil {
-		return Archive{}, fmt.Errorf("initramfs: %w", err)
+		return archive{}, fmt.Errorf("initramfs: %w", err)
 	}
-	return Archive{CPIO: raw.Bytes(), GZ: gz.Bytes()}, nil
+	return archive{CPIO: raw.Bytes(), GZ: gz.Bytes()}, nil
 }
 
 // ID is the archive's content hash, an input of a builtin kernel.
-func (a Archive) ID() string {
+func (a archive) ID() string {
 	sum := sha256.Sum256(a.CPIO)
 	return "initramfs " + hex.EncodeToString(sum[:])
 }
 
-// CheckBootable reports, as ErrNotBootable, what would make the kernel
+// checkBootable reports, as ErrNotBootable, what would make the kernel
 // fail to start from the tree as its initramfs: "No working init found"
 // (neither init nor /init is an executable file in the tree, symlinks
 // followed inside it) or "unable to open an initial console" (the device
 // table makes no /dev/console character device 5:1).
-func CheckBootable(dir string, table []devtable.Entry, init string) error {
+func checkBootable(dir string, table []devtable.Entry, init string) error {
 	for _, p := range []string{init, "/init"} {
 		if err := executableIn(dir, p); err != nil {
 			return fmt.Errorf("%w: %s: %w (the kernel would stop with \"No working init found\")", ErrNotBootable, p, err)
@@ -173,16 +173,16 @@ type ArchiveFiles struct {
 	Sizes           Sizes  // CPIO and Initramfs (and UInitrd)
 }
 
-// WriteArchive packs the tree and its device table (see [PackArchive])
-// into out: the cpio (linked by a builtin kernel), its gzip, and with
+// WriteArchive packs the tree and its device table (refusing a tree the
+// kernel cannot start: [ErrNotBootable]) into out: the cpio (linked by a builtin kernel), its gzip, and with
 // initrd the U-Boot ramdisk image of the gzip (named for the board).
 // Files are rewritten only when their content changed.
 func WriteArchive(dir string, table []devtable.Entry, init, out string, initrd bool, board string) (ArchiveFiles, error) {
-	a, err := PackArchive(dir, table, init)
+	a, err := packArchive(dir, table, init)
 	if err != nil {
 		return ArchiveFiles{}, fmt.Errorf("rootfs %s: %w", dir, err)
 	}
-	f := ArchiveFiles{CPIO: filepath.Join(out, CPIOFile), Initramfs: filepath.Join(out, InitramfsFile), ID: a.ID(),
+	f := ArchiveFiles{CPIO: filepath.Join(out, cpioFile), Initramfs: filepath.Join(out, initramfsFile), ID: a.ID(),
 		Sizes: Sizes{CPIO: int64(len(a.CPIO)), Initramfs: int64(len(a.GZ))}}
 	if _, err := writeIfChanged(f.CPIO, a.CPIO); err != nil {
 		return f, fmt.Errorf("initramfs: %w", err)
@@ -196,7 +196,7 @@ func WriteArchive(dir string, table []devtable.Entry, init, out string, initrd b
 	}
 	f.UInitrd = filepath.Join(out, boards.InitrdFile)
 	if _, err := os.Stat(f.UInitrd); err != nil || changed {
-		if err := writeUImage(RamdiskImage("initramfs "+board), f.Initramfs, f.UInitrd); err != nil {
+		if err := writeUImage(ramdiskImage("initramfs "+board), f.Initramfs, f.UInitrd); err != nil {
 			return f, err
 		}
 	}
@@ -274,22 +274,22 @@ func SizeText(n int64) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-// KernelTree is the kernel's build directory (in the board's cache) for
+// kernelTree is the kernel's build directory (in the board's cache) for
 // a root mode. A builtin kernel links the archive, so it has a tree of
 // its own: switching modes rebuilds no kernel, and a new archive only
 // relinks the builtin one.
-func KernelTree(root boards.Root) string {
+func kernelTree(root boards.Root) string {
 	if root == boards.RootBuiltin {
 		return "kernel-build-builtin"
 	}
 	return "kernel-build"
 }
 
-// SeedStep copies the plain kernel tree (objects, .config, mtimes) to a
+// seedStep copies the plain kernel tree (objects, .config, mtimes) to a
 // new one, so that a builtin kernel's first build compiles only what its
 // configuration changes: usr/ and the link.
-func SeedStep(from, to string) Step {
-	return Step{Phase: "kernel: seed " + filepath.Base(to) + " from " + filepath.Base(from), Args: []string{"cp", "-a", from, to}}
+func seedStep(from, to string) step {
+	return step{Phase: "kernel: seed " + filepath.Base(to) + " from " + filepath.Base(from), Args: []string{"cp", "-a", from, to}}
 }
 
 // seedBuiltinTree seeds a builtin kernel's missing tree from the plain
@@ -302,7 +302,7 @@ func (b builder) seedBuiltinTree(ctx context.Context, build string) error {
 	if _, err := os.Stat(build); err == nil {
 		return nil
 	}
-	plain := filepath.Join(b.dir, KernelTree(boards.RootNFS))
+	plain := filepath.Join(b.dir, kernelTree(boards.RootNFS))
 	if _, err := os.Stat(filepath.Join(plain, ".config")); err != nil {
 		return nil // nothing to seed from: a cold build
 	}
@@ -310,7 +310,7 @@ func (b builder) seedBuiltinTree(ctx context.Context, build string) error {
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("kernel: %w", err)
 	}
-	if _, err := b.r.Run(ctx, SeedStep(plain, tmp)); err != nil {
+	if _, err := b.r.Run(ctx, seedStep(plain, tmp)); err != nil {
 		return err
 	}
 	return os.Rename(tmp, build)

@@ -31,7 +31,7 @@ func bootTree(t *testing.T) string {
 		t.Fatal(err)
 	}
 	os.Symlink("../bin/busybox", filepath.Join(dir, "sbin/init"))
-	os.Symlink(InitTarget, filepath.Join(dir, InitLink))
+	os.Symlink(initTarget, filepath.Join(dir, initLink))
 	return dir
 }
 
@@ -74,12 +74,12 @@ func TestCheckBootable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := bootTree(t)
 			tc.edit(dir)
-			err := CheckBootable(dir, tc.table, tc.init)
+			err := checkBootable(dir, tc.table, tc.init)
 			switch {
 			case tc.want == "" && err != nil:
-				t.Fatalf("CheckBootable = %v, want nil", err)
+				t.Fatalf("checkBootable = %v, want nil", err)
 			case tc.want != "" && (!errors.Is(err, ErrNotBootable) || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("CheckBootable = %v, want ErrNotBootable saying %q", err, tc.want)
+				t.Fatalf("checkBootable = %v, want ErrNotBootable saying %q", err, tc.want)
 			}
 		})
 	}
@@ -164,7 +164,7 @@ func TestKernelFragment(t *testing.T) {
 			}
 		}
 	}
-	if KernelTree(boards.RootNFS) != KernelTree(boards.RootInitramfs) || KernelTree(boards.RootBuiltin) == KernelTree(boards.RootNFS) {
+	if kernelTree(boards.RootNFS) != kernelTree(boards.RootInitramfs) || kernelTree(boards.RootBuiltin) == kernelTree(boards.RootNFS) {
 		t.Errorf("kernel trees: nfs and initramfs must share one, builtin have its own")
 	}
 }

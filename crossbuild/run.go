@@ -16,9 +16,9 @@ import (
 // the full log.
 var ErrStep = errors.New("build step failed")
 
-// Runner runs plan steps, keeping their full output in a log and showing
+// runner runs plan steps, keeping their full output in a log and showing
 // progress: a bar on a terminal, else one line per phase.
-type Runner struct {
+type runner struct {
 	Log     io.Writer // every line of every step's output
 	LogPath string    // named in errors
 	Out     io.Writer // progress, for people (stderr)
@@ -28,7 +28,7 @@ type Runner struct {
 }
 
 // Run runs one step and returns the number of objects it compiled.
-func (r *Runner) Run(ctx context.Context, s Step) (int, error) {
+func (r *runner) Run(ctx context.Context, s step) (int, error) {
 	if len(s.Args) == 0 {
 		return 0, fmt.Errorf("%s: empty command", s.Phase)
 	}
@@ -125,7 +125,7 @@ func (p *progress) line(l string) {
 		p.last = p.last[1:]
 	}
 	p.last = append(p.last, l)
-	if !IsObjectLine(l) {
+	if !isObjectLine(l) {
 		return
 	}
 	p.n++
@@ -134,9 +134,9 @@ func (p *progress) line(l string) {
 	}
 }
 
-// IsObjectLine reports whether a kbuild output line announces a compiled
+// isObjectLine reports whether a kbuild output line announces a compiled
 // object: "  CC      kernel/fork.o", "  AS      arch/arm/kernel/entry.o".
-func IsObjectLine(l string) bool {
+func isObjectLine(l string) bool {
 	f := strings.Fields(l)
 	if len(f) != 2 || !strings.HasPrefix(l, "  ") {
 		return false

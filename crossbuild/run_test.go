@@ -13,8 +13,8 @@ import (
 
 func TestRunnerFailureShowsTail(t *testing.T) {
 	var log, out bytes.Buffer
-	r := &Runner{Log: &log, LogPath: "/x/build.log", Out: &out, Tail: 40}
-	step := Step{Phase: "kernel: compile", Args: []string{"sh", "-c", `i=1; while [ $i -le 50 ]; do echo "line $i"; i=$((i+1)); done; echo oops >&2; exit 3`},
+	r := &runner{Log: &log, LogPath: "/x/build.log", Out: &out, Tail: 40}
+	step := step{Phase: "kernel: compile", Args: []string{"sh", "-c", `i=1; while [ $i -le 50 ]; do echo "line $i"; i=$((i+1)); done; echo oops >&2; exit 3`},
 		Env: []string{"X=1"}, Dir: t.TempDir()}
 	_, err := r.Run(context.Background(), step)
 	if !errors.Is(err, ErrStep) || !strings.Contains(err.Error(), "kernel: compile") || !strings.Contains(err.Error(), "/x/build.log") {
@@ -31,8 +31,8 @@ func TestRunnerFailureShowsTail(t *testing.T) {
 
 func TestRunnerCountsObjects(t *testing.T) {
 	var log, out bytes.Buffer
-	r := &Runner{Log: &log, LogPath: "log", Out: &out, Bar: true, Tail: 40}
-	step := Step{Phase: "busybox: compile", Objects: 4, Dir: t.TempDir(), Env: []string{"GREETING=hi"},
+	r := &runner{Log: &log, LogPath: "log", Out: &out, Bar: true, Tail: 40}
+	step := step{Phase: "busybox: compile", Objects: 4, Dir: t.TempDir(), Env: []string{"GREETING=hi"},
 		Args: []string{"sh", "-c", `printf '  CC      a.o\n  CC      b.o\n  LD      x\n  AS      c.o\n'; [ "$GREETING" = hi ] && [ "$(cat)" = "" ]`}}
 	n, err := r.Run(context.Background(), step)
 	if err != nil || n != 3 {
@@ -45,8 +45,8 @@ func TestRunnerCountsObjects(t *testing.T) {
 
 func TestRunnerAnswersDefaults(t *testing.T) {
 	var log bytes.Buffer
-	r := &Runner{Log: &log, Out: &bytes.Buffer{}}
-	step := Step{Phase: "oldconfig", Answer: true, Args: []string{"sh", "-c", `read a; read b; echo "got [$a][$b]"`}}
+	r := &runner{Log: &log, Out: &bytes.Buffer{}}
+	step := step{Phase: "oldconfig", Answer: true, Args: []string{"sh", "-c", `read a; read b; echo "got [$a][$b]"`}}
 	if _, err := r.Run(context.Background(), step); err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func TestRunnerAnswersDefaults(t *testing.T) {
 }
 
 func TestFindToolchain(t *testing.T) {
-	_, err := FindToolchain(context.Background(), []string{"nonexistent-bootrig-", "also-not-"})
+	_, err := findToolchain(context.Background(), []string{"nonexistent-bootrig-", "also-not-"})
 	if !errors.Is(err, ErrNoToolchain) || !strings.Contains(err.Error(), "gcc-arm-linux-gnueabi") || !strings.Contains(err.Error(), "also-not-gcc") {
 		t.Errorf("error %v", err)
 	}
-	tc, err := FindToolchain(context.Background(), []string{"nonexistent-bootrig-", "arm-linux-gnueabi-"})
+	tc, err := findToolchain(context.Background(), []string{"nonexistent-bootrig-", "arm-linux-gnueabi-"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestFindToolchain(t *testing.T) {
 
 func TestResolveSource(t *testing.T) {
 	ctx := context.Background()
-	r := &Runner{Log: &bytes.Buffer{}, Out: &bytes.Buffer{}}
+	r := &runner{Log: &bytes.Buffer{}, Out: &bytes.Buffer{}}
 	tree := filepath.Join(t.TempDir(), "thing-1.0")
 	os.MkdirAll(filepath.Join(tree, "sub"), 0o755)
 	os.WriteFile(filepath.Join(tree, "Makefile"), []byte("all:\n"), 0o644)
@@ -80,7 +80,7 @@ func TestResolveSource(t *testing.T) {
 		t.Fatalf("tar: %v %s", err, out)
 	}
 	cache := t.TempDir()
-	s, err := ResolveSource(ctx, r, tarball, cache)
+	s, err := resolveSource(ctx, r, tarball, cache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestResolveSource(t *testing.T) {
 		t.Errorf("unpacked to %s", s.Dir)
 	}
 	os.WriteFile(filepath.Join(s.Dir, "marker"), nil, 0o644)
-	again, err := ResolveSource(ctx, r, tarball, cache)
+	again, err := resolveSource(ctx, r, tarball, cache)
 	if err != nil || again != s {
 		t.Fatalf("second resolve %+v, %v", again, err)
 	}
@@ -96,21 +96,21 @@ func TestResolveSource(t *testing.T) {
 		t.Error("the tarball was unpacked again")
 	}
 
-	d, err := ResolveSource(ctx, r, tree, cache)
+	d, err := resolveSource(ctx, r, tree, cache)
 	if err != nil || d.Dir != tree {
 		t.Fatalf("dir source %+v, %v", d, err)
 	}
 	os.WriteFile(filepath.Join(tree, "sub", "new.c"), nil, 0o644)
-	if d2, _ := ResolveSource(ctx, r, tree, cache); d2.ID == d.ID {
+	if d2, _ := resolveSource(ctx, r, tree, cache); d2.ID == d.ID {
 		t.Error("a new file in a source directory did not change its ID")
 	}
-	if _, err := ResolveSource(ctx, r, filepath.Join(tree, "sub"), cache); !errors.Is(err, ErrSource) {
+	if _, err := resolveSource(ctx, r, filepath.Join(tree, "sub"), cache); !errors.Is(err, ErrSource) {
 		t.Errorf("directory without a Makefile: %v", err)
 	}
 }
 
 func TestStamp(t *testing.T) {
-	k := KernelPlanFor(KernelInputs{Src: "/s", Build: t.TempDir(), Arch: "arm", CrossCompile: "arm-linux-gnueabi-", Jobs: 2, Defconfig: "tinyconfig", Image: "zImage"})
+	k := kernelPlanFor(kernelInputs{Src: "/s", Build: t.TempDir(), Arch: "arm", CrossCompile: "arm-linux-gnueabi-", Jobs: 2, Defconfig: "tinyconfig", Image: "zImage"})
 	c := component{name: "kernel", build: k.Build, configure: k.Configure(), resolve: k.Resolve(), compile: k.Compile(),
 		fragment: []byte("CONFIG_A=y\n"), inputs: []string{"tar:x"}, outputs: []string{filepath.Join(k.Build, "zImage")}}
 	k.Jobs = 8

@@ -8,24 +8,24 @@ import (
 	"github.com/bootrig/bootrig/devtable"
 )
 
-// SkelFile is one file of the root filesystem skeleton.
-type SkelFile struct {
+// skelFile is one file of the root filesystem skeleton.
+type skelFile struct {
 	Path string // relative to the rootfs: "etc/inittab"
 	Mode fs.FileMode
 	Data string
 }
 
-// SkeletonDirs are the directories every root filesystem gets.
-var SkeletonDirs = []string{
+// skeletonDirs are the directories every root filesystem gets.
+var skeletonDirs = []string{
 	"bin", "sbin", "usr/bin", "usr/sbin", "etc/init.d", "proc", "sys", "dev", "dev/pts",
 	"tmp", "root", "var/log", "var/run", "mnt", "home", "lib",
 }
 
-// Skeleton is the /etc a busybox system boots with, for a board whose
+// skeleton is the /etc a busybox system boots with, for a board whose
 // console device is console ("ttyAMA0") and whose hostname is host.
-func Skeleton(console, host string) []SkelFile {
+func skeleton(console, host string) []skelFile {
 	const header = "# Written by 'bootrig build' when missing; a rebuild keeps your edits\n# ('bootrig build --clean-rootfs' starts over).\n"
-	return []SkelFile{
+	return []skelFile{
 		{"etc/inittab", 0o644, header + "# busybox init: id:runlevels:action:process; id is the tty to run on.\n" +
 			"::sysinit:/etc/init.d/rcS\n" +
 			console + "::respawn:-/bin/sh\n" +
@@ -73,25 +73,25 @@ var superseded = map[string][]string{
 	},
 }
 
-// InitLink is the /init every rootfs gets: the kernel runs /init from an
+// initLink is the /init every rootfs gets: the kernel runs /init from an
 // initramfs (not /sbin/init) unless rdinit= says otherwise.
-const InitLink, InitTarget = "init", "sbin/init"
+const initLink, initTarget = "init", "sbin/init"
 
 // DeviceTable is the rootfs's device table for the NFS server: /dev with
 // console, null, zero, tty and the board's serial device.
 func DeviceTable(console string) []devtable.Entry { return devtable.Default(console) }
 
-// InittabEntry is one parsed /etc/inittab line.
-type InittabEntry struct{ ID, Runlevels, Action, Process string }
+// inittabEntry is one parsed /etc/inittab line.
+type inittabEntry struct{ ID, Runlevels, Action, Process string }
 
 var inittabActions = map[string]bool{
 	"sysinit": true, "wait": true, "once": true, "respawn": true, "askfirst": true,
 	"shutdown": true, "restart": true, "ctrlaltdel": true,
 }
 
-// ParseInittab parses busybox init's inittab: id:runlevels:action:process.
-func ParseInittab(data string) ([]InittabEntry, error) {
-	var out []InittabEntry
+// parseInittab parses busybox init's inittab: id:runlevels:action:process.
+func parseInittab(data string) ([]inittabEntry, error) {
+	var out []inittabEntry
 	for i, line := range strings.Split(data, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
@@ -101,17 +101,17 @@ func ParseInittab(data string) ([]InittabEntry, error) {
 		if len(f) != 4 || !inittabActions[f[2]] || f[3] == "" {
 			return nil, fmt.Errorf("inittab:%d: %q is not id:runlevels:action:process with a busybox action", i+1, line)
 		}
-		out = append(out, InittabEntry{f[0], f[1], f[2], f[3]})
+		out = append(out, inittabEntry{f[0], f[1], f[2], f[3]})
 	}
 	return out, nil
 }
 
-// FstabEntry is one parsed /etc/fstab line.
-type FstabEntry struct{ Device, Dir, Type, Options string }
+// fstabEntry is one parsed /etc/fstab line.
+type fstabEntry struct{ Device, Dir, Type, Options string }
 
-// ParseFstab parses fstab: six whitespace-separated fields per entry.
-func ParseFstab(data string) ([]FstabEntry, error) {
-	var out []FstabEntry
+// parseFstab parses fstab: six whitespace-separated fields per entry.
+func parseFstab(data string) ([]fstabEntry, error) {
+	var out []fstabEntry
 	for i, line := range strings.Split(data, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
@@ -121,7 +121,7 @@ func ParseFstab(data string) ([]FstabEntry, error) {
 		if len(f) != 6 || !strings.HasPrefix(f[1], "/") {
 			return nil, fmt.Errorf("fstab:%d: %q: want device mountpoint type options dump pass", i+1, line)
 		}
-		out = append(out, FstabEntry{f[0], f[1], f[2], f[3]})
+		out = append(out, fstabEntry{f[0], f[1], f[2], f[3]})
 	}
 	return out, nil
 }

@@ -14,8 +14,8 @@ import (
 // ErrSource marks a source tree or tarball that cannot be used.
 var ErrSource = errors.New("unusable source")
 
-// Source is a resolved source tree.
-type Source struct {
+// source is a resolved source tree.
+type source struct {
 	Dir string // absolute path of the tree (holds its top Makefile)
 	// ID identifies the tree's contents for the incremental stamp: the
 	// tarball's path, size and mtime, or a directory's newest mtime and
@@ -23,9 +23,9 @@ type Source struct {
 	ID string
 }
 
-// DefaultKernelTarball is Debian's linux-source package's tarball: the
+// defaultKernelTarball is Debian's linux-source package's tarball: the
 // newest /usr/src/linux-source-*.tar.xz.
-func DefaultKernelTarball() (string, error) {
+func defaultKernelTarball() (string, error) {
 	m, _ := filepath.Glob("/usr/src/linux-source-*.tar.xz")
 	if len(m) == 0 {
 		return "", fmt.Errorf("%w: no /usr/src/linux-source-*.tar.xz: install it with 'apt-get install linux-source-6.1' or pass --kernel-src DIR|TARBALL", ErrSource)
@@ -34,17 +34,17 @@ func DefaultKernelTarball() (string, error) {
 	return m[len(m)-1], nil
 }
 
-// ResolveSource turns a --kernel-src/--busybox-src value into a tree: a
+// resolveSource turns a --kernel-src/--busybox-src value into a tree: a
 // directory is used in place; a tarball is unpacked once into srcCache
 // (a later call with the same tarball reuses the tree).
-func ResolveSource(ctx context.Context, r *Runner, spec, srcCache string) (Source, error) {
+func resolveSource(ctx context.Context, r *runner, spec, srcCache string) (source, error) {
 	abs, err := filepath.Abs(spec)
 	if err != nil {
-		return Source{}, fmt.Errorf("%w: %s: %v", ErrSource, spec, err)
+		return source{}, fmt.Errorf("%w: %s: %v", ErrSource, spec, err)
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return Source{}, fmt.Errorf("%w: %v", ErrSource, err)
+		return source{}, fmt.Errorf("%w: %v", ErrSource, err)
 	}
 	if fi.IsDir() {
 		return dirSource(abs)
@@ -52,15 +52,15 @@ func ResolveSource(ctx context.Context, r *Runner, spec, srcCache string) (Sourc
 	return unpack(ctx, r, abs, fi, srcCache)
 }
 
-func dirSource(dir string) (Source, error) {
+func dirSource(dir string) (source, error) {
 	if _, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil {
-		return Source{}, fmt.Errorf("%w: %s has no top-level Makefile: is it a source tree?", ErrSource, dir)
+		return source{}, fmt.Errorf("%w: %s has no top-level Makefile: is it a source tree?", ErrSource, dir)
 	}
 	id, err := treeID(dir)
 	if err != nil {
-		return Source{}, fmt.Errorf("%w: %s: %v", ErrSource, dir, err)
+		return source{}, fmt.Errorf("%w: %s: %v", ErrSource, dir, err)
 	}
-	return Source{Dir: dir, ID: id}, nil
+	return source{Dir: dir, ID: id}, nil
 }
 
 // treeID is a cheap fingerprint of a tree someone may edit: newest mtime
@@ -98,42 +98,42 @@ func tarballStem(path string) string {
 	return base
 }
 
-// UnpackStep is tar extracting a tarball into dir.
-func UnpackStep(tarball, dir string) Step {
-	return Step{Phase: "unpack " + filepath.Base(tarball), Args: []string{"tar", "-xf", tarball, "-C", dir}, Dir: dir}
+// unpackStep is tar extracting a tarball into dir.
+func unpackStep(tarball, dir string) step {
+	return step{Phase: "unpack " + filepath.Base(tarball), Args: []string{"tar", "-xf", tarball, "-C", dir}, Dir: dir}
 }
 
-func unpack(ctx context.Context, r *Runner, tarball string, fi fs.FileInfo, srcCache string) (Source, error) {
+func unpack(ctx context.Context, r *runner, tarball string, fi fs.FileInfo, srcCache string) (source, error) {
 	id := fmt.Sprintf("tar:%s:%d:%d", tarball, fi.Size(), fi.ModTime().UnixNano())
 	dest := filepath.Join(srcCache, tarballStem(tarball))
 	marker := dest + ".unpacked"
 	if b, err := os.ReadFile(marker); err == nil && string(b) == id {
-		return Source{Dir: dest, ID: id}, nil
+		return source{Dir: dest, ID: id}, nil
 	}
 	tmp := dest + ".tmp"
 	for _, d := range []string{dest, tmp} {
 		if err := os.RemoveAll(d); err != nil {
-			return Source{}, err
+			return source{}, err
 		}
 	}
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return Source{}, err
+		return source{}, err
 	}
-	if _, err := r.Run(ctx, UnpackStep(tarball, tmp)); err != nil {
-		return Source{}, err
+	if _, err := r.Run(ctx, unpackStep(tarball, tmp)); err != nil {
+		return source{}, err
 	}
 	top, err := onlyDir(tmp)
 	if err != nil {
-		return Source{}, fmt.Errorf("%w: %s: %v", ErrSource, tarball, err)
+		return source{}, fmt.Errorf("%w: %s: %v", ErrSource, tarball, err)
 	}
 	if err := os.Rename(top, dest); err != nil {
-		return Source{}, err
+		return source{}, err
 	}
 	os.RemoveAll(tmp)
 	if err := os.WriteFile(marker, []byte(id), 0o644); err != nil {
-		return Source{}, err
+		return source{}, err
 	}
-	return Source{Dir: dest, ID: id}, nil
+	return source{Dir: dest, ID: id}, nil
 }
 
 // onlyDir returns the tree inside an unpacked tarball: its single
@@ -152,36 +152,36 @@ func onlyDir(dir string) (string, error) {
 	return dir, nil
 }
 
-// AptSourceStep fetches a Debian source package into dir with
+// aptSourceStep fetches a Debian source package into dir with
 // 'apt-get source' (deb-src must be enabled).
-func AptSourceStep(pkg, dir string) Step {
-	return Step{Phase: "apt-get source " + pkg, Args: []string{"apt-get", "source", pkg}, Dir: dir}
+func aptSourceStep(pkg, dir string) step {
+	return step{Phase: "apt-get source " + pkg, Args: []string{"apt-get", "source", pkg}, Dir: dir}
 }
 
-// DebianSource returns the unpacked Debian source of pkg under dir
+// debianSource returns the unpacked Debian source of pkg under dir
 // (dir/pkg-VERSION), fetching it with apt-get source the first time.
-func DebianSource(ctx context.Context, r *Runner, pkg, dir string) (Source, error) {
+func debianSource(ctx context.Context, r *runner, pkg, dir string) (source, error) {
 	if s, ok := findDebianTree(pkg, dir); ok {
 		return s, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Source{}, err
+		return source{}, err
 	}
-	if _, err := r.Run(ctx, AptSourceStep(pkg, dir)); err != nil {
-		return Source{}, fmt.Errorf("%w (is deb-src enabled in the apt sources? bootrig doctor --install enables it; or pass --%s-src DIR|TARBALL)", err, strings.ReplaceAll(pkg, "-", ""))
+	if _, err := r.Run(ctx, aptSourceStep(pkg, dir)); err != nil {
+		return source{}, fmt.Errorf("%w (is deb-src enabled in the apt sources? bootrig doctor --install enables it; or pass --%s-src DIR|TARBALL)", err, strings.ReplaceAll(pkg, "-", ""))
 	}
 	if s, ok := findDebianTree(pkg, dir); ok {
 		return s, nil
 	}
-	return Source{}, fmt.Errorf("%w: apt-get source %s left no %s-*/Makefile in %s", ErrSource, pkg, pkg, dir)
+	return source{}, fmt.Errorf("%w: apt-get source %s left no %s-*/Makefile in %s", ErrSource, pkg, pkg, dir)
 }
 
-func findDebianTree(pkg, dir string) (Source, bool) {
+func findDebianTree(pkg, dir string) (source, bool) {
 	m, _ := filepath.Glob(filepath.Join(dir, pkg+"-*", "Makefile"))
 	if len(m) == 0 {
-		return Source{}, false
+		return source{}, false
 	}
 	sort.Strings(m)
 	tree := filepath.Dir(m[len(m)-1])
-	return Source{Dir: tree, ID: "debian:" + tree}, true
+	return source{Dir: tree, ID: "debian:" + tree}, true
 }

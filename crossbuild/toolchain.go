@@ -24,10 +24,10 @@ func (t Toolchain) String() string {
 	return fmt.Sprintf("%s (%sgcc %s, target %s)", t.GCC, t.Prefix, t.Version, t.Target)
 }
 
-// FindToolchain picks the first prefix whose gcc is on PATH: the one
+// findToolchain picks the first prefix whose gcc is on PATH: the one
 // given with --cross-compile, else the profile's list in order. It runs
 // the compiler to learn its version and target triplet.
-func FindToolchain(ctx context.Context, prefixes []string) (Toolchain, error) {
+func findToolchain(ctx context.Context, prefixes []string) (Toolchain, error) {
 	for _, p := range prefixes {
 		gcc, err := exec.LookPath(p + "gcc")
 		if err != nil {

@@ -15,51 +15,51 @@ const UBootFile = "u-boot.bin"
 // UBootImage is where a build puts the board's U-Boot in out.
 func UBootImage(out string) string { return filepath.Join(out, UBootFile) }
 
-// UBootSourcePackage is the Debian source package U-Boot is built from.
-const UBootSourcePackage = "u-boot"
+// ubootSourcePackage is the Debian source package U-Boot is built from.
+const ubootSourcePackage = "u-boot"
 
-// SourceDateEpoch is BuildTimestamp as U-Boot's build wants it: the
+// sourceDateEpoch is buildTimestamp as U-Boot's build wants it: the
 // version banner's date ("U-Boot 2023.01 (Jan 01 2026 - 00:00:00 +0000)")
 // comes from SOURCE_DATE_EPOCH, so two builds of the same inputs give
 // the same image.
-const SourceDateEpoch = 1767225600
+const sourceDateEpoch = 1767225600
 
-// UBootPlan is U-Boot's part of a build: a kbuild tree like the
+// ubootPlan is U-Boot's part of a build: a kbuild tree like the
 // kernel's, configured from a board defconfig.
-type UBootPlan struct {
-	Make
+type ubootPlan struct {
+	kbuild
 	Defconfig string // "qemu_arm_defconfig"
 }
 
-// UBootPlanFor is the U-Boot plan for a source tree and build dir.
-func UBootPlanFor(src, build, arch, crossCompile string, jobs int, defconfig string) UBootPlan {
-	return UBootPlan{
-		Make:      Make{Src: src, Build: build, Arch: arch, CrossCompile: crossCompile, Jobs: jobs},
+// ubootPlanFor is the U-Boot plan for a source tree and build dir.
+func ubootPlanFor(src, build, arch, crossCompile string, jobs int, defconfig string) ubootPlan {
+	return ubootPlan{
+		kbuild:    kbuild{Src: src, Build: build, Arch: arch, CrossCompile: crossCompile, Jobs: jobs},
 		Defconfig: defconfig,
 	}
 }
 
-func (u UBootPlan) step(phase string, targets ...string) Step {
-	s := u.Make.Step(phase, targets...)
-	s.Env = append(s.Env, "SOURCE_DATE_EPOCH="+strconv.Itoa(SourceDateEpoch))
+func (u ubootPlan) step(phase string, targets ...string) step {
+	s := u.kbuild.Step(phase, targets...)
+	s.Env = append(s.Env, "SOURCE_DATE_EPOCH="+strconv.Itoa(sourceDateEpoch))
 	return s
 }
 
 // Configure is the defconfig step; the fragment is merged after it.
-func (u UBootPlan) Configure() Step { return u.step("u-boot: "+u.Defconfig, u.Defconfig) }
+func (u ubootPlan) Configure() step { return u.step("u-boot: "+u.Defconfig, u.Defconfig) }
 
 // Resolve is olddefconfig over the merged .config.
-func (u UBootPlan) Resolve() Step { return u.step("u-boot: olddefconfig", "olddefconfig") }
+func (u ubootPlan) Resolve() step { return u.step("u-boot: olddefconfig", "olddefconfig") }
 
 // Compile builds u-boot.bin (U-Boot with its device tree appended).
-func (u UBootPlan) Compile() Step {
+func (u ubootPlan) Compile() step {
 	s := u.step("u-boot: compile", "u-boot.bin")
 	s.Objects = 470 // qemu_arm_defconfig cold: 467
 	return s
 }
 
 // ImagePath is the built u-boot.bin.
-func (u UBootPlan) ImagePath() string { return filepath.Join(u.Build, UBootFile) }
+func (u ubootPlan) ImagePath() string { return filepath.Join(u.Build, UBootFile) }
 
 // uboot builds the profile's U-Boot, if it names one, from Debian's
 // u-boot source (or Config.UBootSrc) and copies it to the output.
@@ -71,19 +71,19 @@ func (b builder) uboot(ctx context.Context) error {
 		}
 		return nil
 	}
-	var src Source
+	var src source
 	err := b.withSources(ctx, func(dir string) (err error) {
 		if b.c.UBootSrc != "" {
-			src, err = ResolveSource(ctx, b.r, b.c.UBootSrc, dir)
+			src, err = resolveSource(ctx, b.r, b.c.UBootSrc, dir)
 		} else {
-			src, err = DebianSource(ctx, b.r, UBootSourcePackage, filepath.Join(dir, "u-boot-apt"))
+			src, err = debianSource(ctx, b.r, ubootSourcePackage, filepath.Join(dir, "u-boot-apt"))
 		}
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("u-boot source: %w", err)
 	}
-	plan := UBootPlanFor(src.Dir, filepath.Join(b.dir, "u-boot-build"), b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs, ub.Defconfig)
+	plan := ubootPlanFor(src.Dir, filepath.Join(b.dir, "u-boot-build"), b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs, ub.Defconfig)
 	comp := component{
 		name: "u-boot", build: plan.Build,
 		configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),

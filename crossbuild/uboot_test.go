@@ -11,9 +11,9 @@ import (
 )
 
 func TestUBootPlan(t *testing.T) {
-	p := UBootPlanFor("/src/u-boot", "/c/b/u-boot-build", "arm", "arm-linux-gnueabi-", 2, "qemu_arm_defconfig")
+	p := ubootPlanFor("/src/u-boot", "/c/b/u-boot-build", "arm", "arm-linux-gnueabi-", 2, "qemu_arm_defconfig")
 	for _, tt := range []struct {
-		step Step
+		step step
 		want string
 	}{
 		{p.Configure(), "make -C /src/u-boot O=/c/b/u-boot-build ARCH=arm CROSS_COMPILE=arm-linux-gnueabi- -j2 qemu_arm_defconfig"},
@@ -68,5 +68,5 @@ func TestUBootFragmentMustStick(t *testing.T) {
 	if strings.Contains(progress.String(), "u-boot: compile") {
 		t.Errorf("compiled despite the fragment:\n%s", progress.String())
 	}
-	os.RemoveAll(BoardDir(DefaultCache(), bad.Name))
+	os.RemoveAll(boardDir(DefaultCache(), bad.Name))
 }

@@ -7,22 +7,22 @@ import (
 	"github.com/bootrig/bootrig/uboot"
 )
 
-// ImageTime is the header timestamp of the uImages bootrig writes: pinned,
+// imageTime is the header timestamp of the uImages bootrig writes: pinned,
 // so that the same payload gives the same image (SOURCE_DATE_EPOCH style).
-var ImageTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var imageTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// KernelImage is the uImage header for a kernel loaded and entered at
+// kernelImage is the uImage header for a kernel loaded and entered at
 // the given addresses.
-func KernelImage(name string, load, entry uint32) uboot.Header {
-	return uboot.Header{Name: name, Time: ImageTime, Load: load, Entry: entry,
+func kernelImage(name string, load, entry uint32) uboot.Header {
+	return uboot.Header{Name: name, Time: imageTime, Load: load, Entry: entry,
 		OS: uboot.OSLinux, Arch: uboot.ArchARM, Type: uboot.TypeKernel, Comp: uboot.CompNone}
 }
 
-// RamdiskImage is the uImage header for a gzip'd initramfs for
+// ramdiskImage is the uImage header for a gzip'd initramfs for
 // 'bootm KERNEL INITRD': compression none, as the kernel (not U-Boot)
 // unpacks the gzip.
-func RamdiskImage(name string) uboot.Header {
-	return uboot.Header{Name: name, Time: ImageTime,
+func ramdiskImage(name string) uboot.Header {
+	return uboot.Header{Name: name, Time: imageTime,
 		OS: uboot.OSLinux, Arch: uboot.ArchARM, Type: uboot.TypeRamdisk, Comp: uboot.CompNone}
 }
 

@@ -19,7 +19,7 @@ func TestKernelUImageMatchesMkimage(t *testing.T) {
 	payload := filepath.Join(dir, "zImage")
 	os.WriteFile(payload, bytes.Repeat([]byte("not really a kernel "), 1000), 0o644)
 	ours, theirs := filepath.Join(dir, "uImage"), filepath.Join(dir, "uImage.mkimage")
-	if err := writeUImage(KernelImage("Linux qemu-arm", 0x40008000, 0x40008000), payload, ours); err != nil {
+	if err := writeUImage(kernelImage("Linux qemu-arm", 0x40008000, 0x40008000), payload, ours); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("mkimage", "-A", "arm", "-O", "linux", "-T", "kernel", "-C", "none", "-a", "0x40008000", "-e", "0x40008000",

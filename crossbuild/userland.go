@@ -16,16 +16,16 @@ import (
 	"github.com/bootrig/bootrig/boards"
 )
 
-// Userland is how code the board executes is compiled.
-type Userland struct {
+// userland is how code the board executes is compiled.
+type userland struct {
 	// Sysroot is bootrig's musl sysroot; nil when the toolchain's own
 	// libraries fit the board and it is used as is.
-	Sysroot *Sysroot
+	Sysroot *sysroot
 	ID      []string // for the busybox stamp
 }
 
 // CC is kbuild's CC= for busybox: "" for the toolchain as is.
-func (u Userland) CC(t Toolchain) string {
+func (u userland) CC(t Toolchain) string {
 	if u.Sysroot == nil {
 		return ""
 	}
@@ -57,37 +57,37 @@ const (
 // probes again through it, and runs that probe on the board's QEMU
 // model. Either passes, or the build stops here. Verdicts are
 // remembered, so a no-op build compiles no probe.
-func (b builder) userland(ctx context.Context) (Userland, error) {
+func (b builder) userland(ctx context.Context) (userland, error) {
 	p, tc := b.c.Board, b.res.Toolchain
 	t, err := p.Target()
 	if err != nil {
-		return Userland{}, err
+		return userland{}, err
 	}
 	probeDir := filepath.Join(b.dir, "probe")
 	own, err := b.probeOnce(ctx, filepath.Join(probeDir, "own"), nil, t, "")
 	if err != nil {
-		return Userland{}, fmt.Errorf("%w: %s", err, fixCompiler)
+		return userland{}, fmt.Errorf("%w: %s", err, fixCompiler)
 	}
 	if own.Unfit == "" {
 		fmt.Fprintf(b.c.Progress, "userland: %sgcc's own libraries (%s) fit the %s\n", tc.Prefix, own.Level, t.CPU.Name)
-		return Userland{ID: []string{"own"}}, nil
+		return userland{ID: []string{"own"}}, nil
 	}
 	fmt.Fprintf(b.c.Progress, "userland: %sgcc links %s code (%s); the %s executes %s: using musl built for %s\n",
 		tc.Prefix, own.UnfitLevel, own.Unfit, t.CPU.Name, t.CPU.Arch, strings.Join(p.Flags(), " "))
 	sys, err := b.sysroot(ctx, t)
 	if err != nil {
-		return Userland{}, err
+		return userland{}, err
 	}
 	musl, err := b.probeOnce(ctx, filepath.Join(probeDir, "musl"), sys.sys.CFlags(), t, sys.stamp())
 	if err != nil {
-		return Userland{}, fmt.Errorf("%w: %s", err, fixToolchain)
+		return userland{}, fmt.Errorf("%w: %s", err, fixToolchain)
 	}
 	if musl.Unfit != "" {
-		return Userland{}, unfitError(p, t, tc, musl, "with bootrig's musl", fixToolchain)
+		return userland{}, unfitError(p, t, tc, musl, "with bootrig's musl", fixToolchain)
 	}
 	fmt.Fprintf(b.c.Progress, "userland: musl sysroot %s (libgcc %s): the probe is %s and runs on qemu-arm -cpu %s\n",
 		sys.sys.Dir, sys.sys.Libgcc, musl.Level, t.QEMU.Name)
-	return Userland{Sysroot: &sys.sys, ID: []string{"musl", sys.stamp()}}, nil
+	return userland{Sysroot: &sys.sys, ID: []string{"musl", sys.stamp()}}, nil
 }
 
 // verdict is a probe's outcome, kept in DIR/verdict.json under a key of
@@ -111,7 +111,7 @@ func (b builder) probeOnce(ctx context.Context, dir string, flags []string, t bo
 	if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &v) == nil && v.Key == key {
 		return v, nil
 	}
-	res, err := Probe(ctx, b.res.Toolchain.GCC, flags, dir)
+	res, err := probe(ctx, b.res.Toolchain.GCC, flags, dir)
 	if err != nil {
 		return v, err
 	}
@@ -135,9 +135,9 @@ func (b builder) sysroot(ctx context.Context, t boards.Target) (sysrootBuild, er
 	if err != nil {
 		return sysrootBuild{}, err
 	}
-	var musl, kernel Source
+	var musl, kernel source
 	err = b.withSources(ctx, func(dir string) (err error) {
-		if musl, err = DebianSource(ctx, b.r, "musl", filepath.Join(dir, "musl-apt")); err != nil {
+		if musl, err = debianSource(ctx, b.r, "musl", filepath.Join(dir, "musl-apt")); err != nil {
 			return fmt.Errorf("musl source: %w", err)
 		}
 		kernel, err = b.kernelSource(ctx, dir)
@@ -146,7 +146,7 @@ func (b builder) sysroot(ctx context.Context, t boards.Target) (sysrootBuild, er
 	if err != nil {
 		return sysrootBuild{}, err
 	}
-	sys := Sysroot{Dir: filepath.Join(b.dir, "sysroot"), Libgcc: libgcc, Flags: p.Flags()}
+	sys := sysroot{Dir: filepath.Join(b.dir, "sysroot"), Libgcc: libgcc, Flags: p.Flags()}
 	build := filepath.Join(b.dir, "musl-build")
 	fi, err := os.Stat(libgcc)
 	if err != nil {
@@ -154,8 +154,8 @@ func (b builder) sysroot(ctx context.Context, t boards.Target) (sysrootBuild, er
 	}
 	s := sysrootBuild{
 		sys:     sys,
-		musl:    MuslPlan{Src: musl.Dir, Build: build, Dest: sys.Dir, Target: tc.Target, Prefix: tc.Prefix, Flags: sys.Flags, Jobs: b.c.Jobs},
-		headers: HeadersStep(kernel.Dir, filepath.Join(build, "linux-headers"), p.Arch, sys.Dir),
+		musl:    muslPlan{Src: musl.Dir, Build: build, Dest: sys.Dir, Target: tc.Target, Prefix: tc.Prefix, Flags: sys.Flags, Jobs: b.c.Jobs},
+		headers: headersStep(kernel.Dir, filepath.Join(build, "linux-headers"), p.Arch, sys.Dir),
 		inputs:  append([]string{musl.ID, kernel.ID, fmt.Sprintf("%s:%d:%d", libgcc, fi.Size(), fi.ModTime().UnixNano())}, b.toolchainID()...),
 	}
 	compiled, err := s.run(ctx, b.r)
@@ -190,7 +190,7 @@ func fittingLibgcc(ctx context.Context, gccs, flags []string, t boards.Target) (
 
 // unfitMember is the first member of a static library that does not
 // fit t, or nil.
-func unfitMember(lib string, t boards.Target) (*Object, error) {
+func unfitMember(lib string, t boards.Target) (*object, error) {
 	data, err := os.ReadFile(lib)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func unfitMember(lib string, t boards.Target) (*Object, error) {
 			return nil, fmt.Errorf("%s(%s): %w", lib, m.Name, err)
 		}
 		if !fits(a, t) {
-			return &Object{Name: filepath.Base(lib) + "(" + m.Name + ")", Attrs: a}, nil
+			return &object{Name: filepath.Base(lib) + "(" + m.Name + ")", Attrs: a}, nil
 		}
 	}
 	return nil, nil

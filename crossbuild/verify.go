@@ -24,24 +24,24 @@ import (
 // execute.
 var ErrUnrunnable = errors.New("not runnable on the board")
 
-// Finding is an ELF file of a root filesystem the board cannot execute.
-type Finding struct {
+// finding is an ELF file of a root filesystem the board cannot execute.
+type finding struct {
 	Path  string // relative to the rootfs: "bin/busybox"
 	Level string // what it needs: "v5TE", "v4T with VFP", "not ARM: EM_X86_64"
 }
 
-// Scan is what [ScanELF] found.
-type Scan struct {
-	Unfit []Finding
+// scan is what [scanELF] found.
+type scan struct {
+	Unfit []finding
 	Files int    // ELF files read
 	ID    string // their paths, sizes and mtimes, hashed
 }
 
-// ScanELF reads the build attributes of every ELF file under dir
+// scanELF reads the build attributes of every ELF file under dir
 // (symlinks are not followed) and returns those t's CPU cannot execute.
 // lib/firmware is left out: what is there runs on other processors.
-func ScanELF(dir string, t boards.Target) (Scan, error) {
-	var sc Scan
+func scanELF(dir string, t boards.Target) (scan, error) {
+	var sc scan
 	h := sha256.New()
 	firmware := filepath.Join(dir, "lib", "firmware")
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -68,9 +68,9 @@ func ScanELF(dir string, t boards.Target) (Scan, error) {
 		a, err := armarch.ReadELF(f)
 		switch {
 		case err != nil:
-			sc.Unfit = append(sc.Unfit, Finding{Path: rel, Level: err.Error()})
+			sc.Unfit = append(sc.Unfit, finding{Path: rel, Level: err.Error()})
 		case !fits(a, t):
-			sc.Unfit = append(sc.Unfit, Finding{Path: rel, Level: levelOf(a)})
+			sc.Unfit = append(sc.Unfit, finding{Path: rel, Level: levelOf(a)})
 		}
 		return nil
 	})
@@ -78,21 +78,21 @@ func ScanELF(dir string, t boards.Target) (Scan, error) {
 	return sc, err
 }
 
-// AppletCheck is one busybox applet run with its expected output.
-type AppletCheck struct {
+// appletCheck is one busybox applet run with its expected output.
+type appletCheck struct {
 	Args    []string // applet and arguments
 	Stdin   string
 	Want    *regexp.Regexp // matched against stdout and stderr together
 	AnyExit bool           // --help exits non-zero on some busybox versions; a signal still fails
 }
 
-// AppletChecks are what a booting board needs from busybox, each with
+// appletChecks are what a booting board needs from busybox, each with
 // output only working code prints: the shell's arithmetic and loops,
 // ls, cat, mount, ifconfig, init, date, and awk's float and 64-bit
 // formatting, sed's regular expressions.
-func AppletChecks(rootfs string) []AppletCheck {
+func appletChecks(rootfs string) []appletCheck {
 	re := regexp.MustCompile
-	return []AppletCheck{
+	return []appletCheck{
 		{Args: []string{"sh", "-c", `i=0; s=0; while [ $i -lt 10 ]; do i=$((i+1)); s=$((s+i*i)); done; echo "sum=$s"`}, Want: re(`^sum=385\n$`)},
 		// bin may be a symlink (merged /usr); etc is a directory.
 		{Args: []string{"ls", "-l", rootfs}, Want: re(`(?ms)^[dl][rwxt-]{9} .* bin( -> \S+)?\n.*^d[rwxt-]{9} .* etc\n`)},
@@ -107,19 +107,19 @@ func AppletChecks(rootfs string) []AppletCheck {
 	}
 }
 
-// AppletArgv runs busybox's applet on the QEMU user-mode CPU model.
-func AppletArgv(model, busybox string, c AppletCheck) []string {
+// appletArgv runs busybox's applet on the QEMU user-mode CPU model.
+func appletArgv(model, busybox string, c appletCheck) []string {
 	return append([]string{"qemu-arm-static", "-cpu", model, busybox}, c.Args...)
 }
 
 // appletEnv is the applets' whole environment.
 var appletEnv = []string{"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "LC_ALL=C", "TZ=UTC", "HOME=/"}
 
-// RunApplet runs one check and says what went wrong, or nil.
-func RunApplet(ctx context.Context, model, busybox string, c AppletCheck) error {
+// runApplet runs one check and says what went wrong, or nil.
+func runApplet(ctx context.Context, model, busybox string, c appletCheck) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	argv := AppletArgv(model, busybox, c)
+	argv := appletArgv(model, busybox, c)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env, cmd.Stdin = appletEnv, strings.NewReader(c.Stdin)
 	out, err := cmd.CombinedOutput()
@@ -142,8 +142,8 @@ func RunApplet(ctx context.Context, model, busybox string, c AppletCheck) error 
 
 // VerifyRootFS checks a root filesystem before a board uses it: every
 // ELF file's build attributes against the board's CPU, then bin/busybox
-// under qemu-arm-static on the profile's CPU model, each applet of
-// [AppletChecks] with its output. The first failure stops with the file
+// under qemu-arm-static on the profile's CPU model: a set of applets,
+// each with its expected output. The first failure stops with the file
 // or applet and the fix. The attribute scan always runs (milliseconds);
 // a pass of the applets is remembered beside dir (DIR.bootrig-verified)
 // until an ELF file or the board changes.
@@ -156,7 +156,7 @@ func VerifyRootFS(ctx context.Context, dir string, p *boards.Profile, progress i
 		progress = io.Discard
 	}
 	fix := fmt.Sprintf("rebuild it for %s (bootrig build --board %s builds busybox so) or remove it", strings.Join(p.Flags(), " "), p.Name)
-	sc, err := ScanELF(dir, t)
+	sc, err := scanELF(dir, t)
 	if err != nil {
 		return fmt.Errorf("verifying rootfs %s: %w", dir, err)
 	}
@@ -189,8 +189,8 @@ func runApplets(ctx context.Context, dir string, p *boards.Profile, t boards.Tar
 	if _, err := exec.LookPath("qemu-arm-static"); err != nil {
 		return fmt.Errorf("verifying rootfs %s: qemu-arm-static runs its busybox before the board does: install qemu-user-static (bootrig doctor --install)", dir)
 	}
-	for _, c := range AppletChecks(dir) {
-		if err := RunApplet(ctx, t.QEMU.Name, bb, c); err != nil {
+	for _, c := range appletChecks(dir) {
+		if err := runApplet(ctx, t.QEMU.Name, bb, c); err != nil {
 			return fmt.Errorf("rootfs %s: bin/busybox %s under qemu-arm-static -cpu %s (%s, as the %s's %s): %v: %w: fix: %s",
 				dir, c.Args[0], t.QEMU.Name, t.CPU.Arch, p.Name, t.CPU.Name, err, ErrUnrunnable, fix)
 		}

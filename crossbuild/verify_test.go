@@ -44,7 +44,7 @@ func armelProgram(t *testing.T, dir string) string {
 // v5TE code from its own libraries; the probe names the object.
 func TestProbeRefusesArmelForMini2440(t *testing.T) {
 	_, mini := target(t, "mini2440")
-	res, err := Probe(testContext(t), "arm-linux-gnueabi-gcc", nil, t.TempDir())
+	res, err := probe(testContext(t), "arm-linux-gnueabi-gcc", nil, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,9 +109,9 @@ func TestVerifyRefusesArmelBinary(t *testing.T) {
 	if _, err := os.Stat(root + ".bootrig-verified"); err == nil {
 		t.Error("a refused rootfs was stamped as verified")
 	}
-	sc, err := ScanELF(root, mini)
+	sc, err := scanELF(root, mini)
 	if err != nil || sc.Files != 1 || len(sc.Unfit) != 1 {
-		t.Errorf("ScanELF = %+v, %v; want hello alone", sc, err)
+		t.Errorf("scanELF = %+v, %v; want hello alone", sc, err)
 	}
 	q, _ := target(t, "qemu-arm")
 	if err := VerifyRootFS(testContext(t), root, q, nil); err != nil {
@@ -123,21 +123,21 @@ func TestVerifyRefusesArmelBinary(t *testing.T) {
 // SIGILL, and the check says so instead of comparing output.
 func TestRunAppletSeesSIGILL(t *testing.T) {
 	bin := armelProgram(t, t.TempDir())
-	c := AppletCheck{Want: regexpMust(`^1\.5\n$`)}
-	err := RunApplet(testContext(t), "ti925t", bin, c)
+	c := appletCheck{Want: regexpMust(`^1\.5\n$`)}
+	err := runApplet(testContext(t), "ti925t", bin, c)
 	if err == nil || !strings.Contains(err.Error(), "illegal instruction (signal 4)") {
-		t.Errorf("RunApplet on ti925t = %v, want killed by SIGILL", err)
+		t.Errorf("runApplet on ti925t = %v, want killed by SIGILL", err)
 	}
-	if err := RunApplet(testContext(t), "cortex-a15", bin, c); err != nil {
-		t.Errorf("RunApplet on cortex-a15 = %v", err)
+	if err := runApplet(testContext(t), "cortex-a15", bin, c); err != nil {
+		t.Errorf("runApplet on cortex-a15 = %v", err)
 	}
 }
 
 func TestAppletArgv(t *testing.T) {
-	got := AppletArgv("ti925t", "/r/bin/busybox", AppletCheck{Args: []string{"ls", "-l", "/r"}})
+	got := appletArgv("ti925t", "/r/bin/busybox", appletCheck{Args: []string{"ls", "-l", "/r"}})
 	want := "qemu-arm-static -cpu ti925t /r/bin/busybox ls -l /r"
 	if strings.Join(got, " ") != want {
-		t.Errorf("AppletArgv = %q, want %q", got, want)
+		t.Errorf("appletArgv = %q, want %q", got, want)
 	}
 }
 
