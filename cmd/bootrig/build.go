@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/bootrig/bootrig/crossbuild"
+	"github.com/bootrig/bootrig/serialcon/terminal"
 )
 
 func buildCommand() *cli.Command {
@@ -89,7 +89,7 @@ func buildConfig(c *cli.Context) (crossbuild.Config, error) {
 		Board: p, Target: target, Root: root, Cache: cacheDir(), Out: c.String("out"),
 		CrossCompile: c.String("cross-compile"), KernelSrc: c.String("kernel-src"), BusyboxSrc: c.String("busybox-src"), UBootSrc: c.String("uboot-src"),
 		Overlays: c.StringSlice("overlay"), CleanRootFS: c.Bool("clean-rootfs"), Jobs: c.Int("jobs"),
-		Progress: c.App.ErrWriter, Bar: writerIsTerminal(c.App.ErrWriter),
+		Progress: c.App.ErrWriter, Bar: terminal.Is(c.App.ErrWriter),
 	}, nil
 }
 
@@ -117,10 +117,4 @@ func printBuild(w io.Writer, r crossbuild.Result) {
 	row("u-boot", r.UBoot, r.Sizes.UBoot)
 	row("log", r.Log, 0)
 	printSizes(w, r)
-}
-
-// writerIsTerminal reports whether w is a terminal (for progress bars).
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

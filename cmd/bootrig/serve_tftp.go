@@ -10,8 +10,8 @@ import (
 	"strconv"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
+	"github.com/bootrig/bootrig/serialcon/terminal"
 	"github.com/bootrig/bootrig/tftp"
 )
 
@@ -96,7 +96,7 @@ func startTFTP(ctx context.Context, c *cli.Context, env *serveEnv) (stop func(co
 
 // progressWriter is w when it is a terminal, else nil (no progress lines).
 func progressWriter(w io.Writer) io.Writer {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if terminal.Is(w) {
 		return w
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/crossbuild"
@@ -18,6 +17,7 @@ import (
 	"github.com/bootrig/bootrig/lab/up"
 	"github.com/bootrig/bootrig/report"
 	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/serialcon/terminal"
 )
 
 func upCommand() *cli.Command {
@@ -182,8 +182,8 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 	}
 	share := &consoleShare{ls: ls, notes: stderr, name: p.Name + "/" + instance(c, p.Name).Label()}
 	defer share.close()
-	in, interactive := c.App.Reader.(*os.File)
-	interactive = interactive && c.String("run") == "" && term.IsTerminal(int(in.Fd()))
+	in, _ := c.App.Reader.(*os.File)
+	interactive := c.String("run") == "" && terminal.Is(in)
 	cfg := up.Config{
 		Board: p, Netboot: l, Cache: cacheDir(), Out: outDir(p.Name), State: state,
 		Build: !c.Bool("no-build"), TypeEnv: c.Bool("type-env"), SavedEnv: c.Bool("saved-env"), Attach: c.Bool("attach"), Keep: c.Bool("keep"),
@@ -241,7 +241,7 @@ func runOnBoard(ctx context.Context, b *up.Board, run *upRun, cmd string, stdout
 	if err != nil {
 		return err
 	}
-	if !isTerminal(stdout) {
+	if !terminal.Is(stdout) {
 		// The board's programs see a terminal (its console) and colour
 		// their output; a file or a pipe gets it plain, as ls --color=auto.
 		out = serialcon.PlainText(out)
@@ -273,7 +273,7 @@ func printSummary(w io.Writer, b *up.Board, logPath string) {
 		fmt.Fprintf(w, "%-30s %10s\n", "bootrig: "+st.Name, st.Took.Round(time.Millisecond))
 	}
 	s := b.Summary()
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if terminal.Is(w) {
 		fmt.Fprint(w, s.Table(30))
 	} else {
 		fmt.Fprint(w, s)
@@ -318,10 +318,4 @@ func (l *upLogs) close() {
 		f.Close()
 	}
 	l.files = nil
-}
-
-// isTerminal says whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

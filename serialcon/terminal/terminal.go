@@ -156,13 +156,20 @@ func PowerCommand(argv []string) func(context.Context) error {
 	}
 }
 
+// Is says whether v (a reader or writer: stdin, stdout, stderr) is a
+// terminal: an *os.File open on one. Pipes, files and buffers are not.
+func Is(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && f != nil && term.IsTerminal(int(f.Fd()))
+}
+
 // Raw puts f in raw mode when it is a terminal, and returns what puts it
 // back (nothing to do when f is no terminal).
 func Raw(f *os.File) (restore func(), err error) {
-	fd := int(f.Fd())
-	if !term.IsTerminal(fd) {
+	if !Is(f) {
 		return func() {}, nil
 	}
+	fd := int(f.Fd())
 	old, err := term.MakeRaw(fd)
 	if err != nil {
 		return nil, fmt.Errorf("raw mode on %s: %w", f.Name(), err)

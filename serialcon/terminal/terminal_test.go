@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // board is a Console that records what it is sent.
@@ -125,5 +129,42 @@ func TestPowerCommand(t *testing.T) {
 	err := PowerCommand([]string{"sh", "-c", "echo relay busy; exit 3"})(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "relay busy") {
 		t.Fatalf("failing command: %v, want its output in the error", err)
+	}
+}
+
+func TestIs(t *testing.T) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var none *os.File
+	for _, tc := range []struct {
+		name string
+		v    any
+		want bool
+	}{
+		{"pty", tty, true},
+		{"pipe", w, false},
+		{"regular file", f, false},
+		{"buffer", &bytes.Buffer{}, false},
+		{"nil file", none, false},
+		{"nil", nil, false},
+	} {
+		if got := Is(tc.v); got != tc.want {
+			t.Errorf("Is(%s) = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
