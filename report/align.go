@@ -1,11 +1,11 @@
 package report
 
 import (
-	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 // Alignment places the kernel's printk clock on the host's.
@@ -32,11 +32,9 @@ type Milestone struct {
 	Line   int    `json:"line"`
 }
 
-var rePrintk = regexp.MustCompile(`^\[\s*(\d+)\.(\d{6})\] `)
-
 // printk is the line's printk stamp.
 func printk(text string) (time.Duration, bool) {
-	m := rePrintk.FindStringSubmatch(text)
+	m := patterns.Printk.FindStringSubmatch(text)
 	if m == nil {
 		return 0, false
 	}

@@ -1,9 +1,10 @@
 package report
 
 import (
-	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 // InitcallThreshold is how long an initcall must take to get a bar, as
@@ -18,14 +19,12 @@ type Initcall struct {
 	Line  int    `json:"line"` // its "returned" line
 }
 
-var reInitcall = regexp.MustCompile(`initcall (\S+?)(\+0x[0-9a-f]+/0x[0-9a-f]+)? returned -?\d+ after (\d+) usecs`)
-
 // initcalls are those longer than InitcallThreshold, from the lines of a
 // kernel booted with initcall_debug.
 func (r *Report) initcalls() []Initcall {
 	var ics []Initcall
 	for i, l := range r.Lines {
-		m := reInitcall.FindStringSubmatch(l.Text)
+		m := patterns.Initcall.FindStringSubmatch(l.Text)
 		p, ok := printk(l.Text)
 		if m == nil || !ok {
 			continue

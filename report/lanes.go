@@ -4,11 +4,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/bootrig/bootrig/serialcon"
+	"github.com/bootrig/bootrig/serialcon/patterns"
 )
 
 // kinds colour the lanes by who runs: U-Boot, the kernel, userspace.
@@ -21,12 +22,12 @@ var kinds = map[serialcon.Phase]string{
 
 // spans are lanes that run from one phase to another.
 var spans = []struct {
-	key, kind  string
-	from, to   serialcon.Phase
-	onlyIfLine string // the "to" line must contain it
+	key, kind string
+	from, to  serialcon.Phase
+	onlyIf    *regexp.Regexp // nil, or what the "to" line must match
 }{
-	{"kernel start to root mounted", "kernel", serialcon.PhaseStart, serialcon.PhaseRoot, ""},
-	{"NFS mount", "nfs", serialcon.PhaseNet, serialcon.PhaseRoot, "nfs"},
+	{"kernel start to root mounted", "kernel", serialcon.PhaseStart, serialcon.PhaseRoot, nil},
+	{"NFS mount", "nfs", serialcon.PhaseNet, serialcon.PhaseRoot, patterns.MountedNFSRoot},
 }
 
 // lanes are one per phase reached (each TFTP transfer its own), the
@@ -75,7 +76,7 @@ func (r *Report) spanLanes(s serialcon.Summary) []Lane {
 	for _, sp := range spans {
 		from, ok1 := step(s, sp.from)
 		to, ok2 := step(s, sp.to)
-		if !ok1 || !ok2 || !strings.Contains(to.Line, sp.onlyIfLine) {
+		if !ok1 || !ok2 || (sp.onlyIf != nil && !sp.onlyIf.MatchString(to.Line)) {
 			continue
 		}
 		ls = append(ls, Lane{Key: sp.key, Name: sp.key, Kind: sp.kind, Start: Dur(from.Start), End: Dur(to.Start),

@@ -15,10 +15,14 @@ import "regexp"
 
 // U-Boot.
 var (
-	// UBootBanner starts every boot of U-Boot proper.
+	// UBootBanner starts every boot of U-Boot proper (lib/display_options.c:
+	// "U-Boot 2023.01 (Jan 11 2023 - 16:20:00 +0000)").
 	UBootBanner = regexp.MustCompile(`(?m)^U-Boot \d+\.\d+`)
-	// SPLBanner starts U-Boot's SPL, before U-Boot proper.
-	SPLBanner = regexp.MustCompile(`(?m)^U-Boot SPL \d+\.\d+`)
+	// SPLBanner starts one of the stages a board's U-Boot runs before
+	// U-Boot proper, in the same power-on: TPL, VPL, then SPL, each
+	// printing its banner (common/spl/spl.c: "U-Boot SPL 2023.01 (...)").
+	// Group 1 is the stage.
+	SPLBanner = regexp.MustCompile(`(?m)^U-Boot (TPL|VPL|SPL) \d+\.\d+`)
 	// Autoboot is the countdown of a U-Boot that names none other.
 	Autoboot = regexp.MustCompile(`Hit any key to stop autoboot`)
 	// UBootPrompt is the default prompt, at a line start and the end of
@@ -62,6 +66,9 @@ var (
 	LinuxVersion   = regexp.MustCompile(`Linux version \S+`)
 	IPConfig       = regexp.MustCompile(`IP-Config: Complete`) // the kernel has its network
 	MountedRoot    = regexp.MustCompile(`VFS: Mounted root`)
+	// MountedNFSRoot is MountedRoot of an NFS root (init/do_mounts.c:
+	// "VFS: Mounted root (%s filesystem)"; nfs4 for NFSv4).
+	MountedNFSRoot = regexp.MustCompile(`VFS: Mounted root \(nfs4? filesystem\)`)
 	FreeingMemory  = regexp.MustCompile(`Freeing unused kernel`)
 	InitStarted    = regexp.MustCompile(`Run \S+ as init process|init started: BusyBox|Please press Enter to activate`)
 	// Activate is busybox init waiting for Enter before it starts a shell.
@@ -69,6 +76,18 @@ var (
 	// Shell is a Linux shell prompt, for a board that names none.
 	Shell = regexp.MustCompile(`[#$] $`)
 	Login = regexp.MustCompile(`login: $`)
+)
+
+// The kernel's own records (per line).
+var (
+	// Printk is the timestamp printk puts before a line (CONFIG_PRINTK_TIME:
+	// "[    0.412345] "); groups 1 and 2 are its seconds and microseconds.
+	Printk = regexp.MustCompile(`^\[\s*(\d+)\.(\d{6})\] `)
+	// Initcall is initcall_debug's line after an initcall returns
+	// (init/main.c: "initcall %pS returned %d after %lld usecs"); group 1
+	// is its name (without the +0xOFF/0xLEN of an address-only kernel),
+	// group 3 the microseconds it took.
+	Initcall = regexp.MustCompile(`initcall (\S+?)(\+0x[0-9a-f]+/0x[0-9a-f]+)? returned -?\d+ after (\d+) usecs`)
 )
 
 // The kernel's failures (per line).

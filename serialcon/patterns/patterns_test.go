@@ -15,7 +15,8 @@ func TestCatalogue(t *testing.T) {
 		match, miss string
 	}{
 		{"UBootBanner", UBootBanner, "U-Boot 2023.01+dfsg-2 (Jan 11 2023 - 16:20:00 +0000)", "U-Boot SPL 2023.01 (Jan 11 2023)"},
-		{"SPLBanner", SPLBanner, "U-Boot SPL 2023.01 (Jan 11 2023)", "U-Boot 2023.01"},
+		{"SPLBanner", SPLBanner, "U-Boot SPL 2023.01+dfsg-2 (Jan 11 2023 - 16:20:00 +0000)", "U-Boot 2023.01"},
+		{"SPLBanner of a TPL", SPLBanner, "U-Boot TPL 2023.01 (Jan 11 2023 - 16:20:00 +0000)", "SPL: Unsupported Boot Device!"},
 		{"Autoboot", Autoboot, "Hit any key to stop autoboot:  0 ", "autoboot in 3 seconds"},
 		{"UBootPrompt", UBootPrompt, "crc32 0 4\n=> ", "CRC32 for 00000000 ... 00000003 ==> "},
 		{"CommandFailure", CommandFailure, "Unknown command 'bootz' - try 'help'", "Loading: ####"},
@@ -39,6 +40,10 @@ func TestCatalogue(t *testing.T) {
 		{"LinuxVersion", LinuxVersion, "[    0.000000] Linux version 6.1.0 (bootrig@build)", "Linux version"},
 		{"IPConfig", IPConfig, "[    0.412345] IP-Config: Complete:", "IP-Config: Guessing netmask"},
 		{"MountedRoot", MountedRoot, "[    0.523456] VFS: Mounted root (nfs filesystem) on device 0:14.", "VFS: Cannot open root device"},
+		{"MountedNFSRoot", MountedNFSRoot, "[    0.505166] VFS: Mounted root (nfs filesystem) on device 0:9.", "[    0.505166] VFS: Mounted root (ext4 filesystem) readonly on device 179:2."},
+		{"Printk", Printk, "[    0.043426] initcall 0xc0401f69 returned 0 after 0 usecs", "[    1.352335 +0.000000] U-Boot 2023.01"},
+		{"Initcall", Initcall, "[    0.043426] initcall 0xc0401f69 returned 0 after 0 usecs", "[    0.043420] calling  0xc0401f69 @ 1"},
+		{"Initcall with a name", Initcall, "[    0.101234] initcall pl011_init+0x0/0x48 returned 0 after 1953 usecs", "initcall pl011_init returned 0"},
 		{"FreeingMemory", FreeingMemory, "[    0.531000] Freeing unused kernel image (initmem) memory: 1024K", "Freeing initrd memory: 1024K"},
 		{"InitStarted", InitStarted, "[    0.540000] Run /sbin/init as init process", "Run init"},
 		{"Activate", Activate, "Please press Enter to activate this console. ", "press any key"},
