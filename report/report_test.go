@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bootrig/bootrig/serialcon"
 )
 
 func load(t *testing.T, name string) *Report {
@@ -358,5 +360,33 @@ func TestInitcalls(t *testing.T) {
 	var b bytes.Buffer
 	if err := r.WriteHTML(&b); err != nil || !strings.Contains(b.String(), `class="bar initcall"`) {
 		t.Errorf("no initcall lane: %v", err)
+	}
+}
+
+// TestSPLBootIsOnePowerOn lays out a board whose SPL prints its banner
+// before U-Boot proper's (serialcon/testdata/boot-spl.txt): one U-Boot
+// lane, no board reset.
+func TestSPLBootIsOnePowerOn(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "serialcon", "testdata", "boot-spl.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []serialcon.LogLine
+	for i, l := range strings.Split(string(data), "\n") {
+		log = append(log, serialcon.LogLine{At: time.Duration(i) * 100 * time.Millisecond, Delta: 100 * time.Millisecond, Text: strings.TrimSuffix(l, "\r")})
+	}
+	r, err := New(Record{Board: "orangepi-pc"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := keys(r.Lanes)
+	if slices.Contains(ks, "U-Boot #2") || !slices.Contains(ks, "U-Boot") || !slices.Contains(ks, "shell") {
+		t.Errorf("lanes %q, want one U-Boot lane and the shell", ks)
+	}
+	if len(r.Failures) != 0 || r.Err != "" {
+		t.Errorf("failures %q (%s), want none", classes(r.Failures), r.Err)
+	}
+	if u := lane(t, r, "U-Boot"); !strings.HasPrefix(r.Lines[u.Line].Text, "U-Boot SPL ") {
+		t.Errorf("U-Boot lane starts at %q, want the SPL banner", r.Lines[u.Line].Text)
 	}
 }

@@ -18,7 +18,7 @@ type Phase string
 
 // Boot phases in the order a network boot passes them.
 const (
-	PhaseUBoot    Phase = "U-Boot"          // the banner
+	PhaseUBoot    Phase = "U-Boot"          // a power-on's first banner (SPL's, or U-Boot proper's)
 	PhaseAutoboot Phase = "autoboot"        // the countdown
 	PhaseTFTP     Phase = "tftp"            // one transfer (see Step.Transfer)
 	PhaseStart    Phase = "Starting kernel" // U-Boot hands over
@@ -110,7 +110,7 @@ type Phases struct {
 	line     []byte
 	lineAt   time.Time
 	tftp     *Transfer
-	banners  int
+	stage    int // the last U-Boot banner's stage (see bannerStage); 0 before one
 }
 
 // Step is a phase reached and how long it lasted.
@@ -166,9 +166,22 @@ var lineRules = []struct {
 	{re: patterns.BadImage, err: ErrBadImage, uboot: true},
 }
 
-// isBanner says whether l starts a U-Boot (proper or SPL).
-func isBanner(l string) bool {
-	return patterns.UBootBanner.MatchString(l) || patterns.SPLBanner.MatchString(l)
+// stages rank U-Boot's banners in the order one power-on prints them:
+// TPL, VPL, SPL (patterns.SPLBanner), then U-Boot proper.
+var stages = map[string]int{"TPL": 1, "VPL": 2, "SPL": 3}
+
+const properStage = 4
+
+// bannerStage is the rank of the U-Boot stage whose banner l is, 0 for
+// no banner.
+func bannerStage(l string) int {
+	if m := patterns.SPLBanner.FindStringSubmatch(l); m != nil {
+		return stages[m[1]]
+	}
+	if patterns.UBootBanner.MatchString(l) {
+		return properStage
+	}
+	return 0
 }
 
 // Final says whether the failure ends the boot: nothing after it can
@@ -225,14 +238,11 @@ func (p *Phases) Feed(b []byte, t time.Time) {
 }
 
 func (p *Phases) onLine(l string, at time.Duration) {
-	switch {
-	case isBanner(l):
-		p.banners++
-		if p.banners > 1 {
-			p.failures = append(p.failures, Failure{Err: ErrBoardReset, At: at, Line: l})
-		}
-		p.mark(PhaseUBoot, at, l)
+	if st := bannerStage(l); st > 0 {
+		p.banner(st, at, l)
 		return
+	}
+	switch {
 	case patterns.Autoboot.MatchString(l):
 		if !p.last(PhaseAutoboot) {
 			p.mark(PhaseAutoboot, at, l)
@@ -269,6 +279,22 @@ func (p *Phases) onLine(l string, at time.Duration) {
 		}
 		return
 	}
+}
+
+// banner takes the banner of a U-Boot stage. A later stage of the same
+// power-on (SPL after TPL, U-Boot proper after SPL, nothing reached in
+// between) continues its U-Boot step; any other banner is a power-on,
+// and every power-on after the first a board reset.
+func (p *Phases) banner(stage int, at time.Duration, l string) {
+	if p.stage > 0 && stage > p.stage && p.last(PhaseUBoot) {
+		p.stage = stage
+		return
+	}
+	if p.stage > 0 {
+		p.failures = append(p.failures, Failure{Err: ErrBoardReset, At: at, Line: l})
+	}
+	p.stage = stage
+	p.mark(PhaseUBoot, at, l)
 }
 
 func (p *Phases) mark(ph Phase, at time.Duration, line string) {

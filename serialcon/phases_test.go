@@ -18,6 +18,9 @@ func feedLines(p *Phases, start time.Time, text string, step time.Duration) time
 	return t
 }
 
+// networkBoot are the phases of a boot over TFTP and NFS to the shell.
+var networkBoot = []Phase{PhaseUBoot, PhaseAutoboot, PhaseTFTP, PhaseStart, PhaseLinux, PhaseNet, PhaseRoot, PhaseFreeing, PhaseInit, PhaseShell}
+
 func TestPhasesOfANetworkBoot(t *testing.T) {
 	data, err := os.ReadFile("testdata/boot-nfs.txt")
 	if err != nil {
@@ -31,9 +34,8 @@ func TestPhasesOfANetworkBoot(t *testing.T) {
 	for _, st := range s.Steps {
 		got = append(got, st.Phase)
 	}
-	want := []Phase{PhaseUBoot, PhaseAutoboot, PhaseTFTP, PhaseStart, PhaseLinux, PhaseNet, PhaseRoot, PhaseFreeing, PhaseInit, PhaseShell}
-	if strings.Join(phaseNames(got), ",") != strings.Join(phaseNames(want), ",") {
-		t.Fatalf("phases %v, want %v", got, want)
+	if strings.Join(phaseNames(got), ",") != strings.Join(phaseNames(networkBoot), ",") {
+		t.Fatalf("phases %v, want %v", got, networkBoot)
 	}
 	if err := s.Err(); err != nil {
 		t.Errorf("a good boot has an error: %v", err)
@@ -200,6 +202,69 @@ func TestInitSIGILL(t *testing.T) {
 			var f Failure
 			if errors.As(err, &f) && tc.want == ErrInitSIGILL && f.Class() != "init-sigill" {
 				t.Errorf("class %q, want init-sigill", f.Class())
+			}
+		})
+	}
+}
+
+// TestSPLThenUBootIsOnePowerOn checks that a U-Boot whose SPL (or TPL,
+// then SPL) prints a banner before U-Boot proper's is one power-on, and
+// that a banner after U-Boot proper's, or a stage's own again, is a reset.
+func TestSPLThenUBootIsOnePowerOn(t *testing.T) {
+	boot, err := os.ReadFile("testdata/boot-spl.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		tpl   = "\r\nU-Boot TPL 2023.01+dfsg-2 (Jan 11 2023 - 16:20:00 +0000)\r\n"
+		spl   = "\r\nU-Boot SPL 2023.01+dfsg-2 (Jan 11 2023 - 16:20:00 +0000)\r\nDRAM: 1024 MiB\r\nTrying to boot from MMC1\r\n"
+		uboot = "\r\n\r\nU-Boot 2023.01+dfsg-2 (Jan 11 2023 - 16:20:00 +0000) Allwinner Technology\r\n\r\nHit any key to stop autoboot:  0 \r\n"
+	)
+	for _, tc := range []struct {
+		name       string
+		text       string
+		ubootSteps int
+		resets     int
+		good       bool // a boot to the shell without a failure
+	}{
+		{"SPL then U-Boot, booted", string(boot), 1, 0, true},
+		{"TPL, SPL, U-Boot", tpl + spl + uboot, 1, 0, false},
+		{"U-Boot alone", uboot, 1, 0, false},
+		{"a reset after the shell", string(boot) + "\r\n" + string(boot), 2, 1, false},
+		{"U-Boot resets into SPL", spl + uboot + "=> reset\r\nresetting ...\r\n" + spl + uboot, 2, 1, false},
+		{"SPL resets", spl + spl + uboot, 2, 1, false},
+		{"U-Boot without SPL resets", uboot + uboot, 2, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Unix(0, 0)
+			p := NewPhases(start, nil)
+			s := p.Summary(feedLines(p, start, tc.text, 100*time.Millisecond))
+			var ubootSteps, resets int
+			for _, st := range s.Steps {
+				if st.Phase == PhaseUBoot {
+					ubootSteps++
+				}
+			}
+			for _, f := range s.Failures {
+				if errors.Is(f, ErrBoardReset) {
+					resets++
+				}
+			}
+			if ubootSteps != tc.ubootSteps || resets != tc.resets {
+				t.Errorf("%d U-Boot steps and %d board resets, want %d and %d; failures %v", ubootSteps, resets, tc.ubootSteps, tc.resets, s.Failures)
+			}
+			if s.Steps[0].Phase != PhaseUBoot || !strings.HasPrefix(s.Steps[0].Line, "U-Boot ") {
+				t.Errorf("first step %+v, want U-Boot at the first banner", s.Steps[0])
+			}
+			if !tc.good {
+				return
+			}
+			var got []Phase
+			for _, st := range s.Steps {
+				got = append(got, st.Phase)
+			}
+			if strings.Join(phaseNames(got), ",") != strings.Join(phaseNames(networkBoot), ",") || s.Err() != nil {
+				t.Errorf("a good boot: phases %v, error %v; want %v and none", got, s.Err(), networkBoot)
 			}
 		})
 	}
