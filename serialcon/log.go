@@ -21,12 +21,11 @@ import (
 // crash loses nothing already received. Carriage returns are dropped. A
 // line is stamped with the time its first byte arrived.
 type Log struct {
-	w       io.Writer
-	start   time.Time
-	prev    time.Time
-	lineAt  time.Time
-	partial []byte
-	err     error
+	w     io.Writer
+	start time.Time
+	prev  time.Time
+	lines lines
+	err   error
 }
 
 // NewLog starts a log at start.
@@ -36,27 +35,14 @@ func NewLog(w io.Writer, start time.Time) *Log {
 
 // WriteAt logs bytes that arrived at t.
 func (l *Log) WriteAt(p []byte, t time.Time) error {
-	for len(p) > 0 {
-		if len(l.partial) == 0 {
-			l.lineAt = t
-		}
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			l.partial = append(l.partial, p...)
-			break
-		}
-		l.partial = append(l.partial, p[:i]...)
-		p = p[i+1:]
-		l.emit()
-	}
+	l.lines.feed(p, t, l.emit)
 	return l.err
 }
 
-func (l *Log) emit() {
-	line := bytes.ReplaceAll(l.partial, []byte{'\r'}, nil)
-	l.partial = l.partial[:0]
-	since, delta := l.lineAt.Sub(l.start), l.lineAt.Sub(l.prev)
-	l.prev = l.lineAt
+func (l *Log) emit(text []byte, at time.Time) {
+	line := bytes.ReplaceAll(text, []byte{'\r'}, nil)
+	since, delta := at.Sub(l.start), at.Sub(l.prev)
+	l.prev = at
 	if l.err != nil {
 		return
 	}
@@ -68,8 +54,9 @@ func (l *Log) emit() {
 
 // Close writes a last line that has no newline yet.
 func (l *Log) Close() error {
-	if len(l.partial) > 0 {
-		l.emit()
+	if s := &l.lines; len(s.partial) > 0 {
+		l.emit(s.partial, s.at)
+		s.partial = s.partial[:0]
 	}
 	return l.err
 }

@@ -1,7 +1,6 @@
 package serialcon
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -107,8 +106,7 @@ type Phases struct {
 	shell    *regexp.Regexp
 	steps    []Step
 	failures []Failure
-	line     []byte
-	lineAt   time.Time
+	lines    lines
 	tftp     *Transfer
 	stage    int // the last U-Boot banner's stage (see bannerStage); 0 before one
 }
@@ -210,29 +208,19 @@ func (p *Phases) FailedSince(d time.Duration) *Failure {
 func (p *Phases) Feed(b []byte, t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(b) > 0 {
-		if len(p.line) == 0 {
-			p.lineAt = t
-		}
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			p.line = append(p.line, b...)
-			break
-		}
-		p.line = append(p.line, b[:i]...)
-		b = b[i+1:]
-		p.onLine(strings.TrimRight(string(p.line), "\r"), p.lineAt.Sub(p.start))
-		p.line = p.line[:0]
-	}
+	p.lines.feed(b, t, func(text []byte, at time.Time) {
+		p.onLine(strings.TrimRight(string(text), "\r"), at.Sub(p.start))
+	})
 	// Prompts end without a newline: the countdown and the shell are
 	// recognised on the unfinished line.
-	if len(p.line) > 0 && !p.last(PhaseAutoboot) && patterns.Autoboot.Match(p.line) {
-		p.mark(PhaseAutoboot, p.lineAt.Sub(p.start), string(p.line))
+	line, at := p.lines.partial, p.lines.at.Sub(p.start)
+	if len(line) > 0 && !p.last(PhaseAutoboot) && patterns.Autoboot.Match(line) {
+		p.mark(PhaseAutoboot, at, string(line))
 	}
-	if len(p.line) > 0 && p.reached(PhaseStart, PhaseLinux) && !p.reached(PhaseShell) {
-		l := string(p.line)
+	if len(line) > 0 && p.reached(PhaseStart, PhaseLinux) && !p.reached(PhaseShell) {
+		l := string(line)
 		if p.shell.MatchString(l) || patterns.Login.MatchString(l) {
-			p.mark(PhaseShell, p.lineAt.Sub(p.start), l)
+			p.mark(PhaseShell, at, l)
 		}
 	}
 }
