@@ -16,8 +16,7 @@ import (
 type device struct {
 	serial.Port
 	path string
-	lock *os.File
-	mode serial.Mode
+	lock *os.File // also the descriptor its termios is read and set on
 }
 
 func openDevice(sp Spec) (*device, error) {
@@ -40,7 +39,7 @@ func openDevice(sp Spec) (*device, error) {
 		lock.Close()
 		return nil, portError(sp.Addr, err)
 	}
-	return &device{Port: p, path: sp.Addr, lock: lock, mode: mode}, nil
+	return &device{Port: p, path: sp.Addr, lock: lock}, nil
 }
 
 // portError turns an open error into one that names the port and the fix.
@@ -107,15 +106,15 @@ func (d *device) Break(t time.Duration) error {
 	return err
 }
 
-// SetBaud changes the line speed.
+// SetBaud changes the line speed alone.
 func (d *device) SetBaud(baud int) error {
-	m := d.mode
-	m.BaudRate = baud
-	if err := d.Port.SetMode(&m); err != nil {
-		return fmt.Errorf("serial port %s: baud %d: %w", d.path, baud, err)
+	l, err := d.Line()
+	if err != nil {
+		return err
 	}
-	d.mode = m
-	return nil
+	l.Baud = baud
+	_, err = d.SetLine(l)
+	return err
 }
 
 // Close closes the port and releases the lock.

@@ -321,3 +321,67 @@ type stepClock struct {
 }
 
 func (c *stepClock) Now() time.Time { c.t = c.t.Add(c.step); return c.t }
+
+// TestDeviceSetLine: the line settings a device takes are those stty
+// (coreutils, reading the tty's termios itself) shows afterwards. A pty
+// keeps speed, stop bits, parity's odd and stick bits and flow control;
+// Linux's pty driver forces 8 data bits and no parity (pty_set_termios
+// clears CSIZE and PARENB), which SetLine reports as in force.
+func TestDeviceSetLine(t *testing.T) {
+	_, slave := newPty(t)
+	p, err := Open(ctxFor(t, time.Second), slave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	lc := p.(LineControl)
+	for _, tc := range []struct {
+		line, got Line
+		stty      []string // words stty -a prints for it; none for a speed glibc cannot name
+	}{
+		{Line{Baud: 9600, DataBits: 8, Parity: 'N', StopBits: 2}, Line{Baud: 9600, DataBits: 8, Parity: 'N', StopBits: 2},
+			[]string{"9600", "cs8", "-parenb", "-parodd", "-cmspar", "cstopb", "-crtscts", "-ixon"}},
+		{Line{Baud: 57600, DataBits: 7, Parity: 'O', StopBits: 1, Flow: FlowXonXoff}, Line{Baud: 57600, DataBits: 8, Parity: 'N', StopBits: 1, Flow: FlowXonXoff},
+			[]string{"57600", "cs8", "-parenb", "parodd", "-cstopb", "ixon", "ixoff", "-crtscts"}},
+		{Line{Baud: 1200, DataBits: 5, Parity: 'M', StopBits: 1, Flow: FlowRTSCTS}, Line{Baud: 1200, DataBits: 8, Parity: 'N', StopBits: 1, Flow: FlowRTSCTS},
+			[]string{"1200", "cs8", "-parenb", "parodd", "cmspar", "crtscts", "-ixon"}},
+		{Line{Baud: 250000, DataBits: 8, Parity: 'N', StopBits: 1}, Line{Baud: 250000, DataBits: 8, Parity: 'N', StopBits: 1}, nil},
+		{Line{Baud: 115200, DataBits: 8, Parity: 'N', StopBits: 1}, Line{Baud: 115200, DataBits: 8, Parity: 'N', StopBits: 1},
+			[]string{"115200", "cs8", "-parenb", "-parodd", "-cmspar", "-cstopb", "-crtscts", "-ixon", "-ixoff"}},
+	} {
+		got, err := lc.SetLine(tc.line)
+		if err != nil || got != tc.got {
+			t.Errorf("SetLine(%s) = %s, %v; want %s in force", tc.line, got, err, tc.got)
+		}
+		if words := sttyWords(t, slave); !hasAll(words, tc.stty) {
+			t.Errorf("SetLine(%s): stty shows %v, want %q", tc.line, words, tc.stty)
+		}
+	}
+	was, _ := lc.Line()
+	if got, err := lc.SetLine(Line{Baud: 9600, DataBits: 9, Parity: 'N', StopBits: 1}); !errors.Is(err, ErrLineInvalid) || got != was {
+		t.Errorf("9 data bits: %s, %v; want ErrLineInvalid and %s still", got, err, was)
+	}
+}
+
+// sttyWords are the settings stty -a prints for a tty.
+func sttyWords(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	out, err := exec.Command("stty", "-F", path, "-a").Output()
+	if err != nil {
+		t.Fatalf("stty -F %s: %v", path, err)
+	}
+	words := map[string]bool{}
+	for _, w := range strings.FieldsFunc(string(out), func(r rune) bool { return r == ' ' || r == '\n' || r == ';' }) {
+		words[w] = true
+	}
+	return words
+}
+
+func hasAll(words map[string]bool, want []string) bool {
+	for _, w := range want {
+		if !words[w] {
+			return false
+		}
+	}
+	return true
+}

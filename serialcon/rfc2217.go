@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -29,6 +30,8 @@ const (
 	cpSetParity = 3
 	cpSetStop   = 4
 	cpSetCtl    = 5
+	ctlFlowNone = 1 // SET-CONTROL 1 to 3: no, XON/XOFF, hardware flow control
+	ctlFlowHW   = 3
 	ctlBreakOn  = 5
 	ctlBreakOff = 6
 	cpServerOff = 100 // server replies to command c with c+100
@@ -68,25 +71,67 @@ func dialRFC2217(ctx context.Context, sp Spec) (*rfc2217, error) {
 		return nil, fmt.Errorf("console rfc2217://%s: %w (is ser2net listening there with telnet(rfc2217)?)", sp.Addr, err)
 	}
 	t := &rfc2217{conn: c, addr: sp.Addr, r: bufio.NewReader(c), acks: map[byte][]byte{}}
-	parity := map[byte]byte{'N': 1, 'O': 2, 'E': 3, 'M': 4, 'S': 5}[sp.Parity]
-	stop := byte(1)
-	if sp.StopBits == 2 {
-		stop = 2
-	}
 	var neg []byte
 	for _, o := range [][]byte{
 		{tIAC, tWILL, optComPort}, {tIAC, tWILL, optBinary}, {tIAC, tDO, optBinary},
 		{tIAC, tWILL, optSGA}, {tIAC, tDO, optSGA},
-		sub(cpSetBaud, binary.BigEndian.AppendUint32(nil, uint32(sp.Baud))...),
-		sub(cpSetData, byte(sp.DataBits)), sub(cpSetParity, parity), sub(cpSetStop, stop),
 	} {
 		neg = append(neg, o...)
+	}
+	for _, cmd := range []byte{cpSetBaud, cpSetData, cpSetParity, cpSetStop} {
+		neg = append(neg, sub(cmd, comPortValue(sp.Line, cmd)...)...)
 	}
 	if err := t.writeRaw(neg); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return t, nil
+}
+
+// comPortValue is the value of COM-PORT-OPTION command cmd that says
+// what l has (RFC 2217: SET-BAUDRATE, -DATASIZE, -PARITY, -STOPSIZE, and
+// SET-CONTROL's flow control).
+func comPortValue(l Line, cmd byte) []byte {
+	switch cmd {
+	case cpSetBaud:
+		return binary.BigEndian.AppendUint32(nil, uint32(l.Baud))
+	case cpSetData:
+		return []byte{byte(l.DataBits)}
+	case cpSetParity:
+		return []byte{byte(strings.IndexByte(parities, l.Parity) + 1)}
+	case cpSetStop:
+		return []byte{byte(l.StopBits)}
+	case cpSetCtl:
+		return []byte{ctlFlowNone + byte(l.Flow)}
+	}
+	return nil
+}
+
+// comPortLine is l with what COM-PORT-OPTION command cmd with value val
+// asks for, and whether it asks for a setting at all: a request for the
+// current value (0) or a value a serial port cannot have (1.5 stop bits,
+// 9 data bits) asks for none.
+func comPortLine(l Line, cmd byte, val []byte) (Line, bool) {
+	if len(val) == 0 || cmd != cpSetBaud && len(val) != 1 {
+		return l, false
+	}
+	v := val[0]
+	switch {
+	case cmd == cpSetBaud && len(val) == 4:
+		l.Baud = int(binary.BigEndian.Uint32(val))
+		return l, l.Baud != 0
+	case cmd == cpSetData && v >= 5 && v <= 8:
+		l.DataBits = int(v)
+	case cmd == cpSetParity && v >= 1 && int(v) <= len(parities):
+		l.Parity = parities[v-1]
+	case cmd == cpSetStop && (v == 1 || v == 2):
+		l.StopBits = int(v)
+	case cmd == cpSetCtl && v >= ctlFlowNone && v <= ctlFlowHW:
+		l.Flow = Flow(v - ctlFlowNone)
+	default:
+		return l, false
+	}
+	return l, true
 }
 
 // sub is a COM-PORT-OPTION subnegotiation with IAC in the value doubled.

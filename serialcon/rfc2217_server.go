@@ -1,10 +1,5 @@
 package serialcon
 
-import (
-	"bytes"
-	"encoding/binary"
-)
-
 // Telnet options a console share's RFC 2217 side agrees to.
 const optEcho = 1
 
@@ -17,11 +12,13 @@ var telnetGreeting = []byte{
 
 // telnetServer is the server side of Telnet with COM-PORT-OPTION (RFC
 // 2217): it takes the data out of what a client sends and answers its
-// negotiations. Line settings are acknowledged as asked, the way a port
-// server answers; the board's console (a pty, or a port opened at the
-// profile's speed) keeps its own.
+// negotiations; what a COM-PORT-OPTION command is answered with is the
+// share's to say (comPort).
 type telnetServer struct {
 	reply func([]byte) // to the client, in order with its data
+	// comPort carries out COM-PORT-OPTION command cmd with value val and
+	// returns the value to answer with.
+	comPort func(cmd byte, val []byte) []byte
 	state int
 	verb  byte
 	sb    []byte
@@ -120,18 +117,13 @@ var greeted = func() map[[2]byte]struct{} {
 	return m
 }()
 
-// subnegotiation answers a COM-PORT-OPTION command with the value it
-// set (RFC 2217's server reply, command + 100); a baud query (0) is
-// answered with the console's 115200.
+// subnegotiation answers a COM-PORT-OPTION command (RFC 2217's server
+// reply: command + 100, with the value comPort gives).
 func (t *telnetServer) subnegotiation(b []byte) {
 	if len(b) < 2 || b[0] != optComPort || b[1] >= cpServerOff {
 		return
 	}
-	cmd, val := b[1], b[2:]
-	if cmd == cpSetBaud && bytes.Equal(val, []byte{0, 0, 0, 0}) {
-		val = binary.BigEndian.AppendUint32(nil, 115200)
-	}
-	t.reply(sub(cmd+cpServerOff, val...))
+	t.reply(sub(b[1]+cpServerOff, t.comPort(b[1], b[2:])...))
 }
 
 // escapeIAC is b with every 0xff doubled, as Telnet sends data.

@@ -172,6 +172,28 @@ func (s *Session) Break(d time.Duration) error {
 	return b.Break(d)
 }
 
+// Line is the port's line settings, if it has any to read: a tty device
+// does; tcp, unix and rfc2217 ports give ErrUnsupported.
+func (s *Session) Line() (Line, error) {
+	lc, ok := s.port.(LineControl)
+	if !ok {
+		return Line{}, fmt.Errorf("console %s: line settings: %w", s.opt.Name, errors.ErrUnsupported)
+	}
+	return lc.Line()
+}
+
+// SetLine changes the port's line settings (see [LineControl]),
+// between writes.
+func (s *Session) SetLine(l Line) (Line, error) {
+	lc, ok := s.port.(LineControl)
+	if !ok {
+		return Line{}, fmt.Errorf("console %s: line settings: %w", s.opt.Name, errors.ErrUnsupported)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return lc.SetLine(l)
+}
+
 // Discard drops what was received and not yet consumed by a wait.
 func (s *Session) Discard() {
 	s.mu.Lock()

@@ -26,8 +26,17 @@ type Console interface {
 // type is dropped and they are told so. A client that falls MaxQueue
 // chunks behind is disconnected rather than let the console wait for
 // it. The console's own logs (the Session's) keep every byte.
+//
+// RFC 2217 clients' line settings (speed, frame, flow control) go to
+// Line, the writer's alone: a client that asks for a change while
+// another writes is answered with the settings in force, as is one
+// whose change the line cannot take.
 type Share struct {
 	Console Console
+	// Line is the port behind the console, whose settings clients may
+	// change: a [Session] on a tty device. Nil: a [FixedLine] at
+	// 115200 8N1.
+	Line    LineControl
 	Name    string       // the console's name in notices to clients
 	Log     *slog.Logger // nil: none
 	// MaxQueue is how many chunks of output a client may lag (default
@@ -41,6 +50,7 @@ type Share struct {
 	closed    bool
 	changed   chan struct{} // closed and replaced when a client comes or goes
 	wg        sync.WaitGroup
+	lineMu    sync.Mutex // one client's line settings at a time
 }
 
 // Clients is how many clients are connected, and a channel closed when
@@ -227,7 +237,7 @@ func (s *Share) readLoop(c *shareClient) {
 	defer s.hangup(c)
 	var t *telnetServer
 	if c.proto == RFC2217 {
-		t = &telnetServer{reply: c.queue}
+		t = &telnetServer{reply: c.queue, comPort: func(cmd byte, val []byte) []byte { return s.comPort(c, cmd, val) }}
 	}
 	b := make([]byte, 4096)
 	for {
@@ -250,19 +260,32 @@ func (s *Share) readLoop(c *shareClient) {
 // input is what client c typed: sent if c writes (the first to type
 // does, until it disconnects); else dropped, and c told once per writer.
 func (s *Share) input(c *shareClient, b []byte) {
+	if w := s.claimWriter(c); w != c {
+		s.tellReadOnly(c, w)
+		return
+	}
+	s.Console.Write(b)
+}
+
+// claimWriter makes c the writer if there is none, and returns the
+// writer.
+func (s *Share) claimWriter(c *shareClient) *shareClient {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.writer == nil {
 		s.writer = c
 		s.logger().Info("console share: writer", "console", s.Name, "client", c.conn.RemoteAddr())
 	}
-	w := s.writer
-	s.mu.Unlock()
-	if w == c {
-		s.Console.Write(b)
-		return
-	}
-	if c.told != w {
-		c.told = w
+	return s.writer
+}
+
+// tellReadOnly tells c, once per writer w, that w writes and not c.
+func (s *Share) tellReadOnly(c *shareClient, w *shareClient) {
+	c.mu.Lock()
+	told := c.told == w
+	c.told = w
+	c.mu.Unlock()
+	if !told {
 		msg := fmt.Sprintf("\r\n[bootrig: console %s is read-only here: %s is typing; what you type is dropped]\r\n", s.Name, w.conn.RemoteAddr())
 		consoleOut{c}.Write([]byte(msg))
 	}

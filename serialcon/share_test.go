@@ -190,8 +190,11 @@ for name, c in (("a", a), ("b", b)):
     print(name, "saw", repr(got))
 b.write(b"x")
 print("b told", repr(b.read_until(b"dropped]")))
-a.baudrate = 9600
-print("a baud", a.baudrate)
+try:
+    a.baudrate = 9600
+    print("a set 9600")
+except (serial.SerialException, ValueError) as e:
+    print("a refused:", e)
 `
 
 func TestSharePyserialRFC2217(t *testing.T) {
@@ -206,7 +209,8 @@ func TestSharePyserialRFC2217(t *testing.T) {
 	}
 	for _, want := range []string{
 		`a saw b'echo hi\xff there\r'`, `b saw b'echo hi\xff there\r'`,
-		"b told b'\\r\\n[bootrig: console qemu-arm/b1 is read-only here:", "a baud 9600",
+		"b told b'\\r\\n[bootrig: console qemu-arm/b1 is read-only here:",
+		"a refused:", // a console with no line to set stays at 115200 8N1
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("pyserial output lacks %q:\n%s", want, out)
@@ -214,6 +218,56 @@ func TestSharePyserialRFC2217(t *testing.T) {
 	}
 	if sent := drain(board.sent); sent != "echo hi\xff there\r" {
 		t.Errorf("the board got %q, want the first client's line alone", sent)
+	}
+}
+
+// pyserialLine: pyserial rfc2217:// clients set the line of a shared
+// tty. a opens at 9600 with 2 stop bits and hardware flow control; b
+// opens at the same (no change: accepted) and may not change the speed
+// (a writes); a changes it to 57600, then asks for 7 data bits, which a
+// pty cannot have (answered with the 8 in force: refused).
+const pyserialLine = `
+import sys, serial
+url = sys.argv[1] + "?timeout=2"
+line = dict(baudrate=9600, stopbits=2, rtscts=True, timeout=5)
+a = serial.serial_for_url(url, **line)
+print("a opened")
+b = serial.serial_for_url(url, **line)
+print("b opened")
+for name, c, setting, value in (("b", b, "baudrate", 19200), ("a", a, "baudrate", 57600), ("a", a, "bytesize", 7)):
+    try:
+        setattr(c, setting, value)
+        print(name, "set", setting, value)
+    except (serial.SerialException, ValueError):
+        print(name, "refused", setting, value)
+`
+
+// TestSharePyserialSetsTTYLine: line settings from RFC 2217 clients
+// reach the tty behind the console (stty reads them back), the writer's
+// alone.
+func TestSharePyserialSetsTTYLine(t *testing.T) {
+	_, slave := newPty(t)
+	port, err := Open(ctxFor(t, time.Second), slave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := NewSession(port, Options{Name: slave})
+	defer sess.Close()
+	if words := sttyWords(t, slave); !hasAll(words, []string{"115200", "-cstopb", "-crtscts"}) {
+		t.Fatalf("before: stty shows %v", words)
+	}
+	sh := &Share{Console: sess, Line: sess, Name: "b1"}
+	addr := serveShare(t, sh, RFC2217)[0]
+	out, err := exec.CommandContext(ctxFor(t, 30*time.Second), "/usr/bin/python3", "-c", pyserialLine, "rfc2217://"+addr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pyserial: %v\n%s", err, out)
+	}
+	want := "a opened\nb opened\nb refused baudrate 19200\na set baudrate 57600\na refused bytesize 7\n"
+	if string(out) != want {
+		t.Errorf("pyserial said\n%s\nwant\n%s", out, want)
+	}
+	if words := sttyWords(t, slave); !hasAll(words, []string{"57600", "cs8", "cstopb", "crtscts"}) {
+		t.Errorf("after: stty shows %v, want 57600 cs8 cstopb crtscts", words)
 	}
 }
 

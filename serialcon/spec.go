@@ -8,12 +8,11 @@ import (
 
 // Spec is a parsed port spec string.
 type Spec struct {
-	Kind     Kind   // which transport
-	Addr     string // device path, host:port or socket path
-	Baud     int    // 115200 unless given
-	DataBits int    // 8 unless given
-	Parity   byte   // 'N', 'E', 'O', 'M' or 'S'
-	StopBits int    // 1 or 2
+	Kind Kind   // which transport
+	Addr string // device path, host:port or socket path
+	// Line is the speed and frame: 115200 and 8N1 unless given; no flow
+	// control.
+	Line
 }
 
 // Kind is a transport.
@@ -37,7 +36,7 @@ const (
 // followed by ",BAUD" and ",FRAME" where FRAME is data bits, parity and stop
 // bits ("8N1", "7E1"): "/dev/ttyUSB0,115200,8N1".
 func ParseSpec(s string) (Spec, error) {
-	sp := Spec{Baud: DefaultBaud, DataBits: 8, Parity: 'N', StopBits: 1}
+	sp := Spec{Line: Line{Baud: DefaultBaud, DataBits: 8, Parity: 'N', StopBits: 1}}
 	if s == "" {
 		return sp, fmt.Errorf("empty port spec (want /dev/ttyUSB0, tcp://host:port, rfc2217://host:port or unix:PATH)")
 	}
@@ -106,5 +105,5 @@ func (sp Spec) String() string {
 	default:
 		a = string(sp.Kind) + "://" + sp.Addr
 	}
-	return fmt.Sprintf("%s,%d,%d%c%d", a, sp.Baud, sp.DataBits, sp.Parity, sp.StopBits)
+	return a + "," + sp.frame()
 }

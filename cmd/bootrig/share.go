@@ -127,6 +127,7 @@ type consoleShare struct {
 	share *serialcon.Share
 	notes io.Writer
 	name  string
+	port  string // the console's port spec; "" for QEMU's pty
 }
 
 // start serves con on every listener (up's OnConsole).
@@ -134,11 +135,26 @@ func (cs *consoleShare) start(con serialcon.Console) {
 	if len(cs.ls) == 0 {
 		return
 	}
-	cs.share = &serialcon.Share{Console: con, Name: cs.name}
+	cs.share = &serialcon.Share{Console: con, Name: cs.name, Line: shareLine(cs.port, con)}
 	for _, s := range cs.ls {
 		go cs.share.Serve(s.l, s.kind)
 		fmt.Fprintf(cs.notes, "bootrig: console of %s shared on %s\n", cs.name, s.spec)
 	}
+}
+
+// shareLine is the line RFC 2217 clients of a shared console set: the
+// tty's when the port is a tty device (a real board's serial port), else
+// one fixed at the spec's settings (a TCP port; QEMU's pty, whose
+// emulated UART has no speed: nil, the share's 115200 8N1).
+func shareLine(port string, con serialcon.Console) serialcon.LineControl {
+	sp, err := serialcon.ParseSpec(port)
+	if err != nil {
+		return nil
+	}
+	if lc, ok := con.(serialcon.LineControl); ok && sp.Kind == serialcon.Device {
+		return lc
+	}
+	return serialcon.FixedLine(sp.Line)
 }
 
 func (cs *consoleShare) close() {
@@ -152,7 +168,7 @@ func (cs *consoleShare) close() {
 // serveConsole serves an open console on ls (--share) until
 // Ctrl-C (bootrig console --share).
 func serveConsole(c *cli.Context, board string, con *console, ls []sharedListener) error {
-	cs := &consoleShare{ls: ls, notes: c.App.ErrWriter, name: board + "/" + instance(c, board).Label()}
+	cs := &consoleShare{ls: ls, notes: c.App.ErrWriter, name: board + "/" + instance(c, board).Label(), port: con.spec}
 	cs.start(con.Session)
 	defer cs.close()
 	select {

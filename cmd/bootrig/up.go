@@ -199,6 +199,7 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 		if cfg.Port, err = portSpec(c, p.Name, p.Serial.Port, p.Serial.Baud); err != nil {
 			return err
 		}
+		share.port = cfg.Port
 	}
 	ctx := c.Context
 	b, err := up.Start(ctx, cfg)
