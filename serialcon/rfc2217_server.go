@@ -19,9 +19,9 @@ type telnetServer struct {
 	// comPort carries out COM-PORT-OPTION command cmd with value val and
 	// returns the value to answer with.
 	comPort func(cmd byte, val []byte) []byte
-	state int
-	verb  byte
-	sb    []byte
+	state   int
+	verb    byte
+	sb      []byte
 	// agreed holds the answers given per (verb, option), so that an
 	// acknowledgement is not answered again (no negotiation loops).
 	agreed map[[2]byte]bool

@@ -36,9 +36,9 @@ type Share struct {
 	// Line is the port behind the console, whose settings clients may
 	// change: a [Session] on a tty device. Nil: a [FixedLine] at
 	// 115200 8N1.
-	Line    LineControl
-	Name    string       // the console's name in notices to clients
-	Log     *slog.Logger // nil: none
+	Line LineControl
+	Name string       // the console's name in notices to clients
+	Log  *slog.Logger // nil: none
 	// MaxQueue is how many chunks of output a client may lag (default
 	// 1024, at most 4 MiB).
 	MaxQueue int
