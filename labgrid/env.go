@@ -4,36 +4,18 @@
 // UBootDriver and a ShellDriver with the board profile's prompts, power
 // through `bootrig power`, and UBootStrategy (off → uboot → shell).
 //
-// Start from [Board] (what bootrig knows of the running board) and
-// [Board.Env], then [Env.Marshal].
+// Start from [NewEnv] with a [farm.Board] (what bootrig knows of the
+// running board), then [Env.Marshal].
 package labgrid
 
 import (
-	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/farm"
 )
-
-// ErrNoSharedConsole is returned by Board.Env for a board whose console
-// is not served over RFC 2217.
-var ErrNoSharedConsole = errors.New("the board's console is not shared over RFC 2217")
-
-// Board is a running board as labgrid is to reach it.
-type Board struct {
-	Profile *boards.Profile
-	// Console is the RFC 2217 address its console is shared on
-	// (rfc2217://HOST:PORT), from bootrig up --share.
-	Console string
-	// Power is the command that switches it (argv, no shell), to which
-	// on, off or cycle is appended: bootrig power ... --name N.
-	Power []string
-}
 
 // Env is a labgrid environment: one target, "main".
 type Env struct {
@@ -97,21 +79,17 @@ type ShellDriver struct {
 	Username    string `yaml:"username"`
 }
 
-// Env is the board's labgrid environment.
-func (b Board) Env() (Env, error) {
-	host, port, err := rfc2217Addr(b.Console)
+// NewEnv is the board's labgrid environment.
+func NewEnv(b farm.Board) (Env, error) {
+	host, port, err := b.ConsoleAddr()
 	if err != nil {
 		return Env{}, err
 	}
 	p := b.Profile
-	speed := p.Serial.Baud
-	if speed == 0 {
-		speed = p.Linux.Baud
-	}
 	t := Target{
-		Resources: Resources{NetworkSerialPort: SerialPort{Host: host, Port: port, Speed: speed, Protocol: "rfc2217"}},
+		Resources: Resources{NetworkSerialPort: SerialPort{Host: host, Port: port, Speed: b.Baud(), Protocol: "rfc2217"}},
 		Drivers: Drivers{
-			ExternalPowerDriver: PowerDriver{On: shellLine(b.Power, "on"), Off: shellLine(b.Power, "off"), Cycle: shellLine(b.Power, "cycle")},
+			ExternalPowerDriver: PowerDriver{On: b.PowerCommand("on"), Off: b.PowerCommand("off"), Cycle: b.PowerCommand("cycle")},
 			UBootDriver: UBootDriver{
 				Prompt: p.UBoot.Prompt.String(), Autoboot: p.UBoot.Autoboot.String(),
 				Interrupt: p.UBoot.InterruptKey, BootCommand: "run bootcmd",
@@ -129,41 +107,6 @@ func (e Env) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("labgrid environment: %w", err)
 	}
 	return append([]byte("# labgrid environment written by 'bootrig export labgrid'\n"), out...), nil
-}
-
-func rfc2217Addr(spec string) (string, int, error) {
-	addr, ok := strings.CutPrefix(spec, "rfc2217://")
-	if !ok {
-		return "", 0, fmt.Errorf("console %q: %w (want rfc2217://HOST:PORT)", spec, ErrNoSharedConsole)
-	}
-	host, ps, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, fmt.Errorf("console %q: %w", spec, err)
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil {
-		return "", 0, fmt.Errorf("console %q: port %q: %w", spec, ps, err)
-	}
-	return host, port, nil
-}
-
-// shellLine is argv plus arg as one line shlex splits back into them.
-func shellLine(argv []string, arg string) string {
-	var words []string
-	for _, w := range append(append([]string(nil), argv...), arg) {
-		words = append(words, shellQuote(w))
-	}
-	return strings.Join(words, " ")
-}
-
-// shellQuote quotes w for shlex (POSIX rules) when it needs it.
-func shellQuote(w string) string {
-	if w != "" && strings.IndexFunc(w, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
-	}) < 0 {
-		return w
-	}
-	return "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
 }
 
 // wholePrompt is a prompt pattern that matches from the prompt's start:

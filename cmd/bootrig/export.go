@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bootrig/bootrig/farm"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/labgrid"
 )
@@ -50,9 +51,9 @@ func runExportLabgrid(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("export labgrid: find this program: %w", err)
 	}
-	b := labgrid.Board{Profile: p, Console: rfc2217Console(st.Consoles),
+	b := farm.Board{Profile: p, Console: rfc2217Console(st.Consoles),
 		Power: []string{exe, "power", "--board", p.Name, "--state", st.Dir, "--name", st.Label()}}
-	env, err := b.Env()
+	env, err := labgrid.NewEnv(b)
 	if err != nil {
 		return fmt.Errorf("export labgrid: %s/%s: %w (start it with bootrig up --share rfc2217://127.0.0.1:PORT)", p.Name, st.Label(), err)
 	}
