@@ -67,12 +67,18 @@ func (b Board) PowerCommand(action string) string {
 	return strings.Join(words, " ")
 }
 
-// shellQuote quotes w for shlex (POSIX rules) when it needs it.
+// shellQuote quotes w for shlex (POSIX rules) from its first character
+// that needs it ("/opt/boot' rig/bootrig'"), so that the line starts
+// as a plain word where it can: LAVA writes it into YAML unquoted.
 func shellQuote(w string) string {
-	if w != "" && strings.IndexFunc(w, func(r rune) bool {
+	i := strings.IndexFunc(w, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
-	}) < 0 {
+	})
+	switch {
+	case w == "":
+		return "''"
+	case i < 0:
 		return w
 	}
-	return "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
+	return w[:i] + "'" + strings.ReplaceAll(w[i:], "'", `'"'"'`) + "'"
 }

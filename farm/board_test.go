@@ -26,6 +26,7 @@ func TestPowerCommand(t *testing.T) {
 	for _, argv := range [][]string{
 		{"/usr/bin/bootrig", "power", "--name", "b2"},
 		{"/opt/boot rig/bootrig", "power", "--state", "/s/it's", "--name", "b$2"},
+		{"'b'", "", "a # b", `back\slash`},
 	} {
 		line := Board{Power: argv}.PowerCommand("cycle")
 		out, err := exec.Command("/bin/sh", "-c", `for w in `+line+`; do printf '%s\n' "$w"; done`).Output()

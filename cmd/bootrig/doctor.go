@@ -55,6 +55,9 @@ func runDoctor(c *cli.Context) error {
 		if err := in.Install(c.Context, doctor.Packages(missing), needSrc); err != nil {
 			return err
 		}
+		if err := in.Unpack(c.Context, doctor.Unpacked(missing)); err != nil {
+			return err
+		}
 		if c.Bool("dry-run") {
 			return nil
 		}

@@ -94,3 +94,39 @@ func TestNameFindsBoard(t *testing.T) {
 		t.Errorf("rootfs path --name m1: exit %d, %q (%s), want %s", code, stdout, stderr, want)
 	}
 }
+
+// TestExportLava: the dictionary of a running instance (its state
+// saved by up) names its shared console, its power through this
+// bootrig with its state and name, and boots its own rootfs.
+func TestExportLava(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("BOOTRIG_STATE", root)
+	dir := lab.Instance{Board: "qemu-arm", Name: "b2"}.StateDir(root)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st := lab.State{Board: "qemu-arm", Name: "b2", QEMUPid: os.Getpid(), BootDelay: 2, Consoles: []string{"tcp://127.0.0.1:4002", "rfc2217://127.0.0.1:4001"}}
+	if err := st.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runBootrig(t, "export", "lava", "--name", "b2")
+	rootfs := filepath.Join(root, "qemu-arm", "instances", "b2", "rootfs")
+	for _, want := range []string{
+		"{% extends 'base-uboot.jinja2' %}\n",
+		"{% set connection_command = 'telnet 127.0.0.1 4001' %}\n",
+		" power --board qemu-arm --state " + dir + " --name b2 cycle' %}\n",
+		"nfsroot=192.168.7.1:" + rootfs + ",",
+	} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("export lava: exit %d, %s; output lacks %q:\n%s", code, stderr, want, stdout)
+		}
+	}
+	st.Consoles = st.Consoles[:1]
+	if err := st.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = runBootrig(t, "export", "lava", "--name", "b2", "--device-type", "vexpress")
+	if code != exitFailure || !strings.Contains(stderr, "not shared over RFC 2217") || !strings.Contains(stderr, "--share rfc2217://") {
+		t.Errorf("export lava of a board shared over tcp only: exit %d, %q", code, stderr)
+	}
+}

@@ -35,6 +35,10 @@ type Requirement struct {
 	// Sources marks a requirement met by a Debian source package, which
 	// needs a deb-src entry in the apt sources.
 	Sources bool
+	// Unpack, if set, is the directory the package's files are unpacked
+	// into instead of installing it (a package whose scripts set up a
+	// service the tests do not want).
+	Unpack string
 }
 
 // Requirements lists what the board needs; purposes beyond Build and
@@ -87,6 +91,10 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 					Present: anyFile("/usr/lib/python3/dist-packages/serial/rfc2217.py")},
 				Requirement{What: "labgrid (drives a bootrig board through its exported environment)", Package: "python3-labgrid", For: Test,
 					Present: anyFile("/usr/lib/python3/dist-packages/labgrid/__init__.py")},
+				Requirement{What: "jinja2 (renders LAVA device dictionaries)", Package: "python3-jinja2", For: Test,
+					Present: anyFile("/usr/lib/python3/dist-packages/jinja2/__init__.py")},
+				Requirement{What: "LAVA's device-type templates (lava-server's files in " + LAVAServer + "; not installed: a Django server with a database)",
+					Package: "lava-server", For: Test, Present: anyFile(LAVADeviceTypes + "/base-uboot.jinja2"), Unpack: LAVAServer},
 				Requirement{What: "chromium (headless browser, opens bootrig's reports)", Package: "chromium", For: Test, Present: anyCommand("chromium")},
 				Requirement{What: "zsh (shell completion tests)", Package: "zsh", For: Test, Present: anyCommand("zsh")},
 				Requirement{What: "fish (shell completion tests)", Package: "fish", For: Test, Present: anyCommand("fish")},
@@ -119,12 +127,13 @@ func Missing(reqs []Requirement) []Requirement {
 	return out
 }
 
-// Packages returns the sorted, distinct packages that provide reqs.
+// Packages returns the sorted, distinct packages to install for reqs
+// (not those to unpack: see [Unpacked]).
 func Packages(reqs []Requirement) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range reqs {
-		if !seen[r.Package] {
+		if !seen[r.Package] && r.Unpack == "" {
 			seen[r.Package] = true
 			out = append(out, r.Package)
 		}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,5 +169,28 @@ func TestRequirements(t *testing.T) {
 	})
 	if len(missing) != 1 || missing[0].What != "gone" {
 		t.Errorf("Missing = %+v, want only 'gone'", missing)
+	}
+}
+
+// TestUnpackPlan: lava-server is downloaded and unpacked, never
+// installed (its scripts set up a database).
+func TestUnpackPlan(t *testing.T) {
+	want := [][]string{{"apt-get", "download", "-q", "lava-server"}, {"mkdir", "-p", "/d"}, {"dpkg-deb", "-x", "lava-server.deb", "/d"}}
+	if got := UnpackPlan("lava-server", "lava-server.deb", "/d", true); !reflect.DeepEqual(got, want) {
+		t.Errorf("UnpackPlan(root) = %q, want %q", got, want)
+	}
+	if got := UnpackPlan("lava-server", "x.deb", "/d", false); got[0][0] != "apt-get" || got[2][0] != "sudo" {
+		t.Errorf("UnpackPlan(non-root) = %q, want sudo for the writes only", got)
+	}
+	p, err := boards.Catalog{}.Lookup("qemu-arm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := Requirements(p, Test)
+	if slices.Contains(Packages(reqs), "lava-server") {
+		t.Errorf("Packages installs lava-server: %q", Packages(reqs))
+	}
+	if u := Unpacked(reqs); len(u) != 1 || u[0].Package != "lava-server" || u[0].Unpack != LAVAServer {
+		t.Errorf("Unpacked = %+v, want lava-server into %s", u, LAVAServer)
 	}
 }
