@@ -101,12 +101,12 @@ func TestDictionaryRendersWithLAVATemplates(t *testing.T) {
 }
 
 type rendered struct {
-	Connect                                         string
-	Power                                           [][]string
-	PromptMatches, PromptInOutput, AutobootMatches bool `json:"-"`
-	InterruptChar                                   string `json:"interrupt_char"`
-	NFS, Ramdisk                                    []string
-	Bootm                                           map[string]string
+	Connect                                        string
+	Power                                          [][]string
+	PromptMatches, PromptInOutput, AutobootMatches bool   `json:"-"`
+	InterruptChar                                  string `json:"interrupt_char"`
+	NFS, Ramdisk                                   []string
+	Bootm                                          map[string]string
 }
 
 func renderDictionary(t *testing.T, d Dictionary, prompt, autoboot string) rendered {
