@@ -4,7 +4,7 @@
 // UBootDriver and a ShellDriver with the board profile's prompts, power
 // through `bootrig power`, and UBootStrategy (off → uboot → shell).
 //
-// Start from [NewEnv] with a [farm.Board] (what bootrig knows of the
+// Start from [NewEnv] with a [farmengine.Board] (what bootrig knows of the
 // running board), then [Env.Marshal].
 package labgrid
 
@@ -14,7 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/bootrig/bootrig/farm"
+	"github.com/bootrig/bootrig/farmengine"
 )
 
 // Env is a labgrid environment: one target, "main".
@@ -80,7 +80,7 @@ type ShellDriver struct {
 }
 
 // NewEnv is the board's labgrid environment.
-func NewEnv(b farm.Board) (Env, error) {
+func NewEnv(b farmengine.Board) (Env, error) {
 	host, port, err := b.ConsoleAddr()
 	if err != nil {
 		return Env{}, err

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
-	"github.com/bootrig/bootrig/farm"
+	"github.com/bootrig/bootrig/farmengine"
 )
 
 // loadEnv has labgrid itself (Debian's python3-labgrid) load an
@@ -39,7 +39,7 @@ func TestEnvLoadsInLabgrid(t *testing.T) {
 		t.Fatal(err)
 	}
 	power := []string{"/opt/boot rig/bootrig", "power", "--state", "/s/it's", "--name", "b2"}
-	env, err := NewEnv(farm.Board{Profile: p, Console: "rfc2217://127.0.0.1:40001", Power: power})
+	env, err := NewEnv(farmengine.Board{Profile: p, Console: "rfc2217://127.0.0.1:40001", Power: power})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func exitStderr(err error) []byte {
 
 func TestEnvNeedsRFC2217(t *testing.T) {
 	p, _ := boards.Lookup("qemu-arm")
-	if _, err := NewEnv(farm.Board{Profile: p, Console: "tcp://127.0.0.1:4000"}); !errors.Is(err, farm.ErrNoSharedConsole) {
+	if _, err := NewEnv(farmengine.Board{Profile: p, Console: "tcp://127.0.0.1:4000"}); !errors.Is(err, farmengine.ErrNoSharedConsole) {
 		t.Errorf("a tcp console: %v, want ErrNoSharedConsole", err)
 	}
 }

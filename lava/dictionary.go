@@ -17,7 +17,7 @@ import (
 	"strings"
 
 	"github.com/bootrig/bootrig/boards"
-	"github.com/bootrig/bootrig/farm"
+	"github.com/bootrig/bootrig/farmengine"
 )
 
 // DefaultDeviceType is the template a dictionary extends unless told:
@@ -46,7 +46,7 @@ type Var struct {
 // NewDictionary is the dictionary of board b booting with network l
 // (its bootargs and bootcmd are the profile's for l), extending
 // deviceType ("": DefaultDeviceType).
-func NewDictionary(b farm.Board, l boards.Netboot, deviceType string) (Dictionary, error) {
+func NewDictionary(b farmengine.Board, l boards.Netboot, deviceType string) (Dictionary, error) {
 	host, port, err := b.ConsoleAddr()
 	if err != nil {
 		return Dictionary{}, err

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
-	"github.com/bootrig/bootrig/farm"
+	"github.com/bootrig/bootrig/farmengine"
 	"github.com/bootrig/bootrig/internal/doctor"
 )
 
@@ -67,7 +67,7 @@ func TestDictionaryRendersWithLAVATemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := NewDictionary(farm.Board{Profile: p, Console: "rfc2217://127.0.0.1:40001", Power: power}, l, "")
+			d, err := NewDictionary(farmengine.Board{Profile: p, Console: "rfc2217://127.0.0.1:40001", Power: power}, l, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,11 +154,11 @@ func TestDictionaryRefusesWhatYAMLMangles(t *testing.T) {
 		want    error
 		names   string
 	}{
-		{"tcp://127.0.0.1:4000", []string{"bootrig", "power"}, farm.ErrNoSharedConsole, "tcp://"},
+		{"tcp://127.0.0.1:4000", []string{"bootrig", "power"}, farmengine.ErrNoSharedConsole, "tcp://"},
 		{"rfc2217://127.0.0.1:4000", []string{"/usr/bin/bootrig", "power", "--name", "a # b"}, ErrUnwritable, "power_on_command"},
 		{"rfc2217://127.0.0.1:4000", []string{"'/opt/x'", "power"}, ErrUnwritable, "power_on_command"},
 	} {
-		_, err := NewDictionary(farm.Board{Profile: p, Console: tc.console, Power: tc.power}, l, "")
+		_, err := NewDictionary(farmengine.Board{Profile: p, Console: tc.console, Power: tc.power}, l, "")
 		if !errors.Is(err, tc.want) || !strings.Contains(fmt.Sprint(err), tc.names) {
 			t.Errorf("%s %q: %v, want %v naming %s", tc.console, tc.power, err, tc.want, tc.names)
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bootrig/bootrig/boards"
-	"github.com/bootrig/bootrig/farm"
+	"github.com/bootrig/bootrig/farmengine"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/labgrid"
 	"github.com/bootrig/bootrig/lava"
@@ -49,24 +49,24 @@ func exportCommand() *cli.Command {
 }
 
 // exportedBoard is the running instance as a farm engine reaches it.
-func exportedBoard(c *cli.Context, p *boards.Profile) (farm.Board, lab.State, error) {
+func exportedBoard(c *cli.Context, p *boards.Profile) (farmengine.Board, lab.State, error) {
 	st, err := lab.LoadState(stateDir(c, p.Name))
 	if err != nil {
-		return farm.Board{}, st, err
+		return farmengine.Board{}, st, err
 	}
 	if st.BootDelay <= 0 {
-		return farm.Board{}, st, fmt.Errorf("%s/%s: its U-Boot boots at once (bootdelay 0), so a farm engine cannot stop autoboot: start it with --share or --bootdelay 2", p.Name, st.Label())
+		return farmengine.Board{}, st, fmt.Errorf("%s/%s: its U-Boot boots at once (bootdelay 0), so a farm engine cannot stop autoboot: start it with --share or --bootdelay 2", p.Name, st.Label())
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return farm.Board{}, st, fmt.Errorf("find this program: %w", err)
+		return farmengine.Board{}, st, fmt.Errorf("find this program: %w", err)
 	}
-	return farm.Board{Profile: p, Console: rfc2217Console(st.Consoles),
+	return farmengine.Board{Profile: p, Console: rfc2217Console(st.Consoles),
 		Power: []string{exe, "power", "--board", p.Name, "--state", st.Dir, "--name", st.Label()}}, st, nil
 }
 
 func runExportLabgrid(c *cli.Context) error {
-	return runExport(c, func(p *boards.Profile, b farm.Board) ([]byte, error) {
+	return runExport(c, func(p *boards.Profile, b farmengine.Board) ([]byte, error) {
 		env, err := labgrid.NewEnv(b)
 		if err != nil {
 			return nil, err
@@ -76,7 +76,7 @@ func runExportLabgrid(c *cli.Context) error {
 }
 
 func runExportLava(c *cli.Context) error {
-	return runExport(c, func(p *boards.Profile, b farm.Board) ([]byte, error) {
+	return runExport(c, func(p *boards.Profile, b farmengine.Board) ([]byte, error) {
 		l, err := netboot(c, p)
 		if err != nil {
 			return nil, err
@@ -91,7 +91,7 @@ func runExportLava(c *cli.Context) error {
 
 // runExport writes what format makes of the running board to --output
 // or stdout.
-func runExport(c *cli.Context, format func(*boards.Profile, farm.Board) ([]byte, error)) error {
+func runExport(c *cli.Context, format func(*boards.Profile, farmengine.Board) ([]byte, error)) error {
 	name := c.Command.FullName()
 	if c.Args().Present() {
 		return usagef(name, "takes no arguments (got %q)", c.Args().First())
@@ -105,7 +105,7 @@ func runExport(c *cli.Context, format func(*boards.Profile, farm.Board) ([]byte,
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	data, err := format(p, b)
-	if errors.Is(err, farm.ErrNoSharedConsole) {
+	if errors.Is(err, farmengine.ErrNoSharedConsole) {
 		return fmt.Errorf("%s: %s/%s: %w (start it with bootrig up --share rfc2217://127.0.0.1:PORT)", name, p.Name, st.Label(), err)
 	}
 	if err != nil {

@@ -1,8 +1,8 @@
-// Package farm is what bootrig tells a farm engine (labgrid, LAVA) about
+// Package farmengine is what bootrig tells a farm engine (labgrid, LAVA) about
 // a board it runs: its profile, where its console is shared and how its
 // power is switched. Packages labgrid and lava write a [Board] in their
 // engine's format.
-package farm
+package farmengine
 
 import (
 	"errors"
