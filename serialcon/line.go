@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Line is a serial line's settings: speed, frame and flow control.
@@ -41,8 +42,8 @@ var (
 	ErrLineInvalid = errors.New("invalid line settings")
 )
 
-// FixedLine is a line whose settings stay as they are: a pty to an
-// emulated UART (QEMU has no baud rate to set) or a TCP port.
+// FixedLine is a line whose settings stay as they are: a TCP port to a
+// serial server whose line bootrig does not control.
 type FixedLine Line
 
 // Line is f.
@@ -54,6 +55,38 @@ func (f FixedLine) SetLine(l Line) (Line, error) {
 		return l, nil
 	}
 	return Line(f), fmt.Errorf("line %s: want %s: %w", Line(f), l, ErrLineFixed)
+}
+
+// EmulatedLine is the line of an emulated UART (QEMU's pty): it has no
+// speed or frame that could be wrong, so it takes any valid settings and
+// reports them back, as a pty takes a speed, and a client that opens it
+// at 9600 (pyserial's default) sees what it asked for. It starts at
+// what it is made with.
+type EmulatedLine struct {
+	mu sync.Mutex
+	l  Line
+}
+
+// NewEmulatedLine is an emulated UART's line at l.
+func NewEmulatedLine(l Line) *EmulatedLine { return &EmulatedLine{l: l} }
+
+// Line is the settings last taken.
+func (e *EmulatedLine) Line() (Line, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.l, nil
+}
+
+// SetLine takes l unless a serial port could not have it
+// (ErrLineInvalid).
+func (e *EmulatedLine) SetLine(l Line) (Line, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := l.check(); err != nil {
+		return e.l, err
+	}
+	e.l = l
+	return l, nil
 }
 
 // String is the line as a port spec ends: "115200,8N1", with the flow

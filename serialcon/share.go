@@ -34,8 +34,8 @@ type Console interface {
 type Share struct {
 	Console Console
 	// Line is the port behind the console, whose settings clients may
-	// change: a [Session] on a tty device. Nil: a [FixedLine] at
-	// 115200 8N1.
+	// change: a [Session] on a tty device. Nil: an emulated UART's
+	// ([EmulatedLine]), starting at 115200 8N1.
 	Line LineControl
 	Name string       // the console's name in notices to clients
 	Log  *slog.Logger // nil: none
@@ -51,6 +51,7 @@ type Share struct {
 	changed   chan struct{} // closed and replaced when a client comes or goes
 	wg        sync.WaitGroup
 	lineMu    sync.Mutex // one client's line settings at a time
+	emulated  *EmulatedLine
 }
 
 // Clients is how many clients are connected, and a channel closed when

@@ -1,14 +1,17 @@
 package serialcon
 
-// defaultLine is a share's line when it has no port to set: what a
-// board's console runs at.
-var defaultLine = FixedLine{Baud: DefaultBaud, DataBits: 8, Parity: 'N', StopBits: 1}
+// defaultLine is what a board's console runs at.
+var defaultLine = Line{Baud: DefaultBaud, DataBits: 8, Parity: 'N', StopBits: 1}
 
+// line is s.Line, or the emulated UART's when s has none; s.lineMu held.
 func (s *Share) line() LineControl {
-	if s.Line == nil {
-		return defaultLine
+	if s.Line != nil {
+		return s.Line
 	}
-	return s.Line
+	if s.emulated == nil {
+		s.emulated = NewEmulatedLine(defaultLine)
+	}
+	return s.emulated
 }
 
 // comPort carries out client c's COM-PORT-OPTION command cmd (value
@@ -27,7 +30,7 @@ func (s *Share) comPort(c *shareClient, cmd byte, val []byte) []byte {
 	cur, err := lc.Line()
 	if err != nil {
 		s.logger().Warn("console share: line settings", "console", s.Name, "err", err)
-		return comPortValue(Line(defaultLine), cmd)
+		return comPortValue(defaultLine, cmd)
 	}
 	want, asks := comPortLine(cur, cmd, val)
 	if !asks || want == cur {

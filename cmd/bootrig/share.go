@@ -144,8 +144,8 @@ func (cs *consoleShare) start(con serialcon.Console) {
 
 // shareLine is the line RFC 2217 clients of a shared console set: the
 // tty's when the port is a tty device (a real board's serial port), else
-// one fixed at the spec's settings (a TCP port; QEMU's pty, whose
-// emulated UART has no speed: nil, the share's 115200 8N1).
+// one fixed at the spec's settings (a TCP port); for QEMU's pty, nil:
+// the share's emulated UART, which takes any settings.
 func shareLine(port string, con serialcon.Console) serialcon.LineControl {
 	sp, err := serialcon.ParseSpec(port)
 	if err != nil {

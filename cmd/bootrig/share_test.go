@@ -8,7 +8,7 @@ import (
 )
 
 // TestShareLine: RFC 2217 clients set the line of a tty device only;
-// QEMU's pty and TCP ports keep theirs.
+// TCP ports keep theirs; QEMU's pty gets the share's emulated UART.
 func TestShareLine(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
@@ -20,7 +20,7 @@ func TestShareLine(t *testing.T) {
 	}{
 		{"/dev/ttyUSB0", sess},
 		{"/dev/ttyUSB0,9600", sess},
-		{"", nil}, // QEMU's pty: the share's 115200 8N1
+		{"", nil}, // QEMU's pty: the share's emulated UART
 		{"tcp://127.0.0.1:4000,57600", serialcon.FixedLine{Baud: 57600, DataBits: 8, Parity: 'N', StopBits: 1}},
 		{"rfc2217://farm:7001,38400,7E1", serialcon.FixedLine{Baud: 38400, DataBits: 7, Parity: 'E', StopBits: 1}},
 	} {
