@@ -269,21 +269,17 @@ type Initramfs struct {
 
 // WriteFile writes the initramfs to out, through a temporary file.
 func (i Initramfs) WriteFile(out string) error {
-	tmp := out + ".tmp"
-	f, err := os.Create(tmp)
+	archive := out
+	if i.UImage {
+		archive = out + ".cpio.gz"
+		defer os.Remove(archive)
+	}
+	err := writeAtomic(archive, func(w io.Writer) error { return writeInitramfs(w, i.Dir, i.Table) })
 	if err != nil {
-		return fmt.Errorf("initramfs: %w", err)
-	}
-	defer os.Remove(tmp)
-	if err := writeInitramfs(f, i.Dir, i.Table); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("initramfs: %w", err)
+		return fmt.Errorf("initramfs %s: %w", out, err)
 	}
 	if !i.UImage {
-		return os.Rename(tmp, out)
+		return nil
 	}
-	return writeUImage(ramdiskImage("initramfs"), tmp, out)
+	return writeUImage(ramdiskImage("initramfs"), archive, out)
 }
