@@ -1,0 +1,209 @@
+package servers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bootrig/bootrig/nfsroot"
+	"github.com/bootrig/bootrig/portmap"
+	"github.com/bootrig/bootrig/tftp"
+)
+
+// Running is a started set of servers. Close stops it; a server that
+// stops on its own before (its Serve returned) closes Done and is Err.
+type Running struct {
+	Addrs     Addrs
+	exportDir string
+
+	export  *nfsroot.Export
+	stops   []func(context.Context) error // shutdowns, in start order
+	served  []chan error                  // each Serve's return
+	closing atomic.Bool                   // Close has begun: Serve returning is expected
+	done    chan struct{}
+	once    sync.Once
+	closeMu sync.Mutex // one Close at a time
+	mu      sync.Mutex
+	err     error // the first server that stopped on its own
+}
+
+// Start starts the servers cfg names: TFTP, then NFS, then the
+// portmapper. An error is an [*Error] naming the server; nothing is
+// left running then.
+func Start(cfg Config) (_ *Running, err error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &Running{done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			r.Close(context.Background())
+		}
+	}()
+	if cfg.TFTP != nil {
+		if err := r.startTFTP(cfg); err != nil {
+			return nil, &Error{TFTPServer, err}
+		}
+	}
+	if cfg.NFS != nil {
+		if err := r.startNFS(cfg); err != nil {
+			return nil, &Error{NFSServer, err}
+		}
+		if !cfg.NFS.NoPortmap {
+			if err := r.startPortmap(cfg); err != nil {
+				return nil, &Error{Portmapper, err}
+			}
+		}
+	}
+	return r, nil
+}
+
+func (r *Running) startTFTP(cfg Config) error {
+	c := cfg.TFTP
+	if err := checkDir("TFTP root", c.Root); err != nil {
+		return err
+	}
+	conn, err := tftp.Listen(listenAddr(cfg.IP, c.Port))
+	if err != nil {
+		return notHere(cfg, err)
+	}
+	srv := &tftp.Server{Root: c.Root, Writable: c.Writable, Allow: c.Allow, Logger: cfg.Log, Progress: c.Progress}
+	r.Addrs.TFTP = conn.LocalAddr()
+	r.serve(TFTPServer, srv.Shutdown, func() error { return srv.Serve(conn) })
+	return nil
+}
+
+func (r *Running) startNFS(cfg Config) error {
+	c := cfg.NFS
+	if err := checkDir("NFS root", c.Dir); err != nil {
+		return err
+	}
+	if c.Check != nil {
+		if err := c.Check(c.Dir); err != nil {
+			return err
+		}
+	}
+	x, err := nfsroot.OpenExport(c.Dir, nfsroot.ExportOptions{RealOwnership: c.RealOwnership, Log: cfg.Log})
+	if err != nil {
+		return err
+	}
+	r.export, r.exportDir = x, x.Dir()
+	if len(c.Devices) > 0 {
+		if err := x.Seed(c.Devices); err != nil {
+			return err
+		}
+	}
+	l, pc, err := listenPair(cfg.IP, c.Port)
+	if err != nil {
+		return notHere(cfg, err)
+	}
+	srv := &nfsroot.Server{Export: x, Allow: c.Allow, ReadOnly: c.ReadOnly, RootSquash: c.RootSquash,
+		NFSOverUDP: c.UDP, InsecurePorts: c.InsecurePorts, Log: cfg.Log, Hooks: c.Hooks}
+	r.Addrs.NFS = l.Addr()
+	r.serve(NFSServer, srv.Shutdown, func() error { return srv.Serve(l) }, func() error { return srv.ServePacket(pc) })
+	return nil
+}
+
+func (r *Running) startPortmap(cfg Config) error {
+	c := cfg.NFS
+	l, pc, err := listenPair(cfg.IP, c.PortmapPort)
+	if err != nil {
+		return notHere(cfg, err)
+	}
+	nfsPort := uint16(r.Addrs.NFS.(*net.TCPAddr).Port)
+	srv := &portmap.Server{Mappings: portmap.NFSMappings(nfsPort, c.UDP), Logger: cfg.Log, Hooks: c.Hooks}
+	r.Addrs.Portmap = l.Addr()
+	r.serve(Portmapper, srv.Shutdown, func() error { return srv.Serve(l) }, func() error { return srv.ServeUDP(pc) })
+	return nil
+}
+
+// serve runs each of fns until shutdown stops them; one that returns
+// before Close is the set's Err.
+func (r *Running) serve(k Kind, shutdown func(context.Context) error, fns ...func() error) {
+	r.stops = append(r.stops, shutdown)
+	for _, f := range fns {
+		ch := make(chan error, 1)
+		r.served = append(r.served, ch)
+		go func() {
+			err := f()
+			if !r.closing.Load() {
+				r.stopped(fmt.Errorf("%s stopped: %w", k, err))
+			}
+			ch <- err
+		}()
+	}
+}
+
+// stopped records the first server that stopped on its own.
+func (r *Running) stopped(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+	r.once.Do(func() { close(r.done) })
+}
+
+// ExportDir is the directory the NFS server exports, symlinks resolved
+// (its metadata store is beside it: nfsroot.DefaultStatePath); "" with
+// no NFS server.
+func (r *Running) ExportDir() string { return r.exportDir }
+
+// Done is closed when a server stops on its own, or when Close begins.
+func (r *Running) Done() <-chan struct{} { return r.done }
+
+// Err is the first server that stopped on its own, naming it ("NFS
+// server stopped: ..."); nil while every server runs, and after a Close
+// when none had.
+func (r *Running) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Wait waits for Done and returns Err.
+func (r *Running) Wait() error {
+	<-r.done
+	return r.Err()
+}
+
+// Close shuts the servers down, last started first, waits for each
+// Serve to return and closes the export. It returns what went wrong:
+// shutdowns that failed, and Serve errors other than a shutdown's
+// (Err's among them). A second Close does nothing.
+func (r *Running) Close(ctx context.Context) error {
+	r.closeMu.Lock()
+	defer r.closeMu.Unlock()
+	r.closing.Store(true)
+	r.once.Do(func() { close(r.done) })
+	var errs []error
+	for i := len(r.stops) - 1; i >= 0; i-- {
+		errs = append(errs, r.stops[i](ctx))
+	}
+	r.stops = nil
+	for _, ch := range r.served {
+		if err := <-ch; !closed(err) {
+			errs = append(errs, err)
+		}
+	}
+	r.served = nil
+	if r.export != nil {
+		errs = append(errs, r.export.Close())
+		r.export = nil
+	}
+	return errors.Join(errs...)
+}
+
+// closed reports whether a Serve's error only says it was shut down.
+func closed(err error) bool {
+	for _, c := range []error{tftp.ErrServerClosed, nfsroot.ErrServerClosed, portmap.ErrServerClosed, net.ErrClosed} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
+}
