@@ -2,47 +2,27 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
-	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/bootrig/bootrig/boards"
+	"github.com/bootrig/bootrig/servers"
+	"github.com/bootrig/bootrig/tftp"
 )
 
 // serveEnv is what serve's parts share: the board, where to listen, the
-// logger. startTFTP and startNFS read their own flags from the context.
+// logger. tftpPart and nfsPart read their own flags from the context.
 type serveEnv struct {
 	Board  *boards.Profile
 	Listen netip.Addr // unspecified: all addresses
 	OutDir string     // the board's build output (TFTP root, rootfs parent)
 	Log    *slog.Logger
-	Served []string // what each part serves, for stdout: "TFTP  :69  DIR (read-only)"
-	// stopped hears of a server whose Serve returned before shutdown.
-	stopped chan error
-	closing atomic.Bool
-}
-
-// served records a line of what serve serves.
-func (e *serveEnv) served(format string, args ...any) {
-	e.Served = append(e.Served, fmt.Sprintf(format, args...))
-}
-
-// serve runs a server's Serve; its return before shutdown ends serve.
-// The channel gets what Serve returned.
-func (env *serveEnv) serve(name string, fn func() error) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		err := fn()
-		if !env.closing.Load() {
-			env.stopped <- fmt.Errorf("%s stopped: %w", name, err)
-		}
-		done <- err
-	}()
-	return done
 }
 
 func serveCommand() *cli.Command {
@@ -70,7 +50,7 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	env := &serveEnv{Board: p, OutDir: outDir(p.Name), Log: logger(c), stopped: make(chan error, 8)}
+	env := &serveEnv{Board: p, OutDir: outDir(p.Name), Log: logger(c)}
 	if s := c.String("listen"); s != "" {
 		if env.Listen, err = netip.ParseAddr(s); err != nil {
 			return usagef("serve", "--listen %q is not an IP address", s)
@@ -83,40 +63,85 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Context
-	var stops []func(context.Context) error
-	defer func() {
-		env.closing.Store(true)
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		for i := len(stops) - 1; i >= 0; i-- {
-			if err := stops[i](sctx); err != nil {
-				env.Log.Warn("shutdown", "err", err)
-			}
-		}
-	}()
-	for _, part := range []struct {
-		off   string
-		start func(context.Context, *cli.Context, *serveEnv) (func(context.Context) error, error)
-	}{{"no-tftp", startTFTP}, {"no-nfs", startNFS}} {
-		if c.Bool(part.off) || part.off == "no-nfs" && root.InRAM() { // a RAM root needs no NFS
-			continue
-		}
-		stop, err := part.start(ctx, c, env)
-		if err != nil {
+	cfg := servers.Config{IP: env.Listen, Log: env.Log}
+	if !c.Bool("no-tftp") {
+		if cfg.TFTP, err = tftpPart(c, env); err != nil {
 			return err
 		}
-		stops = append(stops, stop)
 	}
+	var seeded string
+	if !c.Bool("no-nfs") && !root.InRAM() { // a RAM root needs no NFS
+		if cfg.NFS, seeded, err = nfsPart(c, env); err != nil {
+			return err
+		}
+	}
+	r, err := servers.Start(cfg)
+	if err != nil {
+		return serveHint(err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := r.Close(sctx); err != nil {
+			env.Log.Warn("shutdown", "err", err)
+		}
+	}()
 	fmt.Fprintf(c.App.Writer, "serving board %s:\n", p.Name)
-	for _, l := range env.Served {
+	for _, l := range served(cfg, r, env.Log, seeded) {
 		fmt.Fprintf(c.App.Writer, "  %s\n", l)
 	}
 	fmt.Fprintln(c.App.Writer, "Ctrl-C stops")
 	select {
-	case <-ctx.Done():
+	case <-c.Context.Done():
 		return nil
-	case err := <-env.stopped:
+	case <-r.Done():
+		return r.Err()
+	}
+}
+
+// serveHint adds to a server that could not start the flag that helps.
+func serveHint(err error) error {
+	var se *servers.Error
+	if !errors.As(err, &se) {
 		return err
 	}
+	var op *net.OpError
+	listen := errors.As(err, &op) && op.Op == "listen"
+	switch {
+	case errors.Is(err, servers.ErrNotDir) && se.Server == servers.TFTPServer:
+		return fmt.Errorf("%w (build first, or pass --tftp-root DIR)", err)
+	case errors.Is(err, servers.ErrNotDir):
+		return fmt.Errorf("%w: build it with `bootrig rootfs` or pass --rootfs DIR", err)
+	case errors.Is(err, tftp.ErrPortPrivileged) || errors.Is(err, tftp.ErrPortInUse):
+		return fmt.Errorf("%w (or pick another port with --tftp-port)", err)
+	case listen && se.Server == servers.NFSServer:
+		return fmt.Errorf("%w (another NFS server running? try --nfs-port)", err)
+	case listen && se.Server == servers.Portmapper:
+		return fmt.Errorf("%w (rpcbind running? stop it, or --portmap=false / --portmap-port)", err)
+	}
+	return err
+}
+
+// served is what serve's stdout says each server serves, one line each
+// ("TFTP  127.0.0.1:69  DIR (read-only)"); each is logged too.
+func served(cfg servers.Config, r *servers.Running, log *slog.Logger, seeded string) []string {
+	var lines []string
+	if t := cfg.TFTP; t != nil {
+		log.Info("tftp: serving", "addr", r.Addrs.TFTP, "root", t.Root, "writable", t.Writable, "allow", t.Allow)
+		mode := "read-only"
+		if t.Writable {
+			mode = "uploads accepted"
+		}
+		lines = append(lines, fmt.Sprintf("TFTP        %-21s %s (%s)", r.Addrs.TFTP, t.Root, mode))
+	}
+	if n := cfg.NFS; n != nil {
+		log.Info("NFS server exporting", "rootfs", r.ExportDir(), "tcp", r.Addrs.NFS, "allow", n.Allow, "read-only", n.ReadOnly)
+		lines = append(lines, fmt.Sprintf("NFS v3      %-21s %s (%s; %s)", r.Addrs.NFS, r.ExportDir(), seeded, owners(n, r.ExportDir())))
+	}
+	if r.Addrs.Portmap != nil {
+		nfsPort := r.Addrs.NFS.(*net.TCPAddr).Port
+		log.Info("portmapper answering for NFS and MOUNT", "addr", r.Addrs.Portmap, "nfs-port", nfsPort)
+		lines = append(lines, fmt.Sprintf("portmapper  %-21s NFS and MOUNT on port %d", r.Addrs.Portmap, nfsPort))
+	}
+	return lines
 }
