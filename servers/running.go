@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -17,18 +18,18 @@ import (
 // Running is a started set of servers. Close stops it; a server that
 // stops on its own before (its Serve returned) closes Done and is Err.
 type Running struct {
-	Addrs     Addrs
-	exportDir string
+	Addrs Addrs
 
-	export  *nfsroot.Export
-	stops   []func(context.Context) error // shutdowns, in start order
-	served  []chan error                  // each Serve's return
-	closing atomic.Bool                   // Close has begun: Serve returning is expected
-	done    chan struct{}
-	once    sync.Once
-	closeMu sync.Mutex // one Close at a time
-	mu      sync.Mutex
-	err     error // the first server that stopped on its own
+	exportDirs map[string]string // by board name; "" without Boards
+	exports    []*nfsroot.Export
+	stops      []func(context.Context) error // shutdowns, in start order
+	served     []chan error                  // each Serve's return
+	closing    atomic.Bool                   // Close has begun: Serve returning is expected
+	done       chan struct{}
+	once       sync.Once
+	closeMu    sync.Mutex // one Close at a time
+	mu         sync.Mutex
+	err        error // the first server that stopped on its own
 }
 
 // Start starts the servers cfg names: TFTP, then NFS, then the
@@ -38,19 +39,20 @@ func Start(cfg Config) (_ *Running, err error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Running{done: make(chan struct{})}
+	r := &Running{done: make(chan struct{}), exportDirs: map[string]string{}}
 	defer func() {
 		if err != nil {
 			r.Close(context.Background())
 		}
 	}()
+	sites := sites(cfg)
 	if cfg.TFTP != nil {
-		if err := r.startTFTP(cfg); err != nil {
+		if err := r.startTFTP(cfg, sites); err != nil {
 			return nil, &Error{TFTPServer, err}
 		}
 	}
 	if cfg.NFS != nil {
-		if err := r.startNFS(cfg); err != nil {
+		if err := r.startNFS(cfg, sites); err != nil {
 			return nil, &Error{NFSServer, err}
 		}
 		if !cfg.NFS.NoPortmap {
@@ -62,50 +64,103 @@ func Start(cfg Config) (_ *Running, err error) {
 	return r, nil
 }
 
-func (r *Running) startTFTP(cfg Config) error {
+func (r *Running) startTFTP(cfg Config, sites []site) error {
 	c := cfg.TFTP
-	if err := checkDir("TFTP root", c.Root); err != nil {
-		return err
+	for _, st := range sites {
+		if err := checkDir("TFTP root", st.tftpRoot); err != nil {
+			return st.named(err)
+		}
 	}
 	conn, err := tftp.Listen(listenAddr(cfg.IP, c.Port))
 	if err != nil {
 		return notHere(cfg, err)
 	}
-	srv := &tftp.Server{Root: c.Root, Writable: c.Writable, Allow: c.Allow, Logger: cfg.Log, Progress: c.Progress}
 	r.Addrs.TFTP = conn.LocalAddr()
-	r.serve(TFTPServer, srv.Shutdown, func() error { return srv.Serve(conn) })
+	_, pcs := r.split(TFTPServer, cfg, sites, nil, conn)
+	for i, st := range sites {
+		srv := &tftp.Server{Root: st.tftpRoot, Writable: c.Writable, Allow: st.tftpAllow, Logger: cfg.Log, Progress: c.Progress}
+		r.serve(TFTPServer, srv.Shutdown, func() error { return srv.Serve(pcs[i]) })
+	}
 	return nil
 }
 
-func (r *Running) startNFS(cfg Config) error {
+func (r *Running) startNFS(cfg Config, sites []site) error {
 	c := cfg.NFS
-	if err := checkDir("NFS root", c.Dir); err != nil {
-		return err
-	}
-	if c.Check != nil {
-		if err := c.Check(c.Dir); err != nil {
-			return err
+	var exports []*nfsroot.Export
+	for _, st := range sites {
+		x, err := r.openExport(cfg, st)
+		if err != nil {
+			return st.named(err)
 		}
-	}
-	x, err := nfsroot.OpenExport(c.Dir, nfsroot.ExportOptions{RealOwnership: c.RealOwnership, Log: cfg.Log})
-	if err != nil {
-		return err
-	}
-	r.export, r.exportDir = x, x.Dir()
-	if len(c.Devices) > 0 {
-		if err := x.Seed(c.Devices); err != nil {
-			return err
-		}
+		exports = append(exports, x)
 	}
 	l, pc, err := listenPair(cfg.IP, c.Port)
 	if err != nil {
 		return notHere(cfg, err)
 	}
-	srv := &nfsroot.Server{Export: x, Allow: c.Allow, ReadOnly: c.ReadOnly, RootSquash: c.RootSquash,
-		NFSOverUDP: c.UDP, InsecurePorts: c.InsecurePorts, Log: cfg.Log, Hooks: c.Hooks}
 	r.Addrs.NFS = l.Addr()
-	r.serve(NFSServer, srv.Shutdown, func() error { return srv.Serve(l) }, func() error { return srv.ServePacket(pc) })
+	ls, pcs := r.split(NFSServer, cfg, sites, l, pc)
+	for i, st := range sites {
+		srv := &nfsroot.Server{Export: exports[i], Allow: st.nfsAllow, ReadOnly: c.ReadOnly, RootSquash: c.RootSquash,
+			NFSOverUDP: c.UDP, InsecurePorts: c.InsecurePorts, Log: cfg.Log, Hooks: c.Hooks}
+		r.serve(NFSServer, srv.Shutdown, func() error { return srv.Serve(ls[i]) }, func() error { return srv.ServePacket(pcs[i]) })
+	}
 	return nil
+}
+
+// openExport checks, opens and seeds a site's export; Close closes it.
+func (r *Running) openExport(cfg Config, st site) (*nfsroot.Export, error) {
+	if err := checkDir("NFS root", st.dir); err != nil {
+		return nil, err
+	}
+	if st.check != nil {
+		if err := st.check(st.dir); err != nil {
+			return nil, err
+		}
+	}
+	x, err := nfsroot.OpenExport(st.dir, nfsroot.ExportOptions{RealOwnership: cfg.NFS.RealOwnership, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	r.exports = append(r.exports, x)
+	r.exportDirs[st.board] = x.Dir()
+	if len(st.devices) > 0 {
+		if err := x.Seed(st.devices); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// split is l and pc as each site reads them: themselves for one site,
+// for a farm's boards a route each of a mux that runs until Close.
+func (r *Running) split(k Kind, cfg Config, sites []site, l net.Listener, pc net.PacketConn) ([]net.Listener, []net.PacketConn) {
+	if len(cfg.Boards) == 0 {
+		return []net.Listener{l}, []net.PacketConn{pc}
+	}
+	m := newMux(k, cfg.Log)
+	conns, packets := map[netip.Addr]*route{}, map[netip.Addr]*route{}
+	ls, pcs := make([]net.Listener, len(sites)), make([]net.PacketConn, len(sites))
+	for i, st := range sites {
+		packets[st.ip] = newRoute(pc.LocalAddr(), pc.WriteTo)
+		pcs[i] = packets[st.ip]
+		if l != nil {
+			conns[st.ip] = newRoute(l.Addr(), nil)
+			ls[i] = conns[st.ip]
+		}
+	}
+	loops := []func() error{func() error { return m.read(pc, packets) }}
+	if l != nil {
+		loops = append(loops, func() error { return m.accept(l, conns) })
+	}
+	r.serve(k, func(context.Context) error {
+		pc.Close()
+		if l != nil {
+			l.Close()
+		}
+		return nil
+	}, loops...)
+	return ls, pcs
 }
 
 func (r *Running) startPortmap(cfg Config) error {
@@ -148,10 +203,10 @@ func (r *Running) stopped(err error) {
 	r.once.Do(func() { close(r.done) })
 }
 
-// ExportDir is the directory the NFS server exports, symlinks resolved
-// (its metadata store is beside it: nfsroot.DefaultStatePath); "" with
-// no NFS server.
-func (r *Running) ExportDir() string { return r.exportDir }
+// ExportDir is the directory the NFS server exports to board (a name in
+// Config.Boards; "" without them), symlinks resolved (its metadata
+// store is beside it: nfsroot.DefaultStatePath); "" with no NFS server.
+func (r *Running) ExportDir(board string) string { return r.exportDirs[board] }
 
 // Done is closed when a server stops on its own, or when Close begins.
 func (r *Running) Done() <-chan struct{} { return r.done }
@@ -191,10 +246,10 @@ func (r *Running) Close(ctx context.Context) error {
 		}
 	}
 	r.served = nil
-	if r.export != nil {
-		errs = append(errs, r.export.Close())
-		r.export = nil
+	for _, x := range r.exports {
+		errs = append(errs, x.Close())
 	}
+	r.exports = nil
 	return errors.Join(errs...)
 }
 

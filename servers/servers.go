@@ -39,6 +39,64 @@ type Config struct {
 	TFTP *TFTP // nil: no TFTP server
 	NFS  *NFS  // nil: no NFS server and no portmapper
 	Log  *slog.Logger
+	// Boards, when set, share the one set of ports among several
+	// boards (bootrig serve --farm): each board, told apart by its IP
+	// address, gets its own TFTP root and its own export, which no
+	// other client may mount; a client that is no board is refused.
+	// TFTP and NFS then give the ports and the options the boards
+	// share, and their Root, Dir, Check, Devices and Allow are unused.
+	Boards []Board
+}
+
+// Board is one board of a farm (Config.Boards).
+type Board struct {
+	Name     string
+	IP       netip.Addr
+	TFTPRoot string
+	Dir      string                 // exported to IP alone
+	Check    func(dir string) error // as NFS.Check
+	Devices  []devtable.Entry       // as NFS.Devices
+}
+
+// site is what one server of each kind serves: the single board's
+// roots, or one of the farm's boards'.
+type site struct {
+	board               string     // the farm board's name; "" for a single board
+	ip                  netip.Addr // the farm board's address
+	tftpRoot, dir       string
+	tftpAllow, nfsAllow []netip.Prefix
+	check               func(string) error
+	devices             []devtable.Entry
+}
+
+// sites are what cfg serves, a site for each board.
+func sites(cfg Config) []site {
+	if len(cfg.Boards) == 0 {
+		var s site
+		if t := cfg.TFTP; t != nil {
+			s.tftpRoot, s.tftpAllow = t.Root, t.Allow
+		}
+		if n := cfg.NFS; n != nil {
+			s.dir, s.nfsAllow, s.check, s.devices = n.Dir, n.Allow, n.Check, n.Devices
+		}
+		return []site{s}
+	}
+	var out []site
+	for _, b := range cfg.Boards {
+		ip := b.IP.Unmap()
+		only := []netip.Prefix{netip.PrefixFrom(ip, ip.BitLen())}
+		out = append(out, site{board: b.Name, ip: ip, tftpRoot: b.TFTPRoot, dir: b.Dir,
+			tftpAllow: only, nfsAllow: only, check: b.Check, devices: b.Devices})
+	}
+	return out
+}
+
+// named is err said of the site's board.
+func (s site) named(err error) error {
+	if s.board == "" {
+		return err
+	}
+	return fmt.Errorf("board %s: %w", s.board, err)
 }
 
 // TFTP is the TFTP server's part of a [Config].

@@ -75,13 +75,19 @@ func start(t *testing.T, cfg Config) *Running {
 // run runs a client tool, failing t with its output if it fails.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	out, err := try(name, args...)
 	if err != nil {
 		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
 	}
-	return string(out)
+	return out
+}
+
+// try runs a client tool and returns its output.
+func try(name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	return string(out), err
 }
 
 // tftpGet downloads name with curl from the TFTP server at addr.
@@ -123,8 +129,8 @@ func TestServesTFTPAndNFS(t *testing.T) {
 	if ls := run(t, "nfs-ls", nfsURL(r.Addrs.NFS, "/dev")); !strings.Contains(ls, "console") {
 		t.Errorf("nfs-ls /dev: no console seeded from the device table:\n%s", ls)
 	}
-	if r.ExportDir() != b.rootfs {
-		t.Errorf("ExportDir %q, want %q", r.ExportDir(), b.rootfs)
+	if r.ExportDir("") != b.rootfs {
+		t.Errorf("ExportDir %q, want %q", r.ExportDir(""), b.rootfs)
 	}
 }
 

@@ -135,8 +135,8 @@ func served(cfg servers.Config, r *servers.Running, log *slog.Logger, seeded str
 		lines = append(lines, fmt.Sprintf("TFTP        %-21s %s (%s)", r.Addrs.TFTP, t.Root, mode))
 	}
 	if n := cfg.NFS; n != nil {
-		log.Info("NFS server exporting", "rootfs", r.ExportDir(), "tcp", r.Addrs.NFS, "allow", n.Allow, "read-only", n.ReadOnly)
-		lines = append(lines, fmt.Sprintf("NFS v3      %-21s %s (%s; %s)", r.Addrs.NFS, r.ExportDir(), seeded, owners(n, r.ExportDir())))
+		log.Info("NFS server exporting", "rootfs", r.ExportDir(""), "tcp", r.Addrs.NFS, "allow", n.Allow, "read-only", n.ReadOnly)
+		lines = append(lines, fmt.Sprintf("NFS v3      %-21s %s (%s; %s)", r.Addrs.NFS, r.ExportDir(""), seeded, owners(n, r.ExportDir(""))))
 	}
 	if r.Addrs.Portmap != nil {
 		nfsPort := r.Addrs.NFS.(*net.TCPAddr).Port
