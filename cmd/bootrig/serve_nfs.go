@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/crossbuild"
 	"github.com/bootrig/bootrig/devtable"
 	"github.com/bootrig/bootrig/nfsroot"
@@ -30,28 +31,37 @@ func nfsFlags() []cli.Flag {
 	}
 }
 
-// nfsPart is serve's NFS server and portmapper, from its flags, and a
-// note on what is seeded in the export.
-func nfsPart(c *cli.Context, env *serveEnv) (cfg *servers.NFS, seeded string, err error) {
-	cfg = &servers.NFS{
-		Dir: c.String("rootfs"), Port: c.Int("nfs-port"), PortmapPort: c.Int("portmap-port"), NoPortmap: !c.Bool("portmap"),
+// nfsOptions are serve's NFS and portmapper flags that hold for every
+// board served: ports and modes.
+func nfsOptions(c *cli.Context) (*servers.NFS, error) {
+	cfg := &servers.NFS{
+		Port: c.Int("nfs-port"), PortmapPort: c.Int("portmap-port"), NoPortmap: !c.Bool("portmap"),
 		ReadOnly: c.Bool("read-only"), RealOwnership: c.Bool("real-ownership"), RootSquash: c.Bool("root-squash"),
 		UDP: c.Bool("nfs-udp"), InsecurePorts: c.Bool("insecure-ports"),
-	}
-	built := filepath.Join(env.OutDir, "rootfs")
-	if cfg.Dir == "" {
-		cfg.Dir = built
 	}
 	for _, p := range []struct {
 		name string
 		v    int
 	}{{"nfs-port", cfg.Port}, {"portmap-port", cfg.PortmapPort}} {
 		if p.v < 1 || p.v > 65535 {
-			return nil, "", usagef("serve", "--%s %d is not a port number (1-65535)", p.name, p.v)
+			return nil, usagef("serve", "--%s %d is not a port number (1-65535)", p.name, p.v)
 		}
 	}
 	if cfg.RealOwnership && os.Geteuid() != 0 {
-		return nil, "", usagef("serve", "--real-ownership needs bootrig to run as root")
+		return nil, usagef("serve", "--real-ownership needs bootrig to run as root")
+	}
+	return cfg, nil
+}
+
+// nfsPart is serve's NFS server and portmapper for one board, from its
+// flags, and a note on what is seeded in the export.
+func nfsPart(c *cli.Context, env *serveEnv) (cfg *servers.NFS, seeded string, err error) {
+	if cfg, err = nfsOptions(c); err != nil {
+		return nil, "", err
+	}
+	built := filepath.Join(env.OutDir, "rootfs")
+	if cfg.Dir = c.String("rootfs"); cfg.Dir == "" {
+		cfg.Dir = built
 	}
 	if cfg.Allow, err = parseAllow(c.StringSlice("allow")); err != nil {
 		return nil, "", usagef("serve", "%v", err)
@@ -59,11 +69,22 @@ func nfsPart(c *cli.Context, env *serveEnv) (cfg *servers.NFS, seeded string, er
 	if len(cfg.Allow) == 0 {
 		cfg.Allow = defaultAllow(env.Board.Network.BoardIP)
 	}
-	// Nothing the board cannot execute is served.
-	cfg.Check = func(dir string) error { return crossbuild.VerifyRootFS(c.Context, dir, env.Board, c.App.ErrWriter) }
-	abs, _ := filepath.Abs(cfg.Dir)
-	cfg.Devices, seeded, err = seedTable(cfg, c.String("devices"), env.Board.Linux.Console, abs == built)
+	cfg.Check = verifier(c, env.Board)
+	cfg.Devices, seeded, err = seedTable(cfg.Dir, c.String("devices"), env.Board.Linux.Console, cfg.ReadOnly, sameDir(cfg.Dir, built))
 	return cfg, seeded, err
+}
+
+// verifier checks a tree before it is exported: nothing the board
+// cannot execute is served.
+func verifier(c *cli.Context, p *boards.Profile) func(string) error {
+	return func(dir string) error { return crossbuild.VerifyRootFS(c.Context, dir, p, c.App.ErrWriter) }
+}
+
+// sameDir reports whether a and b name one directory path.
+func sameDir(a, b string) bool {
+	a, _ = filepath.Abs(a)
+	b, _ = filepath.Abs(b)
+	return a == b
 }
 
 // parseAllow reads --allow values: CIDR prefixes or single addresses.
@@ -96,12 +117,12 @@ func defaultAllow(board netip.Addr) []netip.Prefix {
 // (--devices FILE, or the one beside the rootfs), or the default one in
 // a tree bootrig built. A tree the user gave without a table is left as
 // it is (nil), and note says so.
-func seedTable(cfg *servers.NFS, devices, console string, built bool) (table []devtable.Entry, note string, err error) {
-	table, from, err := crossbuild.FindDevTable(devices, cfg.Dir, console)
+func seedTable(dir, devices, console string, readOnly, built bool) (table []devtable.Entry, note string, err error) {
+	table, from, err := crossbuild.FindDevTable(devices, dir, console)
 	switch {
 	case err != nil:
 		return nil, "", err
-	case cfg.ReadOnly:
+	case readOnly:
 		return nil, "read-only: nothing created in it", nil
 	case from != "":
 		return table, "device table " + from, nil

@@ -21,21 +21,27 @@ func tftpFlags() []cli.Flag {
 	}
 }
 
-// tftpPart is serve's TFTP server, from its flags.
-func tftpPart(c *cli.Context, env *serveEnv) (*servers.TFTP, error) {
-	cfg := &servers.TFTP{Root: c.String("tftp-root"), Port: c.Int("tftp-port"), Writable: c.Bool("tftp-writable"),
-		Progress: progressWriter(c.App.ErrWriter)}
-	if cfg.Root == "" {
-		cfg.Root = env.OutDir
-	}
+// tftpOptions are serve's TFTP flags that hold for every board served.
+func tftpOptions(c *cli.Context) (*servers.TFTP, error) {
+	cfg := &servers.TFTP{Port: c.Int("tftp-port"), Writable: c.Bool("tftp-writable"), Progress: progressWriter(c.App.ErrWriter)}
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return nil, usagef("serve", "--tftp-port %d is not a UDP port (1-65535)", cfg.Port)
 	}
-	allow, err := parseAllow(c.StringSlice("allow")) // serve_nfs.go
+	return cfg, nil
+}
+
+// tftpPart is serve's TFTP server for one board, from its flags.
+func tftpPart(c *cli.Context, env *serveEnv) (*servers.TFTP, error) {
+	cfg, err := tftpOptions(c)
 	if err != nil {
+		return nil, err
+	}
+	if cfg.Root = c.String("tftp-root"); cfg.Root == "" {
+		cfg.Root = env.OutDir
+	}
+	if cfg.Allow, err = parseAllow(c.StringSlice("allow")); err != nil { // serve_nfs.go
 		return nil, usagef("serve", "%v", err)
 	}
-	cfg.Allow = allow
 	return cfg, nil
 }
 
