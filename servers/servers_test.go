@@ -31,7 +31,7 @@ type board struct {
 	kernel           []byte
 }
 
-func newBoard(t *testing.T) board {
+func newBoard(t testing.TB) board {
 	t.Helper()
 	b := board{tftpRoot: t.TempDir(), rootfs: filepath.Join(t.TempDir(), "rootfs"), kernel: bytes.Repeat([]byte("uImage"), 50000)}
 	if err := os.MkdirAll(filepath.Join(b.rootfs, "etc"), 0o755); err != nil {
@@ -58,7 +58,7 @@ func (b board) config(ip netip.Addr, tftpPort, nfsPort, pmapPort int) Config {
 	}
 }
 
-func start(t *testing.T, cfg Config) *Running {
+func start(t testing.TB, cfg Config) *Running {
 	t.Helper()
 	r, err := Start(cfg)
 	if err != nil {
@@ -73,7 +73,7 @@ func start(t *testing.T, cfg Config) *Running {
 }
 
 // run runs a client tool, failing t with its output if it fails.
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := try(name, args...)
 	if err != nil {
@@ -91,7 +91,7 @@ func try(name string, args ...string) (string, error) {
 }
 
 // tftpGet downloads name with curl from the TFTP server at addr.
-func tftpGet(t *testing.T, addr net.Addr, name string) []byte {
+func tftpGet(t testing.TB, addr net.Addr, name string) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "got")
 	run(t, "curl", "-sS", "--tftp-blksize", "1468", "-o", out, fmt.Sprintf("tftp://%s/%s", addr, name))
