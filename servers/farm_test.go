@@ -75,3 +75,14 @@ func TestFarm(t *testing.T) {
 		}
 	}
 }
+
+// TestFarmNeedsAddresses: two boards on one address could not be told
+// apart; Start refuses them.
+func TestFarmNeedsAddresses(t *testing.T) {
+	_, f1 := farmBoard(t, "b1", "127.0.0.2")
+	_, f2 := farmBoard(t, "b2", "127.0.0.2")
+	r, err := Start(Config{TFTP: &TFTP{}, Boards: []Board{f1, f2}})
+	if r != nil || err == nil || !strings.Contains(err.Error(), "board b2: its IP address 127.0.0.2 is none or another board's") {
+		t.Errorf("two boards on 127.0.0.2: %v, %v", r, err)
+	}
+}

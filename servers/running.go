@@ -45,7 +45,10 @@ func Start(cfg Config) (_ *Running, err error) {
 			r.Close(context.Background())
 		}
 	}()
-	sites := sites(cfg)
+	sites, err := sites(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.TFTP != nil {
 		if err := r.startTFTP(cfg, sites); err != nil {
 			return nil, &Error{TFTPServer, err}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/bootrig/bootrig/devtable"
@@ -69,8 +70,9 @@ type site struct {
 	devices             []devtable.Entry
 }
 
-// sites are what cfg serves, a site for each board.
-func sites(cfg Config) []site {
+// sites are what cfg serves, a site for each board; boards must have
+// addresses, and each its own.
+func sites(cfg Config) ([]site, error) {
 	if len(cfg.Boards) == 0 {
 		var s site
 		if t := cfg.TFTP; t != nil {
@@ -79,16 +81,19 @@ func sites(cfg Config) []site {
 		if n := cfg.NFS; n != nil {
 			s.dir, s.nfsAllow, s.check, s.devices = n.Dir, n.Allow, n.Check, n.Devices
 		}
-		return []site{s}
+		return []site{s}, nil
 	}
 	var out []site
-	for _, b := range cfg.Boards {
+	for i, b := range cfg.Boards {
 		ip := b.IP.Unmap()
+		if !ip.IsValid() || slices.ContainsFunc(cfg.Boards[:i], func(o Board) bool { return o.IP.Unmap() == ip }) {
+			return nil, fmt.Errorf("servers: board %s: its IP address %v is none or another board's", b.Name, b.IP)
+		}
 		only := []netip.Prefix{netip.PrefixFrom(ip, ip.BitLen())}
 		out = append(out, site{board: b.Name, ip: ip, tftpRoot: b.TFTPRoot, dir: b.Dir,
 			tftpAllow: only, nfsAllow: only, check: b.Check, devices: b.Devices})
 	}
-	return out
+	return out, nil
 }
 
 // named is err said of the site's board.
