@@ -205,11 +205,11 @@ func WriteArchive(dir string, table []devtable.Entry, init, out string, initrd b
 
 // archive packs the rootfs for a RAM root into the build output.
 func (b builder) archive(context.Context) error {
-	tree, tablePath := b.res.RootFS, b.res.DevTable
-	if b.c.Tree != "" && filepath.Clean(b.c.Tree) != filepath.Clean(tree) {
-		tree, tablePath = b.c.Tree, DevTablePath(b.c.Tree)
+	tree := b.res.RootFS
+	if b.c.Tree != "" {
+		tree = b.c.Tree
 	}
-	table, err := ReadDevTable(tablePath, b.c.Board.Linux.Console)
+	table, _, err := FindDevTable("", tree, b.c.Board.Linux.Console)
 	if err != nil {
 		return err
 	}
@@ -226,19 +226,24 @@ func (b builder) archive(context.Context) error {
 // it, DIR.devtable (bootrig build writes rootfs.devtable).
 func DevTablePath(rootfs string) string { return filepath.Clean(rootfs) + ".devtable" }
 
-// ReadDevTable reads the device table the build wrote beside the rootfs
-// (gen_init_cpio syntax), or returns the default one for the board's
-// console when there is none.
-func ReadDevTable(path, console string) ([]devtable.Entry, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) || path == "" {
-		return DeviceTable(console), nil
+// FindDevTable is the device table of the rootfs directory: file when
+// given, else DIR.devtable beside the rootfs when it exists (as bootrig
+// build writes it), else the default one for the board's console. from
+// is the file read, "" for the default.
+func FindDevTable(file, rootfs, console string) (table []devtable.Entry, from string, err error) {
+	if file == "" {
+		file = DevTablePath(rootfs)
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) || rootfs == "" {
+			return DeviceTable(console), "", nil
+		}
 	}
+	f, err := os.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("device table: %w", err)
+		return nil, file, fmt.Errorf("device table: %w", err)
 	}
 	defer f.Close()
-	return devtable.Parse(f, path)
+	table, err = devtable.Parse(f, file)
+	return table, file, err
 }
 
 // checkSizes checks the built images against the memory regions they are

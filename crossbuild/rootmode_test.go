@@ -229,3 +229,32 @@ func TestCheckSizes(t *testing.T) {
 }
 
 func funcName(f any) string { return runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name() }
+
+// TestFindDevTable: a named file wins, else DIR.devtable beside the
+// rootfs (however the rootfs is spelled), else the console's default.
+func TestFindDevTable(t *testing.T) {
+	dir := t.TempDir()
+	rootfs := filepath.Join(dir, "rootfs")
+	os.MkdirAll(rootfs, 0o755)
+	other := filepath.Join(dir, "other.txt")
+	os.WriteFile(other, []byte("nod /dev/ttyS0 600 0 0 c 4 64\n"), 0o644)
+
+	got, from, err := FindDevTable("", rootfs, "ttyAMA0")
+	if err != nil || from != "" || !reflect.DeepEqual(got, devtable.Default("ttyAMA0")) {
+		t.Errorf("no table beside the rootfs: %d entries from %q, %v; want the default", len(got), from, err)
+	}
+	os.WriteFile(rootfs+".devtable", []byte("dir /dev 755 0 0\nnod /dev/console 600 0 0 c 5 1\n"), 0o644)
+	if got, from, err := FindDevTable("", rootfs+"/", "ttyAMA0"); err != nil || from != rootfs+".devtable" || len(got) != 2 || got[1].Path != "/dev/console" {
+		t.Errorf("table beside the rootfs: %v from %q, %v", got, from, err)
+	}
+	if got, from, err := FindDevTable(other, rootfs, "ttyAMA0"); err != nil || from != other || len(got) != 1 || got[0].Major != 4 {
+		t.Errorf("a named table: %v from %q, %v", got, from, err)
+	}
+	if _, _, err := FindDevTable(filepath.Join(dir, "missing"), rootfs, "ttyAMA0"); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a named table that is missing: %v, want an error naming it", err)
+	}
+	os.WriteFile(rootfs+".devtable", []byte("nod /dev/x 600 0 0 q 1 1\n"), 0o644)
+	if _, _, err := FindDevTable("", rootfs, "ttyAMA0"); err == nil || !strings.Contains(err.Error(), "rootfs.devtable") {
+		t.Errorf("a bad table beside the rootfs: %v, want an error naming it", err)
+	}
+}

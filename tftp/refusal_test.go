@@ -241,3 +241,21 @@ func TestUploadConfinement(t *testing.T) {
 		t.Errorf("secret changed: %q", b)
 	}
 }
+
+// TestRefusal: a read or write request gets ERROR 2, access violation,
+// as a client Allow refuses does; an ACK or a DATA packet gets nothing.
+func TestRefusal(t *testing.T) {
+	rrq := append([]byte{0, 1}, "uImage\x00octet\x00"...)
+	wrq := append([]byte{0, 2}, "up\x00octet\x00"...)
+	want := append([]byte{0, 5, 0, 2}, "access violation\x00"...)
+	for _, p := range [][]byte{rrq, wrq} {
+		if got := Refusal(p); !bytes.Equal(got, want) {
+			t.Errorf("Refusal(%q) = %q, want %q", p, got, want)
+		}
+	}
+	for _, p := range [][]byte{{0, 4, 0, 1}, {0, 3, 0, 1, 'x'}, {}} {
+		if got := Refusal(p); got != nil {
+			t.Errorf("Refusal(%q) = %q, want no answer", p, got)
+		}
+	}
+}

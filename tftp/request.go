@@ -132,3 +132,13 @@ func errorPacket(code uint16, msg string) []byte {
 	}
 	return append(append(b, msg...), 0)
 }
+
+// Refusal is the ERROR packet that answers p from a client the server
+// does not serve: access violation, as Allow refuses. It is nil when p
+// is no read or write request: nothing else gets an answer.
+func Refusal(p []byte) []byte {
+	if _, err := parseRequest(p); err == errNotRequest {
+		return nil
+	}
+	return errorPacket(refusal(ErrNotAllowed))
+}

@@ -17,9 +17,9 @@ import (
 	"github.com/bootrig/bootrig/internal/bootrigtest"
 )
 
-// serveRun is one `bootrig serve` in a private network namespace (its
-// real ports: 69, 111, 2049), a real client session against it, then
-// Ctrl-C.
+// serveRun is one `bootrig serve ARGS` in a private network namespace
+// (its real ports: 69, 111, 2049), a real client session against it,
+// then Ctrl-C.
 type serveRun struct {
 	stdout, stderr string
 }
@@ -30,7 +30,7 @@ func serveInNetns(t *testing.T, cache string, args []string, clients func() erro
 	err := netnstest.Run(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bootrigtest.Binary(t), append([]string{"serve", "--listen", "127.0.0.1", "--allow", "127.0.0.0/8"}, args...)...)
+		cmd := exec.CommandContext(ctx, bootrigtest.Binary(t), append([]string{"serve"}, args...)...)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir(), "BOOTRIG_CACHE="+cache)
 		stdout, _ := cmd.StdoutPipe()
 		var stderr strings.Builder
@@ -63,6 +63,9 @@ func serveInNetns(t *testing.T, cache string, args []string, clients func() erro
 	return r
 }
 
+// onLoopback serves loopback's clients on 127.0.0.1.
+var onLoopback = []string{"--listen", "127.0.0.1", "--allow", "127.0.0.0/8"}
+
 // TestServeSaysWhatItServes: serve's stdout names each server, its
 // address and the tree it serves; a --rootfs the user gave gets nothing
 // created in it without a device table; ordinary NFS clients (libnfs's
@@ -82,7 +85,7 @@ func TestServeSaysWhatItServes(t *testing.T) {
 		}
 		return nil
 	}
-	r := serveInNetns(t, t.TempDir(), []string{"--tftp-root", tftpRoot, "--rootfs", rootfs}, clients)
+	r := serveInNetns(t, t.TempDir(), append(onLoopback, "--tftp-root", tftpRoot, "--rootfs", rootfs), clients)
 	for _, want := range []string{
 		"serving board qemu-arm:\n",
 		"  TFTP        127.0.0.1:69             " + tftpRoot + " (read-only)\n",
@@ -104,7 +107,7 @@ func TestServeSaysWhatItServes(t *testing.T) {
 	cache := t.TempDir()
 	built := filepath.Join(cache, "qemu-arm", "out", "rootfs")
 	os.MkdirAll(built, 0o755)
-	r = serveInNetns(t, cache, nil, func() error { return nil })
+	r = serveInNetns(t, cache, onLoopback, func() error { return nil })
 	if !strings.Contains(squeeze(r.stdout), squeeze("TFTP 127.0.0.1:69 "+filepath.Dir(built)+" (read-only)\n")) ||
 		!strings.Contains(squeeze(r.stdout), squeeze("NFS v3 127.0.0.1:2049 "+built+" (bootrig's default /dev and mount points;")) {
 		t.Errorf("bare serve's stdout does not name the trees:\n%s", r.stdout)

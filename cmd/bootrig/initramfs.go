@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -45,26 +44,13 @@ func initramfsCommand() *cli.Command {
 	}
 }
 
-// initramfsTable reads the device table the flags (or DIR.devtable) name,
-// or the board's default one.
+// initramfsTable reads the device table --devtable (or DIR.devtable)
+// names, or the board's default one.
 func initramfsTable(c *cli.Context, dir string) ([]devtable.Entry, error) {
-	name := c.String("devtable")
-	if beside := crossbuild.DevTablePath(dir); name == "" {
-		if _, err := os.Stat(beside); err == nil {
-			name = beside
-		}
-	}
-	if name == "" {
-		p, err := board(c)
-		if err != nil {
-			return nil, err
-		}
-		return crossbuild.DeviceTable(p.Linux.Console), nil
-	}
-	f, err := os.Open(name)
+	p, err := board(c)
 	if err != nil {
-		return nil, fmt.Errorf("--devtable: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	return devtable.Parse(f, name)
+	table, _, err := crossbuild.FindDevTable(c.String("devtable"), dir, p.Linux.Console)
+	return table, err
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/bootrig/bootrig/devtable"
 )
 
 func TestParseAllow(t *testing.T) {
@@ -89,28 +87,5 @@ func TestServeRefusesUnrunnableRootFS(t *testing.T) {
 	_, stderr, code := runBootrig(t, "serve", "--board", "mini2440", "--no-tftp", "--rootfs", rootfs, "--listen", "127.0.0.1", "--nfs-port", "1")
 	if code != 1 || !strings.Contains(stderr, "bin/x is v5TE code") || strings.Contains(stderr, "serving") {
 		t.Errorf("serve of an armel rootfs for the mini2440: exit %d, stderr %q; want exit 1 naming bin/x and v5TE", code, stderr)
-	}
-}
-
-func TestDeviceTable(t *testing.T) {
-	dir := t.TempDir()
-	rootfs := filepath.Join(dir, "rootfs")
-	os.MkdirAll(rootfs, 0o755)
-	other := filepath.Join(dir, "other.txt")
-	os.WriteFile(other, []byte("nod /dev/ttyS0 600 0 0 c 4 64\n"), 0o644)
-
-	got, _, err := deviceTable(nfsConfig{rootfs: rootfs, console: "ttyAMA0"})
-	if err != nil || len(got) != len(devtable.Default("ttyAMA0")) {
-		t.Errorf("no table beside the rootfs: %d entries, %v; want the default", len(got), err)
-	}
-	os.WriteFile(rootfs+".devtable", []byte("dir /dev 755 0 0\nnod /dev/console 600 0 0 c 5 1\n"), 0o644)
-	if got, _, err := deviceTable(nfsConfig{rootfs: rootfs + "/"}); err != nil || len(got) != 2 || got[1].Path != "/dev/console" {
-		t.Errorf("table beside the rootfs: %v, %v", got, err)
-	}
-	if got, _, err := deviceTable(nfsConfig{rootfs: rootfs, devices: other}); err != nil || len(got) != 1 || got[0].Major != 4 {
-		t.Errorf("--devices: %v, %v", got, err)
-	}
-	if _, _, err := deviceTable(nfsConfig{rootfs: rootfs, devices: filepath.Join(dir, "missing")}); err == nil {
-		t.Errorf("--devices of a missing file: no error")
 	}
 }

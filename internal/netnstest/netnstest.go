@@ -5,6 +5,8 @@ package netnstest
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"runtime"
 
 	"github.com/vishvananda/netlink"
@@ -34,4 +36,23 @@ func Run(f func() error) error {
 		errc <- f()
 	}()
 	return <-errc
+}
+
+// FromItself makes what this network namespace sends to ip, a loopback
+// address other than 127.0.0.1, come from ip: a local route with ip as
+// its source. Clients connecting to 127.0.0.2 and 127.0.0.3 then reach
+// a server on all addresses from two addresses, as two boards do. Call
+// it inside the namespace (Run's f, or Isolate's child).
+func FromItself(ip netip.Addr) error {
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	a := net.IP(ip.AsSlice())
+	err = netlink.RouteReplace(&netlink.Route{LinkIndex: lo.Attrs().Index, Dst: &net.IPNet{IP: a, Mask: net.CIDRMask(ip.BitLen(), ip.BitLen())},
+		Src: a, Table: unix.RT_TABLE_LOCAL, Type: unix.RTN_LOCAL, Scope: netlink.SCOPE_HOST})
+	if err != nil {
+		return fmt.Errorf("route to %s from itself: %w", ip, err)
+	}
+	return nil
 }

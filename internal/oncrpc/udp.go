@@ -45,7 +45,7 @@ func newUDPConn(pc net.PacketConn) *udpConn {
 	if a, ok := pc.LocalAddr().(*net.UDPAddr); ok {
 		u.local = a.AddrPort().Addr().Unmap()
 	}
-	if u.local.IsUnspecified() {
+	if _, ok := pc.(*net.UDPConn); ok && u.local.IsUnspecified() { // not a wrapper (servers' farm routes)
 		u.p4 = ipv4.NewPacketConn(pc)
 		if u.p4.SetControlMessage(ipv4.FlagDst, true) != nil {
 			u.p4 = nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/serialcon/patterns"
+	"github.com/bootrig/bootrig/servers"
 	"github.com/bootrig/bootrig/uboot"
 )
 
@@ -66,7 +67,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 	for {
 		wait := ctx
 		cancel := func() {}
-		if !mountBy.IsZero() && b.Servers.Watch.NFSCalls() == 0 {
+		if !mountBy.IsZero() && b.Watch.NFSCalls() == 0 {
 			wait, cancel = context.WithDeadline(ctx, mountBy)
 		}
 		// MountFailure is a whole line: the phase tracker names the
@@ -75,7 +76,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil && !mountBy.IsZero():
-			if derr := b.Servers.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
+			if derr := b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
 				return fmt.Errorf("%w: %w", ErrMountFailed, derr)
 			}
 			mountBy = time.Time{} // NFS calls started meanwhile: keep waiting
@@ -93,7 +94,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 				return err
 			}
 		case m == 4:
-			return fmt.Errorf("%w: U-Boot could not fetch %s from %s:%d (see the server log)", ErrTFTPFailed, b.cfg.Netboot.Image, b.cfg.Netboot.ServerIP, TFTPPort)
+			return fmt.Errorf("%w: U-Boot could not fetch %s from %s:%d (see the server log)", ErrTFTPFailed, b.cfg.Netboot.Image, b.cfg.Netboot.ServerIP, servers.TFTPPort)
 		}
 	}
 }
@@ -122,7 +123,7 @@ func (b *Board) mountError() error {
 	if b.cfg.Netboot.Root.InRAM() {
 		return b.ramRootError()
 	}
-	if derr := b.Servers.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
+	if derr := b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
 		return fmt.Errorf("%w: %w", ErrMountFailed, derr)
 	}
 	if err := b.Summary().Err(); err != nil {
@@ -138,7 +139,7 @@ func (b *Board) bootError(err error) error {
 		return fmt.Errorf("boot failed after %s (last phase: %s): %w", s.Elapsed.Round(time.Millisecond), s.Last(), ferr)
 	}
 	if s.Reached(serialcon.PhaseLinux) && !b.cfg.Netboot.Root.InRAM() {
-		if derr := b.Servers.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
+		if derr := b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
 			return fmt.Errorf("boot: no shell prompt (last phase: %s): %w", s.Last(), derr)
 		}
 	}

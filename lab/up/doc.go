@@ -6,6 +6,8 @@
 // user.
 //
 // Start from [Config] and [Run]. [Env] is the U-Boot environment a board
-// boots with; [Servers] are the TFTP, portmapper and NFS servers, which
-// can be stopped and started again while the board runs.
+// boots with; [Board.Servers] are the TFTP, portmapper and NFS servers
+// (package servers), which [Board.RestartServers] stops and starts again
+// while the board runs, and [Board.Watch] tells from their calls why a
+// mount is not happening.
 package up

@@ -120,7 +120,7 @@ func TestServerRestart(t *testing.T) {
 		if err := progress.waitFor(ctx, fmt.Sprintf("f%d.md5", at)); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Servers.Restart(ctx); err != nil {
+		if err := b.RestartServers(ctx); err != nil {
 			t.Fatalf("restart %d: %v", i+1, err)
 		}
 	}

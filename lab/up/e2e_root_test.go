@@ -95,7 +95,7 @@ func TestRootModes(t *testing.T) {
 			if strings.Contains(out, "type nfs") {
 				t.Errorf("a RAM root mounted NFS:\n%s", out)
 			}
-			if n := b.Servers.Watch.NFSCalls(); n != 0 {
+			if n := b.Watch.NFSCalls(); n != 0 {
 				t.Errorf("%d NFS calls for a RAM root", n)
 			}
 			for _, port := range []string{"2049", "111"} {

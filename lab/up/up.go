@@ -7,16 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"path/filepath"
 	"regexp"
 	"time"
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/crossbuild"
-	"github.com/bootrig/bootrig/devtable"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/serialcon/terminal"
+	"github.com/bootrig/bootrig/servers"
 	"github.com/bootrig/bootrig/uboot"
 )
 
@@ -57,9 +56,9 @@ type Config struct {
 	// Allow lists the TFTP and NFS clients served (default: the board's
 	// address); NFSAllow, when set, replaces it for NFS.
 	Allow, NFSAllow []netip.Prefix
-	// NoPortmap runs no portmapper (see Servers.NoPortmap).
+	// NoPortmap runs no portmapper (see servers.NFS.NoPortmap).
 	NoPortmap bool
-	// NFSOverUDP and InsecurePorts: see Servers.
+	// NFSOverUDP and InsecurePorts: see servers.NFS's UDP and InsecurePorts.
 	NFSOverUDP, InsecurePorts bool
 	// MountWait is how long, after the kernel has configured its
 	// network, the first NFS call may take before bootrig gives up on
@@ -88,16 +87,22 @@ type Config struct {
 
 // Board is a board brought up to its shell prompt.
 type Board struct {
-	Session  *serialcon.Session
-	Servers  *Servers
-	Machine  *lab.Machine // nil for an attached board
-	Phases   *serialcon.Phases
-	Steps    []HostStep // what bootrig did before the board's own phases
-	Dialect  uboot.Dialect
-	shell    *regexp.Regexp
-	cfg      Config
-	detach   func()
-	released bool
+	Session *serialcon.Session
+	// Servers are the board's TFTP, NFS and portmapper servers
+	// (RestartServers starts them again); Watch counts the RPC calls
+	// they receive, across restarts.
+	Servers *servers.Running
+	Watch   *Watch
+	Machine *lab.Machine // nil for an attached board
+	Phases  *serialcon.Phases
+	Steps   []HostStep // what bootrig did before the board's own phases
+	Dialect uboot.Dialect
+	shell   *regexp.Regexp
+	cfg     Config
+	// serversConfig is what Servers were started from.
+	serversConfig servers.Config
+	detach        func()
+	released      bool
 }
 
 // HostStep is a step bootrig took, with how long it took.
@@ -183,32 +188,6 @@ func (b *Board) build(ctx context.Context) error {
 		fmt.Fprintf(b.cfg.Notes, "build: nothing to rebuild (%s)\n", res.Elapsed.Round(time.Millisecond))
 	}
 	return nil
-}
-
-func (b *Board) serve(ctx context.Context) error {
-	c := b.cfg
-	// Nothing the board cannot execute is served (a pass is remembered).
-	if err := crossbuild.VerifyRootFS(ctx, c.RootFS, c.Board, c.Notes); err != nil {
-		return err
-	}
-	table, err := devices(c)
-	if err != nil {
-		return err
-	}
-	b.Servers = &Servers{
-		IP: c.Netboot.ServerIP, TFTPRoot: c.Out, RootFS: c.RootFS, Devices: table,
-		Allow: c.Allow, NFSAllow: c.NFSAllow, NoPortmap: c.NoPortmap, Log: c.Logger,
-		NFSOverUDP: c.NFSOverUDP, InsecurePorts: c.InsecurePorts,
-		Stopped: func(err error) { fmt.Fprintf(c.Notes, "bootrig: %v\n", err) },
-		NoNFS:   c.Netboot.Root.InRAM(),
-	}
-	return b.Servers.Start()
-}
-
-// devices is the device table the build wrote beside the rootfs, else
-// the default one for the board's console.
-func devices(c Config) ([]devtable.Entry, error) {
-	return crossbuild.ReadDevTable(crossbuild.DevTablePath(filepath.Join(c.Out, "rootfs")), c.Board.Linux.Console)
 }
 
 // powerOn flashes the environment (unless it is to be typed), starts
@@ -337,8 +316,6 @@ func (b *Board) Close(ctx context.Context) error {
 	if b.Session != nil {
 		errs = append(errs, b.Session.Close())
 	}
-	if b.Servers != nil {
-		errs = append(errs, b.Servers.Stop(ctx))
-	}
+	errs = append(errs, b.stopServers(ctx))
 	return errors.Join(errs...)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -161,30 +160,5 @@ func TestCommandMarkers(t *testing.T) {
 	}
 	if NewCommand("x").nonce == c.nonce {
 		t.Error("two commands share a nonce")
-	}
-}
-
-// TestServersReportAStop: a server whose Serve returns while the board
-// runs is reported through Stopped, naming it; one that Stop shuts down
-// is not.
-func TestServersReportAStop(t *testing.T) {
-	stopped := make(chan error, 4)
-	s := &Servers{Log: slog.New(slog.DiscardHandler), Stopped: func(err error) { stopped <- err }}
-	r := &running{}
-	boom := errors.New("accept: too many open files")
-	quit := make(chan struct{})
-	r.serve(s, "portmapper", func(context.Context) error { close(quit); return nil },
-		func() error { return boom },
-		func() error { <-quit; return portmap.ErrServerClosed })
-	if err := <-stopped; !errors.Is(err, boom) || !strings.Contains(err.Error(), "portmapper stopped") {
-		t.Errorf("reported %v", err)
-	}
-	if err := r.stop(context.Background()); !errors.Is(err, boom) {
-		t.Errorf("stop: %v, want the stopped server's error", err)
-	}
-	select {
-	case err := <-stopped:
-		t.Errorf("a server Stop shut down was reported: %v", err)
-	default:
 	}
 }
