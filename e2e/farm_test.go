@@ -21,6 +21,7 @@ import (
 	"github.com/bootrig/bootrig/internal/netnstest"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/lab/up"
+	"github.com/bootrig/bootrig/serialcon"
 )
 
 // farmBoard is one board of TestFarmLAN's bench.
@@ -254,6 +255,10 @@ func bootFarm(ctx context.Context, t *testing.T, p *boards.Profile, bench []farm
 		t.Fatalf("booting the farm: %v", err)
 	}
 	for _, b := range bench {
-		t.Logf("%s (%s, %s on %s): at its shell in %s", b.name, b.netboot.BoardIP, b.mac, b.tap, b.board.Summary().Elapsed.Round(time.Millisecond))
+		for _, st := range b.board.Summary().Steps {
+			if st.Phase == serialcon.PhaseShell {
+				t.Logf("%s (%s, %s on %s): shell prompt %s after power-on", b.name, b.netboot.BoardIP, b.mac, b.tap, st.Start.Round(time.Millisecond))
+			}
+		}
 	}
 }
