@@ -7,7 +7,8 @@
 // function) and [Start] (runs it paused, so the console can be opened
 // before the first byte; [Machine.Resume] starts the CPU). The namespace:
 // [Reexec] runs this program again inside a new one, where [Inside]
-// reports true and [LAN.Setup] brings up lo and the tap; [JoinCommand]
+// reports true and [LAN.Setup] brings up lo and the tap ([SharedLAN.Setup]:
+// a bridge and a tap per board, for several boards on one LAN); [JoinCommand]
 // enters a running lab's namespace (bootrig up --attach). [WriteFlash]
 // puts a U-Boot environment image into the flash bank while the board is
 // off, and [State] records a running lab for later commands. An

@@ -38,6 +38,18 @@ func LANFor(l boards.Netboot) (LAN, error) {
 // process attached, so QEMU can be powered off and on; an existing one of
 // the same name (a lab joined again) is reused.
 func (l LAN) Setup() error {
+	if err := loUp(); err != nil {
+		return err
+	}
+	tap, err := ensureTap(l.Tap)
+	if err != nil {
+		return err
+	}
+	return addressUp(tap, l.Addr)
+}
+
+// loUp brings the namespace's loopback device up.
+func loUp() error {
 	lo, err := netlink.LinkByName("lo")
 	if err != nil {
 		return fmt.Errorf("lab LAN: find lo: %w", err)
@@ -45,38 +57,41 @@ func (l LAN) Setup() error {
 	if err := netlink.LinkSetUp(lo); err != nil {
 		return fmt.Errorf("lab LAN: bring lo up: %w", err)
 	}
-	tap, err := l.tap()
-	if err != nil {
-		return err
+	return nil
+}
+
+// addressUp gives link the server's address and brings it up.
+func addressUp(link netlink.Link, a netip.Prefix) error {
+	name := link.Attrs().Name
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.Addr().AsSlice(), Mask: net.CIDRMask(a.Bits(), 32)}}
+	if err := netlink.AddrReplace(link, addr); err != nil {
+		return fmt.Errorf("lab LAN: address %s on %s: %w", a, name, err)
 	}
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: l.Addr.Addr().AsSlice(), Mask: net.CIDRMask(l.Addr.Bits(), 32)}}
-	if err := netlink.AddrReplace(tap, addr); err != nil {
-		return fmt.Errorf("lab LAN: address %s on %s: %w", l.Addr, l.Tap, err)
-	}
-	if err := netlink.LinkSetUp(tap); err != nil {
-		return fmt.Errorf("lab LAN: bring %s up: %w", l.Tap, err)
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("lab LAN: bring %s up: %w", name, err)
 	}
 	return nil
 }
 
-func (l LAN) tap() (netlink.Link, error) {
-	if link, err := netlink.LinkByName(l.Tap); err == nil {
+// ensureTap is the persistent tap device name, created if missing.
+func ensureTap(name string) (netlink.Link, error) {
+	if link, err := netlink.LinkByName(name); err == nil {
 		return link, nil
 	}
 	t := &netlink.Tuntap{
-		LinkAttrs: netlink.LinkAttrs{Name: l.Tap},
+		LinkAttrs: netlink.LinkAttrs{Name: name},
 		Mode:      netlink.TUNTAP_MODE_TAP,
 		Flags:     netlink.TUNTAP_NO_PI | netlink.TUNTAP_ONE_QUEUE,
 	}
 	if err := netlink.LinkAdd(t); err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-			return nil, fmt.Errorf("lab LAN: create tap %s: %w (/dev/net/tun must be usable: mode 0666 as Debian ships it)", l.Tap, err)
+			return nil, fmt.Errorf("lab LAN: create tap %s: %w (/dev/net/tun must be usable: mode 0666 as Debian ships it)", name, err)
 		}
-		return nil, fmt.Errorf("lab LAN: create tap %s: %w", l.Tap, err)
+		return nil, fmt.Errorf("lab LAN: create tap %s: %w", name, err)
 	}
-	link, err := netlink.LinkByName(l.Tap)
+	link, err := netlink.LinkByName(name)
 	if err != nil {
-		return nil, fmt.Errorf("lab LAN: find new tap %s: %w", l.Tap, err)
+		return nil, fmt.Errorf("lab LAN: find new tap %s: %w", name, err)
 	}
 	return link, nil
 }

@@ -76,7 +76,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil && !mountBy.IsZero():
-			if derr := b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
+			if derr := b.diagnose(); derr != nil {
 				return fmt.Errorf("%w: %w", ErrMountFailed, derr)
 			}
 			mountBy = time.Time{} // NFS calls started meanwhile: keep waiting
@@ -85,7 +85,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		case m == 0 && b.kernelUp():
 			return nil
 		case m == 0: // U-Boot's output can end in "# " too
-		case m == 1 && !b.cfg.Netboot.Root.InRAM(): // a RAM root waits on no NFS
+		case m == 1 && !b.cfg.Netboot.Root.InRAM() && b.Watch != nil: // a RAM root waits on no NFS
 			mountBy = time.Now().Add(b.cfg.MountWait)
 		case m == 2:
 			return b.mountError()
@@ -123,7 +123,7 @@ func (b *Board) mountError() error {
 	if b.cfg.Netboot.Root.InRAM() {
 		return b.ramRootError()
 	}
-	if derr := b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
+	if derr := b.diagnose(); derr != nil {
 		return fmt.Errorf("%w: %w", ErrMountFailed, derr)
 	}
 	if err := b.Summary().Err(); err != nil {
@@ -139,11 +139,20 @@ func (b *Board) bootError(err error) error {
 		return fmt.Errorf("boot failed after %s (last phase: %s): %w", s.Elapsed.Round(time.Millisecond), s.Last(), ferr)
 	}
 	if s.Reached(serialcon.PhaseLinux) && !b.cfg.Netboot.Root.InRAM() {
-		if derr := b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String()); derr != nil {
+		if derr := b.diagnose(); derr != nil {
 			return fmt.Errorf("boot: no shell prompt (last phase: %s): %w", s.Last(), derr)
 		}
 	}
 	return fmt.Errorf("boot: no shell prompt (last phase: %q): %w", s.Last(), err)
+}
+
+// diagnose is what the servers' calls say about a mount that is not
+// happening; nil when they are another process's (Config.Served).
+func (b *Board) diagnose() error {
+	if b.Watch == nil {
+		return nil
+	}
+	return b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String())
 }
 
 // kernelUp reports whether Linux has started, after which a shell

@@ -9,5 +9,7 @@
 // boots with; [Board.Servers] are the TFTP, portmapper and NFS servers
 // (package servers), which [Board.RestartServers] stops and starts again
 // while the board runs, and [Board.Watch] tells from their calls why a
-// mount is not happening.
+// mount is not happening. With [Config.Served] the servers are another
+// process's (bootrig serve --farm for boards on one lab.SharedLAN), and
+// up only powers the board on and boots it.
 package up

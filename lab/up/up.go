@@ -45,6 +45,15 @@ type Config struct {
 	Attach bool
 	// Keep leaves the emulated board running when bootrig exits.
 	Keep bool
+	// Tap is the tap device an emulated board's NIC is wired to (default
+	// lab.DefaultTap); MAC its address ("" for QEMU's default). Boards on
+	// one lab.SharedLAN each have a tap and a MAC of their own.
+	Tap, MAC string
+	// Served says the board's TFTP and NFS servers are another process's
+	// (bootrig serve --farm for a LAN of boards): Start starts none, and
+	// a mount that does not happen is the kernel's to report, with no
+	// view of the servers' calls (Board.Watch is nil).
+	Served bool
 	// Port is a real board's console (a serialcon spec: /dev/ttyUSB0,
 	// tcp://HOST:PORT, ...); unused for an emulated board.
 	Port string
@@ -135,7 +144,7 @@ func Start(ctx context.Context, c Config) (b *Board, err error) {
 		skip bool
 	}{
 		{"build", b.build, !c.Build || c.Attach},
-		{"servers", b.serve, false},
+		{"servers", b.serve, c.Served},
 		{"power on", b.powerOn, c.Attach || real},
 		{"power on", b.powerOnReal, !real},
 		{"attach", b.attach, !c.Attach},
@@ -160,6 +169,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MountWait == 0 {
 		c.MountWait = 15 * time.Second
+	}
+	if c.Tap == "" {
+		c.Tap = lab.DefaultTap
 	}
 	if c.RootFS == "" {
 		c.RootFS = c.Netboot.Export
@@ -197,10 +209,11 @@ func (b *Board) powerOn(ctx context.Context) error {
 	if st, err := lab.LoadState(c.State); err == nil {
 		return fmt.Errorf("board %s already runs (QEMU pid %d): join it with bootrig up --attach, or stop it with kill %d", c.Board.Name, st.QEMUPid, st.QEMUPid)
 	}
-	q, err := lab.FromBuild(c.Board, c.State, lab.DefaultTap, c.Out)
+	q, err := lab.FromBuild(c.Board, c.State, c.Tap, c.Out)
 	if err != nil {
 		return err
 	}
+	q.MAC = c.MAC
 	if !c.TypeEnv && !c.SavedEnv {
 		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Netboot), c.BootDelay))
 		if err != nil {
@@ -221,7 +234,7 @@ func (b *Board) powerOn(ctx context.Context) error {
 	// Recorded also without Keep (Close clears it): bootrig ps and
 	// power find the running board by it.
 	st := lab.State{Board: c.Board.Name, QEMUPid: m.Pid(), Console: m.ConsolePath(), QMP: q.QMP,
-		SerialLog: q.SerialLog, Tap: lab.DefaultTap, ServerIP: c.Netboot.ServerIP.String(),
+		SerialLog: q.SerialLog, Tap: c.Tap, ServerIP: c.Netboot.ServerIP.String(),
 		Name: c.Name, BoardIP: c.Netboot.BoardIP.String(), Started: time.Now(), Consoles: c.Consoles, BootDelay: c.BootDelay}
 	if err := st.Save(c.State); err != nil {
 		return err
