@@ -200,6 +200,35 @@ func (c *rawClient) recv() []byte {
 	return buf[:n]
 }
 
+// quiet fails unless nothing comes for d.
+func (c *rawClient) quiet(what string, d time.Duration) {
+	c.t.Helper()
+	if got := c.drain(d); len(got) > 0 {
+		c.t.Fatalf("%s: blocks %v came", what, got)
+	}
+}
+
+// drain reads packets until none came for d and returns the block
+// numbers of the DATA packets among them.
+func (c *rawClient) drain(d time.Duration) []int {
+	c.t.Helper()
+	var blocks []int
+	buf := make([]byte, 70000)
+	for {
+		c.conn.SetReadDeadline(time.Now().Add(d))
+		n, _, err := c.conn.ReadFromUDPAddrPort(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return blocks
+		}
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if n >= 4 && buf[1] == opDATA {
+			blocks = append(blocks, int(buf[2])<<8|int(buf[3]))
+		}
+	}
+}
+
 // errorCode returns the code of an ERROR packet, or -1.
 func errorCode(p []byte) int {
 	if len(p) < 4 || binary.BigEndian.Uint16(p) != opERROR {

@@ -105,12 +105,19 @@ func (w *windowSender) run() error {
 		}
 	}
 	next := uint64(1) // the first block not acknowledged
+	inflight := 0     // DATA packets sent since the ACK that last moved next on
 	for tries, resent := 0, false; ; {
 		sent := time.Now()
-		if err := w.sendWindow(next); err != nil {
+		k, err := w.sendWindow(next, w.room(inflight))
+		if err != nil {
 			return err
 		}
-		acked, err := w.awaitAck(next, w.sent, w.rto)
+		inflight += k
+		lo := next
+		if w.room(inflight) == 0 {
+			lo = next - 1 // the client's own resent ACK: it has nothing new
+		}
+		acked, err := w.awaitAck(lo, w.sent, w.rto)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			if w.rto >= w.timeout {
@@ -124,16 +131,36 @@ func (w *windowSender) run() error {
 		if err != nil {
 			return err
 		}
+		if acked == next-1 {
+			inflight = 0 // the client heard nothing of what was resent: once more
+			continue
+		}
 		if !resent { // Karn: time only windows sent once
 			w.measured(time.Since(sent))
 		}
-		tries, resent, w.rto = 0, false, w.initialRTO()
+		tries, resent, w.rto, inflight = 0, false, w.initialRTO(), 0
 		w.t.advance(min(int64(acked)*int64(w.blksize), max(w.t.size, 0)))
 		if w.last != 0 && acked == w.last {
 			return nil
 		}
 		next = acked + 1
 	}
+}
+
+// room is how many blocks may go out now, inflight sent since the last
+// ACK that moved the transfer on: a window, and with windows of more
+// than one block, no more than two windows less one block in all. A
+// client then never holds more than that unread, however often a
+// timeout fired while it was slow: Debian 12's U-Boot (2023.01) has 32
+// receive buffers on virtio-net and gives them back without telling
+// QEMU, so QEMU stops delivering for good once it has filled all 32
+// (a resent window of 16 on top of one not yet read did it). Once there
+// is no room, the sender waits for the client's own resent ACK.
+func (w *windowSender) room(inflight int) int {
+	if w.window == 1 {
+		return 1 // lock-step: one block, resent on every timeout
+	}
+	return max(min(w.window, 2*w.window-1-inflight), 0)
 }
 
 // maxBackoff caps the wait before a window is resent at this many
@@ -191,18 +218,20 @@ func (w *windowSender) sendOACK() error {
 	}
 }
 
-// sendWindow sends the blocks from first on, a window of them or up to
-// the final one.
-func (w *windowSender) sendWindow(first uint64) error {
-	for n := first; n < first+uint64(w.window); n++ {
-		if w.last != 0 && n > w.last {
+// sendWindow sends up to n blocks from first on, stopping after the
+// final one; it returns how many it sent.
+func (w *windowSender) sendWindow(first uint64, n int) (int, error) {
+	k := 0
+	for b := first; k < n; b++ {
+		if w.last != 0 && b > w.last {
 			break
 		}
-		if err := w.sendBlock(n); err != nil {
-			return err
+		if err := w.sendBlock(b); err != nil {
+			return k, err
 		}
+		k++
 	}
-	return nil
+	return k, nil
 }
 
 // sendBlock sends block n. A short block is the final one.
@@ -273,11 +302,13 @@ func (w *windowSender) block(n uint64) ([]byte, error) {
 }
 
 // awaitAck waits up to wait for an ACK of a block from lo to hi and
-// returns that block. Other ACKs are ignored: late duplicates, and an
-// ACK of the block before lo, which says the client has nothing new.
-// Answering that one would resend the window for each duplicate ACK a
-// resend brings back, every block twice from then on (the Sorcerer's
-// Apprentice of RFC 1350); the timeout resends instead. A timeout is
+// returns that block. Other ACKs are ignored: late duplicates, and
+// (unless lo is that block) an ACK of the block before the first
+// unacknowledged one, which says the client has nothing new.
+// Answering that one whenever it comes would resend the window for each
+// duplicate ACK a resend brings back, every block twice from then on
+// (the Sorcerer's Apprentice of RFC 1350); the timeout resends instead,
+// and run listens for it only once it may send nothing more. A timeout is
 // returned as a net.Error that says so.
 func (w *windowSender) awaitAck(lo, hi uint64, wait time.Duration) (uint64, error) {
 	if err := w.conn.SetReadTimeout(wait); err != nil {
