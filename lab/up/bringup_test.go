@@ -1,7 +1,6 @@
 package up
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"maps"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/internal/oncrpc"
-	"github.com/bootrig/bootrig/portmap"
 	"github.com/bootrig/bootrig/serialcon"
 	"github.com/bootrig/bootrig/uboot"
 	"github.com/bootrig/bootrig/uboot/ubootfake"
@@ -23,9 +21,8 @@ import (
 // These tests bring a board up on the fake U-Boot (uboot/ubootfake):
 // what Start does once bootrig's servers run and the board is wired
 // (bringUp), with the fake's console as the port and its power switch
-// as the board's. The fake's kernel mounts its NFS root by calling
-// bootrig's portmapper on loopback, whose hooks feed the mount watch as
-// the servers' do.
+// as the board's. The fake's kernel mounts its NFS root through the
+// mount watch's hooks, as bootrig's servers see a kernel's calls.
 
 // fakePower is the fake board's power switch.
 type fakePower struct{ b *ubootfake.Board }
@@ -59,25 +56,6 @@ func (w *text) String() string {
 	return w.b.String()
 }
 
-// nfsPortmapper is bootrig's portmapper on loopback ports, TCP and UDP,
-// counting into w what it receives, as the servers' hooks do.
-func nfsPortmapper(t *testing.T, w *Watch) (tcp, udp string) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &portmap.Server{Mappings: portmap.NFSMappings(NFSPort, false), Hooks: w.Hooks()}
-	go srv.Serve(l)
-	go srv.ServeUDP(pc)
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return l.Addr().String(), pc.LocalAddr().String()
-}
-
 // The calls of a kernel's NFS root mount (fs/nfs/nfsroot.c with
 // nfsroot=...,v3,tcp): it asks the portmapper over UDP where MOUNT and
 // NFS are, then calls them over TCP.
@@ -88,16 +66,20 @@ var (
 	nfsMount   = [][2]uint32{askPortmap, callMount, askPortmap, callNFS}
 )
 
-// mountWith is a fake kernel's NFS mount that makes calls (prog, vers),
-// each answered, to bootrig's server at tcp and udp, and then ends as
-// end says: nil (mounted), an error (the kernel gives up), or errHang
-// (no answer: it waits as long as the board is on).
-func mountWith(tcp, udp string, calls [][2]uint32, end error) func(ctx context.Context, server, path string) error {
+// mountWith is a fake kernel's NFS mount as bootrig's servers see it:
+// their hooks (w's) get its calls (prog, vers), each TCP one on a
+// connection of its own, and then it ends as end says: nil (mounted),
+// an error (the kernel gives up), or errHang (no answer: it waits as
+// long as the board is on).
+func mountWith(w *Watch, calls [][2]uint32, end error) func(ctx context.Context, server, path string) error {
+	h := w.Hooks()
+	board := &net.TCPAddr{IP: net.IPv4(192, 168, 7, 2), Port: 800}
 	return func(ctx context.Context, _, _ string) error {
-		for _, call := range calls {
-			if err := rpcCall(tcp, udp, call); err != nil {
-				return err
+		for _, c := range calls {
+			if c[0] != oncrpc.ProgPortmap {
+				h.Conn(board)
 			}
+			h.Call(oncrpc.Header{Prog: c[0], Vers: c[1]}, board)
 		}
 		if errors.Is(end, errHang) {
 			<-ctx.Done()
@@ -105,34 +87,6 @@ func mountWith(tcp, udp string, calls [][2]uint32, end error) func(ctx context.C
 		}
 		return end
 	}
-}
-
-// rpcCall makes one call and reads its reply: over UDP to the
-// portmapper, over TCP to the others.
-func rpcCall(tcp, udp string, call [2]uint32) error {
-	msg := callMsg(call[0], call[1], 0)
-	if call[0] == oncrpc.ProgPortmap {
-		c, err := net.Dial("udp", udp)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if _, err := c.Write(msg); err != nil {
-			return err
-		}
-		_, err = c.Read(make([]byte, 512))
-		return err
-	}
-	c, err := net.Dial("tcp", tcp)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.Write(record(msg, len(msg))); err != nil {
-		return err
-	}
-	_, err = oncrpc.ReadRecord(bufio.NewReader(c), 1<<16)
-	return err
 }
 
 var (
@@ -188,9 +142,8 @@ func newFakeRig(t *testing.T, s fakeSetup) *fakeRig {
 	if calls == nil {
 		calls = nfsMount
 	}
-	tcp, udp := nfsPortmapper(t, r.watch)
 	opts := []ubootfake.Option{ubootfake.WithSecond(100 * time.Millisecond), ubootfake.WithTFTP(s.tftp),
-		ubootfake.WithKernel(ubootfake.Kernel{MountNFS: mountWith(tcp, udp, calls, s.mountTo), Panic: s.panic, AskFirst: s.ask})}
+		ubootfake.WithKernel(ubootfake.Kernel{MountNFS: mountWith(r.watch, calls, s.mountTo), Panic: s.panic, AskFirst: s.ask})}
 	if s.saved != nil {
 		opts = append(opts, ubootfake.WithSaved(s.saved(r)))
 	}
