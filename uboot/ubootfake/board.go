@@ -234,16 +234,10 @@ var (
 // getc takes the next input byte, waiting at most d (forever if d < 0).
 // ok is false on timeout.
 func (b *Board) getc(d time.Duration) (c byte, ok bool, err error) {
-	var timer *time.Timer
-	if d >= 0 {
-		timer = time.AfterFunc(d, func() {
-			b.mu.Lock()
-			b.cond.Broadcast()
-			b.mu.Unlock()
-		})
-		defer timer.Stop()
-	}
 	deadline := time.Now().Add(d)
+	if d >= 0 {
+		defer b.wakeAt(deadline)()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for len(b.in) == 0 && !b.closed && !b.cut && !b.resetPending && (d < 0 || time.Now().Before(deadline)) {
@@ -265,16 +259,23 @@ func (b *Board) getc(d time.Duration) (c byte, ok bool, err error) {
 	return c, true, nil
 }
 
-// sleep waits d, as the CPU busy with something; a power cut or close
-// ends it.
-func (b *Board) sleep(d time.Duration) error {
-	timer := time.AfterFunc(d, func() {
+// wakeAt wakes the board's waits at deadline, so that one whose time is
+// up sees it; it returns what stops the timer. The deadline is taken
+// before the timer starts: the timer cannot fire before it.
+func (b *Board) wakeAt(deadline time.Time) (stop func()) {
+	t := time.AfterFunc(time.Until(deadline), func() {
 		b.mu.Lock()
 		b.cond.Broadcast()
 		b.mu.Unlock()
 	})
-	defer timer.Stop()
+	return func() { t.Stop() }
+}
+
+// sleep waits d, as the CPU busy with something; a power cut or close
+// ends it.
+func (b *Board) sleep(d time.Duration) error {
 	deadline := time.Now().Add(d)
+	defer b.wakeAt(deadline)()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for !b.closed && !b.cut && time.Now().Before(deadline) {

@@ -124,7 +124,7 @@ func TestKernel(t *testing.T) {
 	}{
 		{"NFS root", nfs, nil, "", "VFS: Mounted root (nfs filesystem) on device 0:14.\r\n", "192.168.7.1:/srv/rootfs"},
 		{"server from ip=", "root=/dev/nfs nfsroot=/srv/rootfs ip=192.168.7.2:192.168.7.9::255.255.255.0::eth0:off", nil, "",
-			"IP-Config: Complete:", "192.168.7.9:/srv/rootfs"},
+			"IP-Config: Complete:\r\n", "192.168.7.9:/srv/rootfs"},
 		{"mount refused", nfs, refused, "", "VFS: Unable to mount root fs via NFS.\r\n", "192.168.7.1:/srv/rootfs"},
 		{"panic", nfs, nil, "No working init found.", "Run /sbin/init as init process\r\n[    1.150000] Kernel panic - not syncing: No working init found.\r\n", "192.168.7.1:/srv/rootfs"},
 	} {
@@ -142,7 +142,14 @@ func TestKernel(t *testing.T) {
 			defer b.Close()
 			readUntil(t, b, "=> ")
 			b.Write([]byte("tftp 0x40400000 uImage; bootm 0x40400000\r"))
-			readUntil(t, b, tc.want)
+			end := "Run /sbin/init as init process\r\n" // after the mount
+			if tc.mount != nil || tc.panic != "" {
+				end = "]---\r\n"
+			}
+			got := readUntil(t, b, end)
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("console lacks %q:\n%s", tc.want, got)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if mounted != tc.server {

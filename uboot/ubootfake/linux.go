@@ -77,8 +77,7 @@ func (b *Board) linux(ctx context.Context, args string, initrd bool) error {
 				// (After a power cut nothing prints, and halt returns.)
 				k.line(100000, "VFS: Unable to mount root fs via NFS.")
 				k.line(1000, "VFS: Cannot open root device \"nfs\" or unknown-block(0,255): error -6")
-				k.line(1000, "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,255)")
-				return b.halt()
+				return k.panic(1000, "VFS: Unable to mount root fs on unknown-block(0,255)")
 			}
 		}
 		k.line(100000, "VFS: Mounted root (nfs filesystem) on device 0:14.")
@@ -93,11 +92,17 @@ func (b *Board) linux(ctx context.Context, args string, initrd bool) error {
 	}
 	k.line(100000, "Run %s as init process", init)
 	if kernel.Panic != "" {
-		k.line(50000, "Kernel panic - not syncing: %s", kernel.Panic)
-		k.line(0, "---[ end Kernel panic - not syncing: %s ]---", kernel.Panic)
-		return b.halt()
+		return k.panic(50000, kernel.Panic)
 	}
 	return b.busybox(args, kernel.AskFirst)
+}
+
+// panic is kernel/panic.c's panic(): its line, the end of its trace, and
+// a CPU that does nothing more.
+func (k *printk) panic(step int64, msg string) error {
+	k.line(step, "Kernel panic - not syncing: %s", msg)
+	k.line(0, "---[ end Kernel panic - not syncing: %s ]---", msg)
+	return k.b.halt()
 }
 
 // ipConfig is the kernel's IP autoconfiguration report for a static
