@@ -464,3 +464,34 @@ func TestFakeBootFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestFakeWiring: the power switches other than the fake's own. A power
+// command that fails stops the bring-up with its error; an attached
+// board, which runs already, is woken at its shell with no power-on.
+func TestFakeWiring(t *testing.T) {
+	t.Run("power command fails", func(t *testing.T) {
+		r := newFakeRig(t, fakeSetup{saved: flashed, tftp: uImage})
+		_, err := r.bringUp(t, r.config(true), commandPower{"false"})
+		if err == nil || !strings.Contains(err.Error(), `power command ["false"]: exit status 1`) {
+			t.Fatalf("bring-up with a failing power command: %v", err)
+		}
+	})
+	t.Run("attached", func(t *testing.T) {
+		r := newFakeRig(t, fakeSetup{on: true, saved: flashed, tftp: uImage})
+		readUntil(t, r.fake, "/ # ")
+		c := r.config(false)
+		c.Attach = true
+		b := newBoard(c)
+		b.watch = r.watch
+		t.Cleanup(func() { b.Close(context.Background()) })
+		if err := b.bringUp(context.Background(), r.fake, "fake"); err != nil {
+			t.Fatal(err)
+		}
+		if names := stepNames(b.Steps); !slices.Equal(names, []string{"attach"}) {
+			t.Errorf("host steps %v, want attach", names)
+		}
+		if out, code := runOn(t, b, "echo attached"); out != "attached\n" || code != 0 {
+			t.Errorf("run on the attached board: exit %d, %q", code, out)
+		}
+	})
+}
