@@ -174,7 +174,7 @@ func (r *fakeRig) config(typeEnv bool) Config {
 
 // bringUp brings the board up with power as its switch (default: the
 // fake's own).
-func (r *fakeRig) bringUp(t *testing.T, c Config, power Power) (*Board, error) {
+func (r *fakeRig) bringUp(t *testing.T, c Config, power powerSwitch) (*Board, error) {
 	t.Helper()
 	if power == nil {
 		power = fakePower{r.fake}

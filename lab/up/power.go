@@ -9,10 +9,10 @@ import (
 	"github.com/bootrig/bootrig/serialcon/terminal"
 )
 
-// Power is a board's power switch, as up works it: on once the board's
-// console is open (so that no byte of the boot is missed), off when up
-// is done with a board it does not keep.
-type Power interface {
+// powerSwitch is a board's power switch, as up works it: on once the
+// board's console is open (so that no byte of the boot is missed), off
+// when up is done with a board it does not keep.
+type powerSwitch interface {
 	On(ctx context.Context) error
 	Off(ctx context.Context) error
 }
@@ -34,7 +34,7 @@ func (commandPower) Off(context.Context) error      { return nil }
 // manualPower is a switch a person works: when the board is not where
 // up needs it (Linux, not U-Boot), up can ask again.
 type manualPower interface {
-	Power
+	powerSwitch
 	Again(ctx context.Context) error
 }
 

@@ -95,8 +95,8 @@ type Board struct {
 	Dialect  uboot.Dialect
 	shell    *regexp.Regexp
 	cfg      Config
-	power    Power      // nil for an attached board: it runs already
-	watch    mountWatch // what bootrig's NFS server saw of the board
+	power    powerSwitch // nil for an attached board: it runs already
+	watch    mountWatch  // what bootrig's NFS server saw of the board
 	detach   func()
 	released bool
 }
