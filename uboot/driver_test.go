@@ -162,7 +162,10 @@ func TestSyncFromEveryState(t *testing.T) {
 		}
 	})
 	t.Run("linux", func(t *testing.T) {
-		r := newRig(t, ubootfake.Modern())
+		// A saved environment that boots over TFTP at once.
+		r := newRig(t, ubootfake.Modern(), ubootfake.WithTFTP(map[string]int{"uImage": 1 << 20}),
+			ubootfake.WithSaved(map[string]string{"bootdelay": "0", "ipaddr": "192.168.7.2", "serverip": "192.168.7.1",
+				"bootcmd": "tftp 0x40400000 uImage; bootm 0x40400000"}))
 		ctx := ctxFor(t, 30*time.Second)
 		// Let it autoboot: wait for the shell without pressing keys.
 		if _, err := r.sess.Expect(ctx, regexp.MustCompile(`/ # $`)); err != nil {

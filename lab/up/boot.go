@@ -19,6 +19,13 @@ var (
 	ErrTFTPFailed  = errors.New("U-Boot's TFTP download failed")
 )
 
+// mountWatch is what the boot asks of bootrig's NFS server (a *Watch):
+// whether the board's NFS calls arrived, and if not, why.
+type mountWatch interface {
+	NFSCalls() int64
+	Diagnose(server string) error
+}
+
 // boot gets the board from power-on to its shell prompt.
 func (b *Board) boot(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.BootTimeout)
@@ -38,7 +45,7 @@ func (b *Board) boot(ctx context.Context) error {
 // environment, so flash is not written at every boot.
 func (b *Board) typeEnv(ctx context.Context) error {
 	dr := uboot.New(b.Session, b.Dialect)
-	if _, err := dr.Sync(ctx); err != nil {
+	if err := b.sync(ctx, dr); err != nil {
 		return err
 	}
 	vars := Env(b.cfg.Board, b.cfg.Netboot)
@@ -58,6 +65,25 @@ func (b *Board) typeEnv(ctx context.Context) error {
 	return dr.Boot(ctx, "run bootcmd")
 }
 
+// sync gets to U-Boot's prompt. A board whose reset a person presses
+// may still run Linux, the press too late or not yet made: up asks again
+// and waits for U-Boot to start.
+func (b *Board) sync(ctx context.Context, dr *uboot.Driver) error {
+	_, err := dr.Sync(ctx)
+	m, ok := b.power.(manualPower)
+	if !ok || !errors.Is(err, uboot.ErrLinuxRunning) {
+		return err
+	}
+	if err := m.Again(ctx); err != nil {
+		return err
+	}
+	if _, err := b.Session.Expect(ctx, patterns.UBootBanner); err != nil {
+		return fmt.Errorf("board %s runs Linux; waiting for U-Boot after a reset: %w", b.cfg.Board.Name, err)
+	}
+	_, err = dr.Sync(ctx)
+	return err
+}
+
 // waitShell waits for the shell prompt. Once the kernel has configured
 // its network, the NFS calls must start within MountWait, or bootrig says
 // from what its servers saw why the mount is not happening, instead of
@@ -67,7 +93,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 	for {
 		wait := ctx
 		cancel := func() {}
-		if !mountBy.IsZero() && b.Watch.NFSCalls() == 0 {
+		if !mountBy.IsZero() && b.watch.NFSCalls() == 0 {
 			wait, cancel = context.WithDeadline(ctx, mountBy)
 		}
 		// MountFailure is a whole line: the phase tracker names the
@@ -85,7 +111,7 @@ func (b *Board) waitShell(ctx context.Context) error {
 		case m == 0 && b.kernelUp():
 			return nil
 		case m == 0: // U-Boot's output can end in "# " too
-		case m == 1 && !b.cfg.Netboot.Root.InRAM() && b.Watch != nil: // a RAM root waits on no NFS
+		case m == 1 && !b.cfg.Netboot.Root.InRAM() && b.watch != nil: // a RAM root waits on no NFS
 			mountBy = time.Now().Add(b.cfg.MountWait)
 		case m == 2:
 			return b.mountError()
@@ -94,10 +120,42 @@ func (b *Board) waitShell(ctx context.Context) error {
 				return err
 			}
 		case m == 4:
-			return fmt.Errorf("%w: U-Boot could not fetch %s from %s:%d (see the server log)", ErrTFTPFailed, b.cfg.Netboot.Image, b.cfg.Netboot.ServerIP, servers.TFTPPort)
+			return b.tftpError(ctx)
 		}
 	}
 }
+
+// tftpError explains a download U-Boot gave up on, with the download's
+// first failure the phases saw, once the line that showed it has ended.
+func (b *Board) tftpError(ctx context.Context) error {
+	err := fmt.Errorf("%w: U-Boot could not fetch %s from %s:%d (see the server log)", ErrTFTPFailed, b.cfg.Netboot.Image, b.cfg.Netboot.ServerIP, servers.TFTPPort)
+	if _, lerr := b.Session.Expect(ctx, lineEnd); lerr != nil {
+		return err
+	}
+	if f := downloadFailure(b.Summary()); f != nil {
+		return fmt.Errorf("%w: %w", err, *f)
+	}
+	return err
+}
+
+// downloadFailure is the first failure since the last TFTP download
+// began, nil for none.
+func downloadFailure(s serialcon.Summary) *serialcon.Failure {
+	var since time.Duration
+	for _, st := range s.Steps {
+		if st.Phase == serialcon.PhaseTFTP {
+			since = st.Start
+		}
+	}
+	for _, f := range s.Failures {
+		if f.At >= since {
+			return &f
+		}
+	}
+	return nil
+}
+
+var lineEnd = regexp.MustCompile(`\n`)
 
 // expectAny waits for the first of res and returns its index.
 func (b *Board) expectAny(ctx context.Context, res ...*regexp.Regexp) (int, error) {
@@ -149,10 +207,10 @@ func (b *Board) bootError(err error) error {
 // diagnose is what the servers' calls say about a mount that is not
 // happening; nil when they are another process's (Config.Served).
 func (b *Board) diagnose() error {
-	if b.Watch == nil {
+	if b.watch == nil {
 		return nil
 	}
-	return b.Watch.Diagnose(b.cfg.Netboot.ServerIP.String())
+	return b.watch.Diagnose(b.cfg.Netboot.ServerIP.String())
 }
 
 // kernelUp reports whether Linux has started, after which a shell

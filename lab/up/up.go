@@ -14,7 +14,6 @@ import (
 	"github.com/bootrig/bootrig/crossbuild"
 	"github.com/bootrig/bootrig/lab"
 	"github.com/bootrig/bootrig/serialcon"
-	"github.com/bootrig/bootrig/serialcon/terminal"
 	"github.com/bootrig/bootrig/servers"
 	"github.com/bootrig/bootrig/uboot"
 )
@@ -102,7 +101,7 @@ type Board struct {
 	// they receive, across restarts.
 	Servers *servers.Running
 	Watch   *Watch
-	Machine *lab.Machine // nil for an attached board
+	Machine *lab.Machine // the emulated board's QEMU; nil for a real or an attached board
 	Phases  *serialcon.Phases
 	Steps   []HostStep // what bootrig did before the board's own phases
 	Dialect uboot.Dialect
@@ -110,6 +109,8 @@ type Board struct {
 	cfg     Config
 	// serversConfig is what Servers were started from.
 	serversConfig servers.Config
+	power         powerSwitch // nil for an attached board: it runs already
+	watch         mountWatch  // Watch, as the boot asks it; nil when Served
 	detach        func()
 	released      bool
 }
@@ -120,7 +121,8 @@ type HostStep struct {
 	Took time.Duration
 }
 
-// Start brings the board up to its shell prompt: build, serve, power on,
+// Start brings the board up to its shell prompt: build, serve, wire the
+// board (start QEMU paused, or open a real board's console), power on,
 // boot. On error, whatever it started is stopped again.
 func Start(ctx context.Context, c Config) (b *Board, err error) {
 	c = c.withDefaults()
@@ -131,36 +133,69 @@ func Start(ctx context.Context, c Config) (b *Board, err error) {
 	if real {
 		c.TypeEnv = true // a real board's environment is typed at its prompt
 	}
-	b = &Board{cfg: c, Dialect: Dialect(c.Board), shell: c.Board.Linux.ShellPrompt.Regexp}
+	b = newBoard(c)
 	defer func() {
 		if err != nil {
 			b.Close(context.WithoutCancel(ctx))
 			b = nil
 		}
 	}()
-	steps := []struct {
-		name string
-		run  func(context.Context) error
-		skip bool
-	}{
-		{"build", b.build, !c.Build || c.Attach},
-		{"servers", b.serve, c.Served},
-		{"power on", b.powerOn, c.Attach || real},
-		{"power on", b.powerOnReal, !real},
-		{"attach", b.attach, !c.Attach},
-		{"boot", b.boot, c.Attach},
+	if err := b.step(ctx, "build", !c.Build || c.Attach, b.build); err != nil {
+		return b, err
 	}
-	for _, st := range steps {
-		if st.skip {
-			continue
-		}
-		t0 := time.Now()
-		if err := st.run(ctx); err != nil {
-			return b, err
-		}
-		b.Steps = append(b.Steps, HostStep{st.name, time.Since(t0)})
+	if err := b.step(ctx, "servers", c.Served, b.serve); err != nil {
+		return b, err
 	}
-	return b, nil
+	if b.Watch != nil {
+		b.watch = b.Watch
+	}
+	var port serialcon.Port
+	var name string // the console's pty or port spec, for errors
+	wire := func(ctx context.Context) (err error) {
+		port, name, err = b.wire(ctx)
+		return err
+	}
+	wireStep := "console"
+	if !real && !c.Attach {
+		wireStep = "QEMU" // flash, start paused, open the console
+	}
+	if err := b.step(ctx, wireStep, false, wire); err != nil {
+		return b, err
+	}
+	return b, b.bringUp(ctx, port, name)
+}
+
+func newBoard(c Config) *Board {
+	return &Board{cfg: c, Dialect: Dialect(c.Board), shell: c.Board.Linux.ShellPrompt.Regexp}
+}
+
+// step runs one of bootrig's steps, unless skip, and records how long
+// it took.
+func (b *Board) step(ctx context.Context, name string, skip bool, run func(context.Context) error) error {
+	if skip {
+		return nil
+	}
+	t0 := time.Now()
+	if err := run(ctx); err != nil {
+		return err
+	}
+	b.Steps = append(b.Steps, HostStep{name, time.Since(t0)})
+	return nil
+}
+
+// bringUp is Start once the board is wired: its console port open, its
+// power switch (b.power) and bootrig's servers (b.watch) at hand. It
+// opens the console session, powers the board on and boots it to its
+// shell; an attached board, which runs already, is only woken.
+func (b *Board) bringUp(ctx context.Context, port serialcon.Port, name string) error {
+	b.openConsole(port, name)
+	if b.power == nil {
+		return b.step(ctx, "attach", false, func(context.Context) error { return b.Session.Send("\r") })
+	}
+	if err := b.step(ctx, "power on", false, b.power.On); err != nil {
+		return err
+	}
+	return b.step(ctx, "boot", false, b.boot)
 }
 
 func (c Config) withDefaults() Config {
@@ -202,34 +237,47 @@ func (b *Board) build(ctx context.Context) error {
 	return nil
 }
 
-// powerOn flashes the environment (unless it is to be typed), starts
-// QEMU paused, opens the console and lets the CPU run.
-func (b *Board) powerOn(ctx context.Context) error {
+// wire connects bootrig to the board: its console port, open, and its
+// power switch (b.power; none for a board that runs already).
+func (b *Board) wire(ctx context.Context) (serialcon.Port, string, error) {
+	switch {
+	case b.cfg.Attach:
+		return b.wireAttached(ctx)
+	case b.cfg.Board.QEMU == nil:
+		return b.wireReal(ctx)
+	}
+	return b.wireLab(ctx)
+}
+
+// wireLab flashes the environment (unless it is to be typed), starts
+// QEMU with its CPU paused and opens its console.
+func (b *Board) wireLab(ctx context.Context) (serialcon.Port, string, error) {
 	c := b.cfg
 	if st, err := lab.LoadState(c.State); err == nil {
-		return fmt.Errorf("board %s already runs (QEMU pid %d): join it with bootrig up --attach, or stop it with kill %d", c.Board.Name, st.QEMUPid, st.QEMUPid)
+		return nil, "", fmt.Errorf("board %s already runs (QEMU pid %d): join it with bootrig up --attach, or stop it with kill %d", c.Board.Name, st.QEMUPid, st.QEMUPid)
 	}
 	q, err := lab.FromBuild(c.Board, c.State, c.Tap, c.Out)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	q.MAC = c.MAC
 	if !c.TypeEnv && !c.SavedEnv {
 		img, err := uboot.EnvImage{Size: int(c.Board.QEMU.EnvSize), Pad: uboot.ErasedByte}.Marshal(withBootDelay(FlashEnv(c.Board, c.Netboot), c.BootDelay))
 		if err != nil {
-			return fmt.Errorf("environment image: %w", err)
+			return nil, "", fmt.Errorf("environment image: %w", err)
 		}
 		if err := lab.WriteFlash(q.Flash, q.FlashSize, img); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 	m, err := lab.StartWith(ctx, q, lab.Options{Keep: c.Keep})
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	b.Machine = m
-	if err := b.openConsole(ctx, m.ConsolePath()); err != nil {
-		return err
+	b.Machine, b.power = m, machinePower{m}
+	port, err := serialcon.Open(ctx, m.ConsolePath())
+	if err != nil {
+		return nil, "", err
 	}
 	// Recorded also without Keep (Close clears it): bootrig ps and
 	// power find the running board by it.
@@ -237,55 +285,50 @@ func (b *Board) powerOn(ctx context.Context) error {
 		SerialLog: q.SerialLog, Tap: c.Tap, ServerIP: c.Netboot.ServerIP.String(),
 		Name: c.Name, BoardIP: c.Netboot.BoardIP.String(), Started: time.Now(), Consoles: c.Consoles, BootDelay: c.BootDelay}
 	if err := st.Save(c.State); err != nil {
-		return err
+		port.Close()
+		return nil, "", err
 	}
-	return m.Resume(ctx)
+	return port, m.ConsolePath(), nil
 }
 
-func (b *Board) openConsole(ctx context.Context, path string) error {
-	port, err := serialcon.Open(ctx, path)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	b.Phases = serialcon.NewPhases(start, b.shell)
-	b.Session = serialcon.NewSession(port, serialcon.Options{Name: path, Log: b.cfg.Log, Raw: b.cfg.Raw, Phases: b.Phases})
+// openConsole starts the console session on port (called name in
+// errors), with the boot's phases counted from now.
+func (b *Board) openConsole(port serialcon.Port, name string) {
+	b.Phases = serialcon.NewPhases(time.Now(), b.shell)
+	b.Session = serialcon.NewSession(port, serialcon.Options{Name: name, Log: b.cfg.Log, Raw: b.cfg.Raw, Phases: b.Phases})
 	if b.cfg.Console != nil {
 		b.detach = b.Session.Attach(b.cfg.Console)
 	}
 	if b.cfg.OnConsole != nil {
 		b.cfg.OnConsole(b.Session)
 	}
-	return nil
 }
 
-// powerOnReal opens a real board's console and powers it on: its power
-// command, or the user pressing reset.
-func (b *Board) powerOnReal(ctx context.Context) error {
+// wireReal opens a real board's console; its power is its power command,
+// or the user pressing reset.
+func (b *Board) wireReal(ctx context.Context) (serialcon.Port, string, error) {
 	if b.cfg.Port == "" {
-		return fmt.Errorf("board %s: no console port (give --port SPEC or set serial.port in the profile)", b.cfg.Board.Name)
+		return nil, "", fmt.Errorf("board %s: no console port (give --port SPEC or set serial.port in the profile)", b.cfg.Board.Name)
 	}
-	if err := b.openConsole(ctx, b.cfg.Port); err != nil {
-		return err
+	port, err := serialcon.Open(ctx, b.cfg.Port)
+	if err != nil {
+		return nil, "", err
 	}
-	if len(b.cfg.PowerCmd) == 0 {
-		fmt.Fprintf(b.cfg.Notes, "bootrig: press reset on the %s now (console %s)\n", b.cfg.Board.Name, b.cfg.Port)
-		return nil
+	b.power = resetButton{notes: b.cfg.Notes, board: b.cfg.Board.Name, port: b.cfg.Port}
+	if len(b.cfg.PowerCmd) > 0 {
+		b.power = commandPower(b.cfg.PowerCmd)
 	}
-	return terminal.PowerCommand(b.cfg.PowerCmd)(ctx)
+	return port, b.cfg.Port, nil
 }
 
-// attach opens the console of a board that runs already.
-func (b *Board) attach(ctx context.Context) error {
+// wireAttached opens the console of an emulated board that runs already.
+func (b *Board) wireAttached(ctx context.Context) (serialcon.Port, string, error) {
 	st, err := lab.LoadState(b.cfg.State)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	if err := b.openConsole(ctx, st.Console); err != nil {
-		return err
-	}
-	b.Session.Send("\r")
-	return nil
+	port, err := serialcon.Open(ctx, st.Console)
+	return port, st.Console, err
 }
 
 // HideConsole stops showing the console on Config.Console.
@@ -316,8 +359,10 @@ func (b *Board) Close(ctx context.Context) error {
 	var errs []error
 	b.HideConsole()
 	keep := b.released || b.cfg.Keep || b.cfg.Attach
+	if b.power != nil && !keep {
+		errs = append(errs, b.power.Off(ctx))
+	}
 	if b.Machine != nil && !keep {
-		errs = append(errs, b.Machine.PowerOff(ctx))
 		errs = append(errs, lab.ClearState(b.cfg.State))
 		if b.Session != nil {
 			select { // the console reads what is left, up to the hangup

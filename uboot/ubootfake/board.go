@@ -1,6 +1,7 @@
 package ubootfake
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +37,19 @@ type Board struct {
 	typed        []string          // lines executed
 	quit         chan struct{}
 	wg           sync.WaitGroup
+
+	powered bool               // the power switch is on
+	cut     bool               // the power went off: the CPU stops at its next wait
+	stop    context.CancelFunc // ends the CPU's context (the kernel's mount) at a cut
+	tftp    map[string]int     // the TFTP server's files and sizes; nil: no server answers
+	kernel  Kernel
+	ram     map[uint64]loaded // what tftp loaded, by address
+}
+
+// loaded is a file tftp put in RAM.
+type loaded struct {
+	name string
+	size int
 }
 
 // Option changes a board.
@@ -44,14 +59,28 @@ type Option func(*Board)
 // tests do not wait real seconds).
 func WithSecond(d time.Duration) Option { return func(b *Board) { b.second = d } }
 
+// WithPowerOff makes a board that stays off until [Board.PowerOn], as
+// one whose console is opened before its power comes on.
+func WithPowerOff() Option { return func(b *Board) { b.powered = false } }
+
+// WithTFTP gives the board's network a TFTP server at serverip with
+// these files (name: size in bytes). A file it lacks is the server's
+// "File not found"; without WithTFTP no server answers.
+func WithTFTP(files map[string]int) Option {
+	return func(b *Board) { b.tftp = maps.Clone(files) }
+}
+
+// WithKernel sets what the board's Linux does once bootm starts it.
+func WithKernel(k Kernel) Option { return func(b *Board) { b.kernel = k } }
+
 // WithSaved gives the board a saved environment, as if saveenv ran before.
 func WithSaved(env map[string]string) Option {
 	return func(b *Board) { b.saved = maps.Clone(env) }
 }
 
-// New powers a board on.
+// New makes a board and powers it on (unless [WithPowerOff]).
 func New(d Dialect, opts ...Option) *Board {
-	b := &Board{d: d, second: 250 * time.Millisecond, quit: make(chan struct{}), noise: rand.New(rand.NewPCG(2217, 115200))}
+	b := &Board{d: d, second: 250 * time.Millisecond, quit: make(chan struct{}), noise: rand.New(rand.NewPCG(2217, 115200)), powered: true}
 	b.cond = sync.NewCond(&b.mu)
 	for _, o := range opts {
 		o(b)
@@ -67,6 +96,9 @@ func (b *Board) Write(p []byte) (int, error) {
 	defer b.mu.Unlock()
 	if b.closed {
 		return 0, os.ErrClosed
+	}
+	if !b.powered { // the UART has no power: the bytes go nowhere
+		return len(p), nil
 	}
 	for _, c := range p {
 		now := time.Now()
@@ -105,13 +137,44 @@ func (b *Board) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close powers the board off.
+// PowerOn switches the power on: the board starts from reset (banner,
+// environment, countdown). A board that is on stays as it is.
+func (b *Board) PowerOn() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.powered = true
+	b.cond.Broadcast()
+}
+
+// PowerOff switches the power off: the CPU stops where it is, what it
+// had not printed yet and what arrives on the line until the next
+// PowerOn are lost. The port stays open (the serial adapter is powered
+// apart, as a USB one is).
+func (b *Board) PowerOff() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cutPower()
+}
+
+func (b *Board) cutPower() {
+	if !b.powered {
+		return
+	}
+	b.powered, b.cut, b.in = false, true, b.in[:0]
+	if b.stop != nil {
+		b.stop()
+	}
+	b.cond.Broadcast()
+}
+
+// Close powers the board off and closes the port.
 func (b *Board) Close() error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		return nil
 	}
+	b.cutPower()
 	b.closed = true
 	close(b.quit)
 	b.cond.Broadcast()
@@ -148,8 +211,13 @@ func (b *Board) Lines() []string {
 	return append([]string(nil), b.typed...)
 }
 
+// print is the CPU's output; none after a power cut.
 func (b *Board) print(s string) {
 	b.mu.Lock()
+	if b.cut || !b.powered {
+		b.mu.Unlock()
+		return
+	}
 	b.out = append(b.out, s...)
 	b.cond.Broadcast()
 	b.mu.Unlock()
@@ -158,31 +226,28 @@ func (b *Board) print(s string) {
 func (b *Board) printf(format string, a ...any) { b.print(fmt.Sprintf(format, a...)) }
 
 var (
-	errOff   = errors.New("powered off")
+	errOff   = errors.New("closed")
+	errCut   = errors.New("powered off")
 	errReset = errors.New("reset")
 )
 
 // getc takes the next input byte, waiting at most d (forever if d < 0).
 // ok is false on timeout.
 func (b *Board) getc(d time.Duration) (c byte, ok bool, err error) {
-	var timer *time.Timer
-	if d >= 0 {
-		timer = time.AfterFunc(d, func() {
-			b.mu.Lock()
-			b.cond.Broadcast()
-			b.mu.Unlock()
-		})
-		defer timer.Stop()
-	}
 	deadline := time.Now().Add(d)
+	if d >= 0 {
+		defer b.wakeAt(deadline)()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for len(b.in) == 0 && !b.closed && !b.resetPending && (d < 0 || time.Now().Before(deadline)) {
+	for len(b.in) == 0 && !b.closed && !b.cut && !b.resetPending && (d < 0 || time.Now().Before(deadline)) {
 		b.cond.Wait()
 	}
 	switch {
 	case b.closed:
 		return 0, false, errOff
+	case b.cut:
+		return 0, false, errCut
 	case b.resetPending:
 		b.resetPending = false
 		return 0, false, errReset
@@ -194,20 +259,71 @@ func (b *Board) getc(d time.Duration) (c byte, ok bool, err error) {
 	return c, true, nil
 }
 
+// wakeAt wakes the board's waits at deadline, so that one whose time is
+// up sees it; it returns what stops the timer. The deadline is taken
+// before the timer starts: the timer cannot fire before it.
+func (b *Board) wakeAt(deadline time.Time) (stop func()) {
+	t := time.AfterFunc(time.Until(deadline), func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	return func() { t.Stop() }
+}
+
+// sleep waits d, as the CPU busy with something; a power cut or close
+// ends it.
+func (b *Board) sleep(d time.Duration) error {
+	deadline := time.Now().Add(d)
+	defer b.wakeAt(deadline)()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && !b.cut && time.Now().Before(deadline) {
+		b.cond.Wait()
+	}
+	switch {
+	case b.closed:
+		return errOff
+	case b.cut:
+		return errCut
+	}
+	return nil
+}
+
+// run is the CPU: from each power-on or reset until the next reset or
+// power cut, until the board is closed.
 func (b *Board) run() {
 	defer b.wg.Done()
 	for {
-		err := b.powerOn()
+		b.mu.Lock()
+		for !b.powered && !b.closed {
+			b.cond.Wait()
+		}
+		if b.closed {
+			b.mu.Unlock()
+			return
+		}
+		b.cut = false
+		ctx, stop := context.WithCancel(context.Background())
+		b.stop = stop
+		b.mu.Unlock()
+		err := b.powerOn(ctx)
+		stop()
 		if errors.Is(err, errOff) {
 			return
 		}
 	}
 }
 
-// powerOn runs from reset until the next reset or power-off.
-func (b *Board) powerOn() error {
+// powerOn runs from reset until the next reset or power-off: U-Boot's
+// board_init_r, then its main loop (autoboot, the command line).
+func (b *Board) powerOn(ctx context.Context) error {
 	b.print("\r\n\r\n" + b.d.Banner + "\r\n\r\nDRAM:  64 MiB\r\n")
+	if b.d.EnvFrom != "" {
+		b.print("Loading Environment from " + b.d.EnvFrom + "... ")
+	}
 	b.mu.Lock()
+	b.ram = map[uint64]loaded{} // RAM does not survive a reset in the fake
 	if b.saved == nil {
 		b.env = maps.Clone(b.d.Defaults)
 		b.mu.Unlock()
@@ -215,28 +331,57 @@ func (b *Board) powerOn() error {
 	} else {
 		b.env = maps.Clone(b.saved)
 		b.mu.Unlock()
+		if b.d.EnvFrom != "" {
+			b.print("OK\r\n")
+		}
 	}
 	b.print("In:    serial\r\nOut:   serial\r\nErr:   serial\r\n")
-	stopped, err := b.countdown()
+	boot, err := b.autoboot()
 	if err != nil {
 		return err
 	}
-	if !stopped {
-		if err := b.boot(); err != nil {
+	if boot {
+		// main_loop: run_command_list(bootcmd); the command line
+		// follows when it returns.
+		if err := b.runLine(ctx, b.getenv("bootcmd")); err != nil {
 			return err
 		}
 	}
-	return b.cli()
+	return b.cli(ctx)
+}
+
+// autoboot is U-Boot's bootdelay_process and abortboot: bootdelay from
+// the environment (the dialect's when unset); -1 turns autoboot off, -2
+// boots without a countdown; else the countdown, which a key already
+// waiting or one pressed within bootdelay seconds stops.
+func (b *Board) autoboot() (bool, error) {
+	n, err := strconv.Atoi(b.getenv("bootdelay"))
+	if err != nil {
+		n = b.d.Bootdelay
+	}
+	switch {
+	case n == -1:
+		return false, nil
+	case n < -1:
+		return true, nil
+	}
+	stopped, err := b.countdown(n)
+	return !stopped, err
 }
 
 // countdown is U-Boot's abortboot: a key already waiting, or one pressed
-// within bootdelay seconds, stops it.
-func (b *Board) countdown() (bool, error) {
-	n := b.d.Bootdelay
+// within n seconds, stops it.
+func (b *Board) countdown(n int) (bool, error) {
 	if b.d.OldCountdown {
 		b.printf("\r\n%2d ", n)
 	} else {
 		b.printf("Hit any key to stop autoboot: %2d ", n)
+	}
+	if _, ok, err := b.getc(0); err != nil || ok {
+		if ok {
+			b.print("\b\b\b 0 \r\n")
+		}
+		return ok, err
 	}
 	for ; n > 0; n-- {
 		_, ok, err := b.getc(b.second)
@@ -254,7 +399,7 @@ func (b *Board) countdown() (bool, error) {
 }
 
 // cli reads and runs command lines until a reset.
-func (b *Board) cli() error {
+func (b *Board) cli(ctx context.Context) error {
 	for {
 		b.print(b.d.Prompt)
 		line, err := b.readline(b.d.Prompt)
@@ -268,7 +413,7 @@ func (b *Board) cli() error {
 		b.mu.Lock()
 		b.typed = append(b.typed, line)
 		b.mu.Unlock()
-		if err := b.runLine(line); err != nil {
+		if err := b.runLine(ctx, line); err != nil {
 			return err
 		}
 	}
@@ -315,7 +460,7 @@ func (b *Board) readline(prompt string) (string, error) {
 }
 
 // runLine parses and runs a line.
-func (b *Board) runLine(line string) error {
+func (b *Board) runLine(ctx context.Context, line string) error {
 	var cmds [][]string
 	if b.d.Hush {
 		cmds = b.parseHush(line)
@@ -326,14 +471,14 @@ func (b *Board) runLine(line string) error {
 		if len(args) == 0 {
 			continue
 		}
-		if err := b.command(args); err != nil {
+		if err := b.command(ctx, args); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *Board) command(args []string) error {
+func (b *Board) command(ctx context.Context, args []string) error {
 	if len(args) > b.d.MaxArgs {
 		b.printf("** Too many args (max. %d) **\r\n", b.d.MaxArgs)
 		args = args[:b.d.MaxArgs]
@@ -367,16 +512,24 @@ func (b *Board) command(args []string) error {
 	case "reset":
 		b.print("resetting ...\r\n")
 		return errReset
-	case "boot", "bootm":
-		return b.boot()
+	case "boot": // do_bootd: run bootcmd
+		return b.run1(ctx, "bootcmd")
 	case "run":
-		b.mu.Lock()
-		cmd := b.env["bootcmd"]
-		b.mu.Unlock()
-		if len(args) == 2 && args[1] == "bootcmd" && strings.Contains(cmd, "bootm") {
-			return b.boot()
+		for _, name := range args[1:] {
+			if err := b.run1(ctx, name); err != nil {
+				return err
+			}
 		}
-		b.print("## Error: \"" + strings.Join(args[1:], " ") + "\" not defined\r\n")
+	case "tftp", "tftpboot":
+		return b.tftpboot(args[1:])
+	case "bootm":
+		return b.bootm(ctx, args[1:])
+	case "nboot":
+		if b.d.NANDKernel > 0 {
+			b.nboot(args[1:])
+			return nil
+		}
+		b.printf("Unknown command '%s' - try 'help'\r\n", args[0])
 	default:
 		b.printf("Unknown command '%s' - try 'help'\r\n", args[0])
 	}
@@ -410,26 +563,16 @@ func (b *Board) printenv(names []string) {
 	}
 }
 
-// boot pretends to boot Linux and then is its shell until a reset.
-func (b *Board) boot() error {
-	b.print("## Booting kernel from Legacy Image at 40400000 ...\r\n   Verifying Checksum ... OK\r\n\r\nStarting kernel ...\r\n\r\n")
-	b.print("[    0.000000] Booting Linux on physical CPU 0x0\r\n[    0.000000] Linux version 6.1.0 (bootrig@host) #1 SMP\r\n")
-	b.print("[    1.000000] VFS: Mounted root (nfs filesystem) on device 0:14.\r\n[    1.100000] Freeing unused kernel image (initmem) memory: 1024K\r\n")
-	b.print("[    1.200000] Run /sbin/init as init process\r\n\r\nPlease press Enter to activate this console. \r\n/ # ")
-	for {
-		c, _, err := b.getc(-1)
-		if err != nil {
-			return err
-		}
-		switch c {
-		case '\r', '\n':
-			b.print("\r\n/ # ")
-		case 0x03:
-			b.print("^C\r\n/ # ")
-		default:
-			b.print(string(c))
-		}
+// run1 is run VAR: the variable's commands, as if typed.
+func (b *Board) run1(ctx context.Context, name string) error {
+	b.mu.Lock()
+	cmd, ok := b.env[name]
+	b.mu.Unlock()
+	if !ok {
+		b.printf("## Error: \"%s\" not defined\r\n", name)
+		return nil
 	}
+	return b.runLine(ctx, cmd)
 }
 
 // Serve exposes the board's console on l, one connection at a time (a new

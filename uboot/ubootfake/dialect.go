@@ -2,7 +2,10 @@
 // in-memory serial port (a [serialcon.Port]) that prints a banner, counts
 // down to autoboot, edits a command line like U-Boot's readline, parses it
 // like the simple parser or hush, keeps an environment that saveenv
-// persists across reset, and boots into a pretend Linux shell.
+// persists across reset, loads files over a pretend TFTP, and boots into
+// a pretend Linux (kernel lines, busybox init, a shell that runs echo,
+// printf, cat /proc/cmdline and the like). Its power switch
+// ([Board.PowerOn], [Board.PowerOff]) starts it from reset again.
 //
 // Its dialects come from real boards: [Modern] (Debian's qemu_arm U-Boot),
 // [Mini2440] (the 2009-era FriendlyARM fork: 256-byte line buffer, no
@@ -28,6 +31,16 @@ type Dialect struct {
 	Hush         bool
 	SaveMessage  string // what saveenv prints; "" when saveenv fails
 	Defaults     map[string]string
+	// EnvFrom is where a modern U-Boot says it loads its environment
+	// from ("Loading Environment from Flash... OK"); "" for an old one
+	// that says nothing unless the CRC is bad.
+	EnvFrom string
+	// NIC is the Ethernet device a network command says it uses.
+	NIC string
+	// NANDKernel is the size of the kernel image in the NAND flash's
+	// kernel partition, which nboot loads; 0 for a board without NAND
+	// (nboot is then an unknown command).
+	NANDKernel int
 
 	// Line faults.
 	FIFO       int           // input bytes held while the CPU is busy; more in one burst are lost (0: unlimited)
@@ -47,6 +60,8 @@ func Modern() Dialect {
 		CBSize:      1024,
 		MaxArgs:     64,
 		Hush:        true,
+		EnvFrom:     "Flash",
+		NIC:         "virtio-net#32",
 		SaveMessage: "Saving Environment to Flash... Un-Protected 1 sectors\r\nErasing Flash...\r\n. done\r\nErased 1 sectors\r\nWriting to Flash... done\r\nProtected 1 sectors\r\nOK",
 		Defaults: map[string]string{
 			"arch": "arm", "baudrate": "115200", "board": "qemu-arm", "bootdelay": "2",
@@ -67,6 +82,8 @@ func Mini2440() Dialect {
 		Bootdelay:    3,
 		CBSize:       256,
 		MaxArgs:      16,
+		NIC:          "dm9000",
+		NANDKernel:   2 << 20,
 		SaveMessage:  "Saving Environment to NAND...\r\nErasing Nand...Writing to Nand... done",
 		Defaults: map[string]string{
 			"bootdelay": "3", "baudrate": "115200", "ethaddr": "08:08:11:18:12:27",
