@@ -47,7 +47,7 @@ type Export struct {
 	log     *slog.Logger
 	hkey    []byte    // the handles' MAC key
 	macs    sync.Pool // of hash.Hash keyed with hkey
-	dirs    listCache
+	dirs    dirCache
 	files   fileCache
 	known   knownSet
 }
@@ -98,6 +98,7 @@ func OpenExport(dir string, opt ExportOptions) (*Export, error) {
 		root.Close()
 		return nil, err
 	}
+	x.dirs.init()
 	return x, nil
 }
 
@@ -107,6 +108,7 @@ func (x *Export) Dir() string { return x.dir }
 // Close closes the export and its store.
 func (x *Export) Close() error {
 	x.files.closeAll()
+	x.dirs.close()
 	err := x.st.close()
 	if e := x.root.Close(); err == nil {
 		err = e

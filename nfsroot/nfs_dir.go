@@ -4,7 +4,6 @@ import (
 	"hash/fnv"
 	"os"
 	"slices"
-	"sync"
 
 	nfs "github.com/willscott/go-nfs"
 	bolt "go.etcd.io/bbolt"
@@ -87,6 +86,7 @@ func (x *Export) lookup(dn *node, dir *os.File, dst *unix.Statx_t, name string) 
 type dirent struct {
 	cookie uint64
 	name   string
+	ino    uint64 // from getdents (0 for "." and "..")
 }
 
 const (
@@ -104,85 +104,13 @@ func nameCookie(name string) uint64 {
 	return c
 }
 
-// listing is a directory's sorted entries, cached while the directory's
-// change time is unchanged.
-type listing struct {
-	key     fileKey
-	ctime   unix.StatxTimestamp
-	mtime   unix.StatxTimestamp
-	entries []dirent
-}
-
-type listCache struct {
-	mu sync.Mutex
-	l  []*listing // most recent first
-}
-
-const listCacheSize = 8
-
-func (c *listCache) get(k fileKey, st *unix.Statx_t) *listing {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, l := range c.l {
-		if l.key == k && l.ctime == st.Ctime && l.mtime == st.Mtime {
-			return l
-		}
-	}
-	return nil
-}
-
-func (c *listCache) put(l *listing) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.l = slices.DeleteFunc(c.l, func(o *listing) bool { return o.key == l.key })
-	c.l = append([]*listing{l}, c.l...)
-	if len(c.l) > listCacheSize {
-		c.l = c.l[:listCacheSize]
-	}
-}
-
-// list reads the directory dir (attributes st) in cookie order.
-func (x *Export) list(dir *os.File, st *unix.Statx_t) ([]dirent, error) {
-	if l := x.dirs.get(keyOf(st), st); l != nil {
-		return l.entries, nil
-	}
-	names, err := dir.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
-	ents := make([]dirent, 0, len(names)+2)
-	ents = append(ents, dirent{cookieDot, "."}, dirent{cookieDotDot, ".."})
-	for _, n := range names {
-		ents = append(ents, dirent{nameCookie(n), n})
-	}
-	slices.SortFunc(ents, func(a, b dirent) int {
-		switch {
-		case a.cookie < b.cookie:
-			return -1
-		case a.cookie > b.cookie:
-			return 1
-		}
-		return 0
-	})
-	x.dirs.put(&listing{key: keyOf(st), ctime: st.Ctime, mtime: st.Mtime, entries: ents})
-	return ents, nil
-}
-
-// after returns the entries following cookie.
-func after(ents []dirent, cookie uint64) []dirent {
-	i, _ := slices.BinarySearchFunc(ents, cookie, func(d dirent, c uint64) int {
-		switch {
-		case d.cookie < c:
-			return -1
-		case d.cookie > c:
-			return 1
-		}
-		return 0
-	})
+// after returns the index in ents of the first entry following cookie.
+func after(ents []dirent, cookie uint64) int {
+	i, _ := slices.BinarySearchFunc(ents, cookie, cmpCookie)
 	if i < len(ents) && ents[i].cookie == cookie {
 		i++
 	}
-	return ents[i:]
+	return i
 }
 
 func cookieVerf(st *unix.Statx_t) []byte {
@@ -196,15 +124,18 @@ func cookieVerf(st *unix.Statx_t) []byte {
 
 func xdrLen(s string) int { return 4 + (len(s)+3)&^3 }
 
-// openDir is a directory opened for READDIR or READDIRPLUS, with the
-// entries that follow the client's cookie.
+// openDir is a directory opened for READDIR or READDIRPLUS, with its
+// listing and the index of the entry that follows the client's cookie.
 type openDir struct {
-	dn   *node
-	dir  *os.File
-	st   unix.Statx_t
-	attr attr
-	rest []dirent
+	dn    *node
+	dir   *os.File
+	st    unix.Statx_t
+	attr  attr
+	l     *listing
+	first int
 }
+
+func (o *openDir) rest() []dirent { return o.l.entries[o.first:] }
 
 // openListing opens the directory h names, checks that c may read it,
 // and lists it after cookie. On
@@ -220,9 +151,9 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l ope
 	}
 	da := x.attrOf(&dst)
 	err = c.may(&da, permRead)
-	var ents []dirent
+	var ls *listing
 	if err == nil {
-		ents, err = x.list(dir, &dst)
+		ls, err = x.dirs.list(dir, &dst)
 	}
 	if err != nil {
 		dir.Close()
@@ -230,7 +161,7 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l ope
 		e.postOp(&da)
 		return l, false
 	}
-	return openDir{dn: dn, dir: dir, st: dst, attr: da, rest: after(ents, cookie)}, true
+	return openDir{dn: dn, dir: dir, st: dst, attr: da, l: ls, first: after(ls.entries, cookie)}, true
 }
 
 // nfsReaddir is READDIR (RFC 1813 section 3.3.16): it lists a directory's names and file ids.
@@ -247,47 +178,43 @@ func nfsReaddir(r *request, e *encoder) error {
 		return nil
 	}
 	defer l.dir.Close()
-	dn, dir, dst, da, rest := l.dn, l.dir, l.st, l.attr, l.rest
-	size := 4 + 88 + 8 + 8
-	var out []dirent
+	rest := l.rest()
+	size, n := 4+88+8+8, 0
 	for _, d := range rest {
 		sz := 4 + 8 + xdrLen(d.name) + 8
 		if size+sz > int(min(count, r.maxReply)) {
 			break
 		}
 		size += sz
-		out = append(out, d)
+		n++
 	}
-	if len(out) == 0 && len(rest) > 0 {
+	if n == 0 && len(rest) > 0 {
 		e.Uint32(uint32(nfs.NFSStatusTooSmall))
-		e.postOp(&da)
+		e.postOp(&l.attr)
 		return nil
 	}
+	e.Reserve(size + 1024)
 	e.Uint32(uint32(nfs.NFSStatusOk))
-	e.postOp(&da)
-	e.Fixed(cookieVerf(&dst))
-	for _, d := range out {
+	e.postOp(&l.attr)
+	e.Fixed(cookieVerf(&l.st))
+	for _, d := range rest[:n] {
 		e.Bool(true)
-		e.Uint64(r.x.fileid(dn, dir, &dst, d))
+		e.Uint64(fileid(&l.st, d))
 		e.String(d.name)
 		e.Uint64(d.cookie)
 	}
 	e.Bool(false)
-	e.Bool(len(out) == len(rest))
+	e.Bool(n == len(rest))
 	return nil
 }
 
-// fileid is an entry's inode number (the directory's own for "." and
-// ".."; the board only compares them).
-func (x *Export) fileid(dn *node, dir *os.File, dst *unix.Statx_t, d dirent) uint64 {
-	if d.cookie <= cookieDotDot {
+// fileid is an entry's inode number as the directory lists it (the
+// directory's own for "." and ".."; the board only compares them).
+func fileid(dst *unix.Statx_t, d dirent) uint64 {
+	if d.cookie <= cookieDotDot || d.ino == 0 {
 		return dst.Ino
 	}
-	var st unix.Statx_t
-	if err := unix.Statx(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, unix.STATX_INO, &st); err != nil {
-		return nameCookie(d.name)
-	}
-	return st.Ino
+	return d.ino
 }
 
 // nfsReaddirplus is READDIRPLUS (RFC 1813 section 3.3.17): it lists a directory with each entry's attributes and handle.
@@ -305,40 +232,40 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		return nil
 	}
 	defer l.dir.Close()
-	dn, dir, dst, da, rest := l.dn, l.dir, l.st, l.attr, l.rest
 	maxcount = min(maxcount, r.maxReply)
 	if dircount == 0 {
 		dircount = maxcount
 	}
-	out, size := statEntries(dir, rest, int(dircount), int(maxcount))
+	rest := l.rest()
+	out, size := r.x.plusEntries(&l, int(dircount), int(maxcount))
 	if len(out) == 0 && len(rest) > 0 {
 		e.Uint32(uint32(nfs.NFSStatusTooSmall))
-		e.postOp(&da)
+		e.postOp(&l.attr)
 		return nil
 	}
-	if err := r.x.recordEntries(dn.key, out); err != nil {
+	if err := r.x.recordEntries(l.dn.key, out); err != nil {
 		e.Uint32(uint32(nfs.NFSStatusServerFault))
-		e.postOp(&da)
+		e.postOp(&l.attr)
 		return nil
 	}
 	e.Reserve(size + 1024)
 	e.Uint32(uint32(nfs.NFSStatusOk))
-	e.postOp(&da)
-	e.Fixed(cookieVerf(&dst))
+	e.postOp(&l.attr)
+	e.Fixed(cookieVerf(&l.st))
 	for i := range out {
 		p := &out[i]
 		e.Bool(true)
 		if p.ok {
-			e.Uint64(p.st.Ino)
+			e.Uint64(p.hs.key.ino)
 		} else {
-			e.Uint64(dst.Ino)
+			e.Uint64(l.st.Ino)
 		}
 		e.String(p.d.name)
 		e.Uint64(p.d.cookie)
 		if p.ok {
 			e.postOp(&p.a)
 			e.Bool(true)
-			e.Opaque(r.x.makeHandle(p.k, p.bt))
+			e.Opaque(p.h[:])
 		} else {
 			e.postOp(nil)
 			e.Bool(false)
@@ -350,40 +277,52 @@ func nfsReaddirplus(r *request, e *encoder) error {
 }
 
 // plusEntry is a READDIRPLUS entry: the name, and for entries that
-// could be stat'ed (not "." or ".."), attributes and handle.
+// could be stat'ed (not "." or ".."), host attributes, handle and the
+// board's attributes.
 type plusEntry struct {
-	d  dirent
-	ok bool
-	st unix.Statx_t
-	k  fileKey
-	bt uint64
-	a  attr
+	d      dirent
+	ok     bool
+	cached bool // hs and h came from the dirCache
+	hs     hostStat
+	h      [handleLen]byte
+	a      attr
 }
 
-// statEntries stats the entries of rest that fit in dircount and
-// maxcount bytes; size is the reply's estimated size.
-func statEntries(dir *os.File, rest []dirent, dircount, maxcount int) (out []plusEntry, size int) {
-	size, dsize := 4+88+8+8, 0
+// plusEntries are the entries of l after its cookie that fit in
+// dircount and maxcount bytes, with their host attributes and handles
+// (kept ones, or stat'ed now); size is the reply's estimated size.
+func (x *Export) plusEntries(l *openDir, dircount, maxcount int) (out []plusEntry, size int) {
+	rest := l.rest()
+	size, dsize, n := 4+88+8+8, 0, 0
 	for _, d := range rest {
-		p := plusEntry{d: d}
-		if d.cookie > cookieDotDot {
-			if err := statxRetry(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW, &p.st); err == nil {
-				p.ok = true
-				p.k, p.bt = keyOf(&p.st), btimeOf(&p.st)
-			}
-		}
-		sz := 4 + 8 + xdrLen(d.name) + 8
-		dsz := sz
-		if p.ok {
-			sz += 4 + 84 + 4 + 4 + handleLen
-		} else {
-			sz += 8
-		}
+		dsz := 4 + 8 + xdrLen(d.name) + 8
+		sz := dsz + 4 + 84 + 4 + 4 + handleLen
 		if size+sz > maxcount || dsize+dsz > dircount {
 			break
 		}
-		size, dsize = size+sz, dsize+dsz
-		out = append(out, p)
+		size, dsize, n = size+sz, dsize+dsz, n+1
+	}
+	out = make([]plusEntry, n)
+	for i := range out {
+		out[i].d = rest[i]
+	}
+	gen := x.dirs.lookupAttrs(l.l, l.first, out)
+	at, missed := mono(), false
+	fd := int(l.dir.Fd())
+	var st unix.Statx_t
+	for i := range out {
+		p := &out[i]
+		if p.cached || p.d.cookie <= cookieDotDot {
+			continue
+		}
+		missed = true
+		if err := statxRetry(fd, p.d.name, unix.AT_SYMLINK_NOFOLLOW, &st); err == nil {
+			p.ok, p.hs = true, hostStatOf(&st)
+			p.h = x.handleOf(p.hs.key, p.hs.btime)
+		}
+	}
+	if missed {
+		x.dirs.storeAttrs(l.l, l.first, out, gen, at)
 	}
 	return out, size
 }
@@ -394,17 +333,25 @@ func statEntries(dir *os.File, rest []dirent, dircount, maxcount int) (out []plu
 // write transaction for the records that changed.
 func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	var unknown []int
+	x.st.metaMu.RLock()
+	for i := range out {
+		if p := &out[i]; p.ok {
+			m, ok := x.st.metas[p.hs.key]
+			p.a = x.hostAttr(&p.hs, m, ok && m.btime == p.hs.btime)
+		}
+	}
+	x.st.metaMu.RUnlock()
+	x.known.mu.RLock()
 	for i := range out {
 		p := &out[i]
-		if !p.ok {
+		if !p.ok || p.hs.key == x.rootKey {
 			continue
 		}
-		m, ok := x.st.meta(p.k, p.bt)
-		p.a = x.makeAttr(&p.st, m, ok)
-		if p.k != x.rootKey && !x.known.has(p.k, nodeRec{p.bt, dirKey, p.d.name}) {
+		if old, ok := x.known.m[p.hs.key]; !ok || old != (nodeRec{p.hs.btime, dirKey, p.d.name}) {
 			unknown = append(unknown, i)
 		}
 	}
+	x.known.mu.RUnlock()
 	if len(unknown) == 0 {
 		return nil
 	}
@@ -412,11 +359,11 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	x.st.db.View(func(tx *bolt.Tx) error {
 		for _, i := range unknown {
 			p := &out[i]
-			rec := nodeRec{p.bt, dirKey, p.d.name}
-			if old, ok := getNode(tx, p.k); !ok || old != rec || links(&p.st) > 1 {
+			rec := nodeRec{p.hs.btime, dirKey, p.d.name}
+			if old, ok := getNode(tx, p.hs.key); !ok || old != rec || p.hs.links() > 1 {
 				stale = append(stale, i)
 			} else {
-				x.known.add(p.k, rec)
+				x.known.add(p.hs.key, rec)
 			}
 		}
 		return nil
@@ -427,13 +374,13 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	err := x.st.db.Update(func(tx *bolt.Tx) error {
 		for _, i := range stale {
 			p := &out[i]
-			rec := nodeRec{p.bt, dirKey, p.d.name}
-			if links(&p.st) > 1 {
-				if err := putAlias(tx, p.k, rec); err != nil {
+			rec := nodeRec{p.hs.btime, dirKey, p.d.name}
+			if p.hs.links() > 1 {
+				if err := putAlias(tx, p.hs.key, rec); err != nil {
 					return err
 				}
 			}
-			if err := putNode(tx, p.k, rec); err != nil {
+			if err := putNode(tx, p.hs.key, rec); err != nil {
 				return err
 			}
 		}
@@ -443,7 +390,7 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 		return err
 	}
 	for _, i := range stale {
-		x.known.add(out[i].k, nodeRec{out[i].bt, dirKey, out[i].d.name})
+		x.known.add(out[i].hs.key, nodeRec{out[i].hs.btime, dirKey, out[i].d.name})
 	}
 	return nil
 }
