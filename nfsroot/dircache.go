@@ -177,9 +177,17 @@ func (c *dirCache) remove(l *listing, keepWatch bool) {
 	}
 }
 
-// evict drops the least recently used listings (never keep) until the
+// evict drops the watches left without a listing (their directories
+// changed) and the least recently used listings (never keep) until the
 // cache is within its bounds.
 func (c *dirCache) evict(keep *listing) {
+	if len(c.watches) > dirCacheDirs {
+		for _, w := range c.watches {
+			if w.l == nil {
+				c.unwatch(w)
+			}
+		}
+	}
 	for len(c.byKey) > dirCacheDirs || len(c.watches) > dirCacheDirs || c.held > dirCacheEntries {
 		var old *listing
 		for _, l := range c.byKey {
@@ -188,12 +196,6 @@ func (c *dirCache) evict(keep *listing) {
 			}
 		}
 		if old == nil {
-			// Watches without a listing (their directories changed).
-			for _, w := range c.watches {
-				if w.l == nil {
-					c.unwatch(w)
-				}
-			}
 			return
 		}
 		c.remove(old, false)
@@ -282,11 +284,11 @@ func (c *dirCache) cached(l *listing, gen uint64) bool {
 
 // lookupAttrs fills, for the entries out[i] = l.entries[base+i], the
 // attributes kept and still fresh; it returns the watch's generation
-// for storeAttrs.
+// for storeAttrs. (list has just read the events that came before the
+// call.)
 func (c *dirCache) lookupAttrs(l *listing, base int, out []plusEntry) (gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.drain()
 	if l.w == nil || c.byKey[l.key] != l || l.attrs == nil {
 		if l.w != nil {
 			gen = l.w.gen
@@ -305,11 +307,12 @@ func (c *dirCache) lookupAttrs(l *listing, base int, out []plusEntry) (gen uint6
 }
 
 // storeAttrs keeps the attributes of out's entries that were stat'ed
-// at time at, unless the directory changed since gen.
+// at time at, unless an event read since gen says the directory
+// changed. (The events of a change after the stat that are not read
+// yet are read before the next use, and drop what is stored here.)
 func (c *dirCache) storeAttrs(l *listing, base int, out []plusEntry, gen uint64, at int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.drain()
 	if !c.cached(l, gen) {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"os"
 	"slices"
+	"sync"
 
 	nfs "github.com/willscott/go-nfs"
 	bolt "go.etcd.io/bbolt"
@@ -238,6 +239,7 @@ func nfsReaddirplus(r *request, e *encoder) error {
 	}
 	rest := l.rest()
 	out, size := r.x.plusEntries(&l, int(dircount), int(maxcount))
+	defer putPlusEntries(out)
 	if len(out) == 0 && len(rest) > 0 {
 		e.Uint32(uint32(nfs.NFSStatusTooSmall))
 		e.postOp(&l.attr)
@@ -288,6 +290,25 @@ type plusEntry struct {
 	a      attr
 }
 
+// plusPool holds the entry slices of READDIRPLUS replies (one in use
+// per call), of at most maxPooledEntries.
+var plusPool sync.Pool
+
+const maxPooledEntries = 4096
+
+func getPlusEntries(n int) []plusEntry {
+	if p, _ := plusPool.Get().(*[]plusEntry); p != nil && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]plusEntry, n, max(n, 64))
+}
+
+func putPlusEntries(out []plusEntry) {
+	if cap(out) <= maxPooledEntries {
+		plusPool.Put(&out)
+	}
+}
+
 // plusEntries are the entries of l after its cookie that fit in
 // dircount and maxcount bytes, with their host attributes and handles
 // (kept ones, or stat'ed now); size is the reply's estimated size.
@@ -302,9 +323,9 @@ func (x *Export) plusEntries(l *openDir, dircount, maxcount int) (out []plusEntr
 		}
 		size, dsize, n = size+sz, dsize+dsz, n+1
 	}
-	out = make([]plusEntry, n)
+	out = getPlusEntries(n)
 	for i := range out {
-		out[i].d = rest[i]
+		out[i] = plusEntry{d: rest[i]}
 	}
 	gen := x.dirs.lookupAttrs(l.l, l.first, out)
 	at, missed := mono(), false
