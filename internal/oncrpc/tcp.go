@@ -81,6 +81,17 @@ type conn struct {
 	wmu   sync.Mutex
 	calls sync.WaitGroup
 	slots chan struct{} // calls in flight
+	// idle hands a call to a worker waiting for one: the connection's
+	// workers (at most InFlight) outlive their calls, so that a call
+	// runs on a goroutine whose stack has already grown.
+	idle chan job
+	done chan struct{} // closed when the connection is done
+}
+
+// job is a call read from the connection and the budget it holds.
+type job struct {
+	rec  []byte
+	hold int
 }
 
 // serveConn reads records from c and answers them, up to InFlight at a
@@ -89,10 +100,11 @@ type conn struct {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.untrackConn(c)
 	defer c.Close()
-	cn := &conn{s: s, c: c, slots: make(chan struct{}, s.inFlight())}
+	cn := &conn{s: s, c: c, slots: make(chan struct{}, s.inFlight()), idle: make(chan job), done: make(chan struct{})}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		cn.local = a.AddrPort().Addr().Unmap()
 	}
+	defer close(cn.done)
 	defer cn.calls.Wait()
 	idle := s.IdleTimeout
 	if idle <= 0 {
@@ -141,19 +153,41 @@ func (cn *conn) start(rec []byte) bool {
 		return false
 	}
 	cn.calls.Add(1)
-	go func() {
-		defer func() { <-cn.slots; cn.calls.Done(); s.end() }()
-		reply := s.Answer(rec, Request{Remote: cn.c.RemoteAddr(), Local: cn.local, Transport: TCP})
-		putBuf(rec)
-		// Keep what the reply holds until it is sent.
-		s.release(hold - len(reply))
-		defer s.release(len(reply))
-		if reply != nil {
-			cn.send(reply)
-			putBuf(reply)
-		}
-	}()
+	j := job{rec, hold}
+	select {
+	case cn.idle <- j:
+	default:
+		go cn.work(j)
+	}
 	return true
+}
+
+// work serves j, then the calls handed to it, until the connection is
+// done.
+func (cn *conn) work(j job) {
+	for {
+		cn.serve(j)
+		select {
+		case j = <-cn.idle:
+		case <-cn.done:
+			return
+		}
+	}
+}
+
+// serve answers one call and sends the reply.
+func (cn *conn) serve(j job) {
+	s := cn.s
+	defer func() { <-cn.slots; cn.calls.Done(); s.end() }()
+	reply := s.Answer(j.rec, Request{Remote: cn.c.RemoteAddr(), Local: cn.local, Transport: TCP})
+	putBuf(j.rec)
+	// Keep what the reply holds until it is sent.
+	s.release(j.hold - len(reply))
+	defer s.release(len(reply))
+	if reply != nil {
+		cn.send(reply)
+		putBuf(reply)
+	}
 }
 
 // send writes one reply as a single-fragment record.
