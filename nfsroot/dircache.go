@@ -66,15 +66,17 @@ type listing struct {
 	w            *dirWatch // nil: not watched (no attributes kept)
 	used         uint64
 	entries      []dirent // never changed once made
-	attrs        []cachedAttr
+	attrs        []*cachedAttr
 }
 
 // cachedAttr is an entry's host attributes and handle, as stat'ed at
-// time at (monotonic, since start); at == 0: none.
+// time at (monotonic, since start). Once kept it is never changed (a
+// change replaces it), so calls read it without the lock.
 type cachedAttr struct {
-	at int64
-	hs hostStat
-	h  [handleLen]byte
+	at   int64
+	hs   hostStat
+	h    [handleLen]byte
+	kept bool // in the cache: its node record was made
 }
 
 var monoStart = time.Now()
@@ -272,7 +274,7 @@ func (l *listing) forgetAttr(name string) {
 	c := nameCookie(name)
 	i, _ := slices.BinarySearchFunc(l.entries, c, cmpCookie)
 	for ; i < len(l.entries) && l.entries[i].cookie == c; i++ {
-		l.attrs[i].at = 0
+		l.attrs[i] = nil
 	}
 }
 
@@ -289,42 +291,39 @@ func (c *dirCache) cached(l *listing, gen uint64) bool {
 func (c *dirCache) lookupAttrs(l *listing, base int, out []plusEntry) (gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if l.w == nil || c.byKey[l.key] != l || l.attrs == nil {
-		if l.w != nil {
-			gen = l.w.gen
-		}
-		return gen
+	if l.w == nil {
+		return 0
 	}
-	now := mono()
-	for i := range out {
-		a := &l.attrs[base+i]
-		if a.at != 0 && now-a.at < int64(attrTTL) {
-			out[i].ok, out[i].cached = true, true
-			out[i].hs, out[i].h = a.hs, a.h
+	if c.byKey[l.key] == l && l.attrs != nil {
+		now := mono()
+		for i := range out {
+			if a := l.attrs[base+i]; a != nil && now-a.at < int64(attrTTL) {
+				out[i].ca = a
+			}
 		}
 	}
 	return l.w.gen
 }
 
-// storeAttrs keeps the attributes of out's entries that were stat'ed
-// at time at, unless an event read since gen says the directory
+// storeAttrs keeps the attributes of out's entries stat'ed by this call
+// (and recorded), unless an event read since gen says the directory
 // changed. (The events of a change after the stat that are not read
 // yet are read before the next use, and drop what is stored here.)
-func (c *dirCache) storeAttrs(l *listing, base int, out []plusEntry, gen uint64, at int64) {
+func (c *dirCache) storeAttrs(l *listing, base int, out []plusEntry, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.cached(l, gen) {
 		return
 	}
-	for i := range out {
-		p := &out[i]
-		if !p.ok || p.cached || !p.hs.keepable() {
+	for i, p := range out {
+		if p.ca == nil || p.ca.kept || !p.ca.hs.keepable() {
 			continue
 		}
 		if l.attrs == nil {
-			l.attrs = make([]cachedAttr, len(l.entries))
+			l.attrs = make([]*cachedAttr, len(l.entries))
 		}
-		l.attrs[base+i] = cachedAttr{at: at, hs: p.hs, h: p.h}
+		p.ca.kept = true
+		l.attrs[base+i] = p.ca
 	}
 }
 

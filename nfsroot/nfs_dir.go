@@ -238,56 +238,73 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		dircount = maxcount
 	}
 	rest := l.rest()
-	out, size := r.x.plusEntries(&l, int(dircount), int(maxcount))
-	defer putPlusEntries(out)
-	if len(out) == 0 && len(rest) > 0 {
+	b := r.x.plusEntries(&l, int(dircount), int(maxcount))
+	defer putPlusEntries(b.out)
+	if len(b.out) == 0 && len(rest) > 0 {
 		e.Uint32(uint32(nfs.NFSStatusTooSmall))
 		e.postOp(&l.attr)
 		return nil
 	}
-	if err := r.x.recordEntries(l.dn.key, out); err != nil {
+	if err := r.x.recordEntries(l.dn.key, b.out); err != nil {
 		e.Uint32(uint32(nfs.NFSStatusServerFault))
 		e.postOp(&l.attr)
 		return nil
 	}
-	e.Reserve(size + 1024)
+	if b.fresh {
+		r.x.dirs.storeAttrs(l.l, l.first, b.out, b.gen)
+	}
+	e.Reserve(b.size + 1024)
 	e.Uint32(uint32(nfs.NFSStatusOk))
 	e.postOp(&l.attr)
 	e.Fixed(cookieVerf(&l.st))
-	for i := range out {
-		p := &out[i]
-		e.Bool(true)
-		if p.ok {
-			e.Uint64(p.hs.key.ino)
-		} else {
-			e.Uint64(l.st.Ino)
-		}
-		e.String(p.d.name)
-		e.Uint64(p.d.cookie)
-		if p.ok {
-			e.postOp(&p.a)
-			e.Bool(true)
-			e.Opaque(p.h[:])
-		} else {
-			e.postOp(nil)
-			e.Bool(false)
-		}
-	}
+	r.x.encodePlus(e, b.out, l.st.Ino)
 	e.Bool(false)
-	e.Bool(len(out) == len(rest))
+	e.Bool(len(b.out) == len(rest))
 	return nil
 }
 
+// encodePlus appends the entryplus3 of out, with the overlay applied
+// to their attributes; dirIno is the fileid of "." and "..".
+func (x *Export) encodePlus(e *encoder, out []plusEntry, dirIno uint64) {
+	s := x.st
+	s.metaMu.RLock()
+	defer s.metaMu.RUnlock()
+	for _, p := range out {
+		e.Bool(true)
+		ca := p.ca
+		if ca == nil {
+			e.Uint64(dirIno)
+		} else {
+			e.Uint64(ca.hs.key.ino)
+		}
+		e.String(p.d.name)
+		e.Uint64(p.d.cookie)
+		if ca == nil {
+			e.postOp(nil)
+			e.Bool(false)
+			continue
+		}
+		m, ok := s.metas[ca.hs.key]
+		a := x.hostAttr(&ca.hs, m, ok && m.btime == ca.hs.btime)
+		e.postOp(&a)
+		e.Bool(true)
+		e.Opaque(ca.h[:])
+	}
+}
+
 // plusEntry is a READDIRPLUS entry: the name, and for entries that
-// could be stat'ed (not "." or ".."), host attributes, handle and the
-// board's attributes.
+// could be stat'ed (not "." or ".."), host attributes and handle.
 type plusEntry struct {
-	d      dirent
-	ok     bool
-	cached bool // hs and h came from the dirCache
-	hs     hostStat
-	h      [handleLen]byte
-	a      attr
+	d  *dirent
+	ca *cachedAttr // nil: none
+}
+
+// plusBatch is the entries of one READDIRPLUS reply.
+type plusBatch struct {
+	out   []plusEntry
+	size  int    // the reply's estimated size
+	gen   uint64 // the directory's watch generation before the stats
+	fresh bool   // some entries were stat'ed now (ca.kept false)
 }
 
 // plusPool holds the entry slices of READDIRPLUS replies (one in use
@@ -305,14 +322,15 @@ func getPlusEntries(n int) []plusEntry {
 
 func putPlusEntries(out []plusEntry) {
 	if cap(out) <= maxPooledEntries {
+		clear(out)
 		plusPool.Put(&out)
 	}
 }
 
 // plusEntries are the entries of l after its cookie that fit in
-// dircount and maxcount bytes, with their host attributes and handles
-// (kept ones, or stat'ed now); size is the reply's estimated size.
-func (x *Export) plusEntries(l *openDir, dircount, maxcount int) (out []plusEntry, size int) {
+// dircount and maxcount bytes, with their host attributes and handles:
+// kept ones, or stat'ed now.
+func (x *Export) plusEntries(l *openDir, dircount, maxcount int) plusBatch {
 	rest := l.rest()
 	size, dsize, n := 4+88+8+8, 0, 0
 	for _, d := range rest {
@@ -323,52 +341,41 @@ func (x *Export) plusEntries(l *openDir, dircount, maxcount int) (out []plusEntr
 		}
 		size, dsize, n = size+sz, dsize+dsz, n+1
 	}
-	out = getPlusEntries(n)
-	for i := range out {
-		out[i] = plusEntry{d: rest[i]}
+	b := plusBatch{out: getPlusEntries(n), size: size}
+	for i := range b.out {
+		b.out[i].d = &rest[i]
 	}
-	gen := x.dirs.lookupAttrs(l.l, l.first, out)
-	at, missed := mono(), false
+	b.gen = x.dirs.lookupAttrs(l.l, l.first, b.out)
+	at := mono()
 	fd := int(l.dir.Fd())
 	var st unix.Statx_t
-	for i := range out {
-		p := &out[i]
-		if p.cached || p.d.cookie <= cookieDotDot {
+	for i := range b.out {
+		p := &b.out[i]
+		if p.ca != nil || p.d.cookie <= cookieDotDot {
 			continue
 		}
-		missed = true
 		if err := statxRetry(fd, p.d.name, unix.AT_SYMLINK_NOFOLLOW, &st); err == nil {
-			p.ok, p.hs = true, hostStatOf(&st)
-			p.h = x.handleOf(p.hs.key, p.hs.btime)
+			ca := &cachedAttr{at: at, hs: hostStatOf(&st)}
+			ca.h = x.handleOf(ca.hs.key, ca.hs.btime)
+			p.ca, b.fresh = ca, true
 		}
 	}
-	if missed {
-		x.dirs.storeAttrs(l.l, l.first, out, gen, at)
-	}
-	return out, size
+	return b
 }
 
-// recordEntries applies the overlay to the entries' attributes and
-// records where each lives (so its handle resolves later): entries seen
-// before cost no store access, the others one read transaction, and one
-// write transaction for the records that changed.
+// recordEntries records where the entries stat'ed now live (so their
+// handles resolve later; kept ones were recorded when they were
+// stat'ed): entries seen before cost no store access, the others one
+// read transaction, and one write transaction for the records that
+// changed.
 func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	var unknown []int
-	x.st.metaMu.RLock()
-	for i := range out {
-		if p := &out[i]; p.ok {
-			m, ok := x.st.metas[p.hs.key]
-			p.a = x.hostAttr(&p.hs, m, ok && m.btime == p.hs.btime)
-		}
-	}
-	x.st.metaMu.RUnlock()
 	x.known.mu.RLock()
-	for i := range out {
-		p := &out[i]
-		if !p.ok || p.hs.key == x.rootKey {
+	for i, p := range out {
+		if p.ca == nil || p.ca.kept || p.ca.hs.key == x.rootKey {
 			continue
 		}
-		if old, ok := x.known.m[p.hs.key]; !ok || old != (nodeRec{p.hs.btime, dirKey, p.d.name}) {
+		if old, ok := x.known.m[p.ca.hs.key]; !ok || old != (nodeRec{p.ca.hs.btime, dirKey, p.d.name}) {
 			unknown = append(unknown, i)
 		}
 	}
@@ -380,11 +387,11 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	x.st.db.View(func(tx *bolt.Tx) error {
 		for _, i := range unknown {
 			p := &out[i]
-			rec := nodeRec{p.hs.btime, dirKey, p.d.name}
-			if old, ok := getNode(tx, p.hs.key); !ok || old != rec || p.hs.links() > 1 {
+			rec := nodeRec{p.ca.hs.btime, dirKey, p.d.name}
+			if old, ok := getNode(tx, p.ca.hs.key); !ok || old != rec || p.ca.hs.links() > 1 {
 				stale = append(stale, i)
 			} else {
-				x.known.add(p.hs.key, rec)
+				x.known.add(p.ca.hs.key, rec)
 			}
 		}
 		return nil
@@ -395,13 +402,13 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	err := x.st.db.Update(func(tx *bolt.Tx) error {
 		for _, i := range stale {
 			p := &out[i]
-			rec := nodeRec{p.hs.btime, dirKey, p.d.name}
-			if p.hs.links() > 1 {
-				if err := putAlias(tx, p.hs.key, rec); err != nil {
+			rec := nodeRec{p.ca.hs.btime, dirKey, p.d.name}
+			if p.ca.hs.links() > 1 {
+				if err := putAlias(tx, p.ca.hs.key, rec); err != nil {
 					return err
 				}
 			}
-			if err := putNode(tx, p.hs.key, rec); err != nil {
+			if err := putNode(tx, p.ca.hs.key, rec); err != nil {
 				return err
 			}
 		}
@@ -411,7 +418,8 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 		return err
 	}
 	for _, i := range stale {
-		x.known.add(out[i].hs.key, nodeRec{out[i].hs.btime, dirKey, out[i].d.name})
+		p := &out[i]
+		x.known.add(p.ca.hs.key, nodeRec{p.ca.hs.btime, dirKey, p.d.name})
 	}
 	return nil
 }
