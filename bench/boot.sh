@@ -119,16 +119,25 @@ cat >"$ROOTFS/root/nfsbench.sh" <<EOF
 now() { cut -d' ' -f1 /proc/uptime; }
 t() { s=\$(now); "\$@" >/dev/null 2>&1 || echo "failed: \$*" >&2; e=\$(now); awk "BEGIN {print \$e - \$s}"; }
 mkdir -p /mnt && mount -t nfs -o $opts 192.168.7.1:$ROOTFS /mnt || exit 1
+# find walks the same tree on both sides: before any write of the round
+# (a write-*.bin made between the two finds was one of the 9 entries of
+# difference), and without dev/, which the board's root has as its
+# devtmpfs mount point (-xdev stops there) and ganesha's export as the
+# host directory, with bootrig's device node placeholders.
+walk() { find "\$1" -xdev -path "\${1%/}/dev" -prune -o -print; }
 for i in \$(seq $RUNS); do
 	order="bootrig ganesha"; [ \$((i % 2)) = 0 ] && order="ganesha bootrig"
+	if [ \$i = 1 ]; then # cold caches: the first round only
+		for side in \$order; do
+			r=/; [ \$side = ganesha ] && r=/mnt
+			echo "\$side find \$(t sh -c "find \$r -xdev -path \${r%/}/dev -prune -o -print | wc -l")"
+			echo "\$side entries \$(walk \$r | wc -l)"
+		done
+	fi
 	for side in \$order; do
-		if [ \$side = ganesha ]; then d=/mnt/root/bench; r=/mnt; else d=/root/bench; r=/; fi
+		if [ \$side = ganesha ]; then d=/mnt/root/bench; else d=/root/bench; fi
 		echo "\$side read \$(t dd if=\$d/read-\$side-\$i.bin of=/dev/null bs=1M)"
 		echo "\$side write \$(t dd if=/dev/zero of=\$d/write-\$side.bin bs=1M count=$SIZE_MIB conv=fsync)"
-		if [ \$i = 1 ]; then # cold caches: the first round only
-			echo "\$side find \$(t sh -c "find \$r -xdev | wc -l")"
-			echo "\$side entries \$(find \$r -xdev | wc -l)"
-		fi
 	done
 done
 umount /mnt
