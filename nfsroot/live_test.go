@@ -93,3 +93,47 @@ func TestListingSeesHostChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestListedDirMovedOutIsStale: a directory the server has listed (and
+// keeps) is STALE at once through its handle when the host moves its
+// parent out of the export, or swaps it for a symlink to a directory
+// outside: what the server kept of it is not served from outside.
+func TestListedDirMovedOutIsStale(t *testing.T) {
+	base := t.TempDir()
+	export, outside := filepath.Join(base, "export"), filepath.Join(base, "outside")
+	for _, n := range []string{"a/b/f", "c/g"} {
+		writeFile(t, filepath.Join(export, n), nil)
+	}
+	writeFile(t, filepath.Join(outside, "secret"), []byte("x"))
+	h := start(t, export, nil)
+	c := dial(t, h.addr)
+	root := c.mount("/")
+	b, cd := c.mustLookup(root, "a", "b"), c.mustLookup(root, "c")
+	for _, d := range [][]byte{b, cd} {
+		for range 2 {
+			if st, _ := c.readdirplus(d, 8192, 8192); st != nfs.NFSStatusOk {
+				t.Fatalf("READDIRPLUS before the move: %v", st)
+			}
+		}
+	}
+	if err := os.Rename(filepath.Join(export, "a"), filepath.Join(outside, "a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(export, "c"), filepath.Join(base, "c-away")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(export, "c")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		dir  []byte
+	}{{"parent moved out", b}, {"swapped for a symlink", cd}} {
+		if st, ents := c.readdirplus(tc.dir, 8192, 8192); st != nfs.NFSStatusStale {
+			t.Errorf("%s: READDIRPLUS: %v with %d entries, want STALE", tc.name, st, len(ents))
+		}
+		if st, _ := c.lookup(tc.dir, "secret"); st != nfs.NFSStatusStale {
+			t.Errorf("%s: LOOKUP: %v, want STALE", tc.name, st)
+		}
+	}
+}

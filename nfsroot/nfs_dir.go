@@ -55,7 +55,7 @@ func (x *Export) lookup(dn *node, dir *os.File, dst *unix.Statx_t, name string) 
 			return dn, *dst, nil
 		}
 		pn := &node{comps: dn.comps[:len(dn.comps)-1]}
-		f, err := x.root.OpenFile(pn.path(), os.O_RDONLY|unix.O_DIRECTORY, 0)
+		f, err := x.openDirAt(pn.path())
 		if err != nil {
 			return nil, unix.Statx_t{}, ErrStale
 		}
