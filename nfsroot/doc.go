@@ -33,8 +33,9 @@
 //
 // # Confinement
 //
-// Every path is resolved through an os.Root, so no component can leave
-// the export; changes run as *at system calls on a directory descriptor
+// Every path is resolved beneath the export's root by the kernel
+// (openat2 RESOLVE_BENEATH, no symlinks followed; an os.Root where
+// openat2 is missing), so no component can leave the export; changes run as *at system calls on a directory descriptor
 // whose device and inode were checked against the handle, with a single
 // name that cannot be "..", contain "/" or NUL, or exceed 255 bytes;
 // files are opened with O_NOFOLLOW and verified with fstat; an object's
