@@ -293,7 +293,7 @@ func (x *Export) encodePlus(e *encoder, out []plusEntry, dirIno uint64) {
 }
 
 // plusEntry is a READDIRPLUS entry: the name, and for entries that
-// could be stat'ed (not "." or ".."), host attributes and handle.
+// could be stat'ed, host attributes and handle.
 type plusEntry struct {
 	d  *dirent
 	ca *cachedAttr // nil: none
@@ -351,7 +351,11 @@ func (x *Export) plusEntries(l *openDir, dircount, maxcount int) plusBatch {
 	var st unix.Statx_t
 	for i := range b.out {
 		p := &b.out[i]
-		if p.ca != nil || p.d.cookie <= cookieDotDot {
+		if p.d.cookie <= cookieDotDot {
+			p.ca = x.dotAttr(l, p.d.cookie)
+			continue
+		}
+		if p.ca != nil {
 			continue
 		}
 		if err := statxRetry(fd, p.d.name, unix.AT_SYMLINK_NOFOLLOW, &st); err == nil {
@@ -363,6 +367,22 @@ func (x *Export) plusEntries(l *openDir, dircount, maxcount int) plusBatch {
 	return b
 }
 
+// dotAttr is the attributes and handle of "." or ".." (cookie) in the
+// listed directory l, nil if they cannot be had. Clients that list with
+// READDIRPLUS (libnfs) LOOKUP every entry that comes without them.
+// ".." is the export's root at the root, otherwise the directory
+// above l on its path, opened beneath the root as LOOKUP opens it.
+func (x *Export) dotAttr(l *openDir, cookie uint64) *cachedAttr {
+	n, st := l.dn, l.st
+	if cookie == cookieDotDot {
+		var err error
+		if n, st, err = x.lookup(l.dn, l.dir, &l.st, ".."); err != nil {
+			return nil
+		}
+	}
+	return &cachedAttr{hs: hostStatOf(&st), h: x.handleOf(n.key, n.btime)}
+}
+
 // recordEntries records where the entries stat'ed now live (so their
 // handles resolve later; kept ones were recorded when they were
 // stat'ed): entries seen before cost no store access, the others one
@@ -372,7 +392,7 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	var unknown []int
 	x.known.mu.RLock()
 	for i, p := range out {
-		if p.ca == nil || p.ca.kept || p.ca.hs.key == x.rootKey {
+		if p.ca == nil || p.ca.kept || p.ca.hs.key == x.rootKey || p.d.cookie <= cookieDotDot {
 			continue
 		}
 		if old, ok := x.known.m[p.ca.hs.key]; !ok || old != (nodeRec{p.ca.hs.btime, dirKey, p.d.name}) {
