@@ -20,6 +20,7 @@
 # Usage: bench/boot.sh                 (from the repository root)
 #        RUNS=5 bench/boot.sh
 #        BOOTRIG=/path/to/bootrig bench/boot.sh
+#        ONLY=nfs bench/boot.sh          (section 2 alone)
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -41,6 +42,7 @@ $br build --board qemu-arm >/dev/null 2>&1 || { echo "bootrig build failed" >&2;
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
 
+if [ "${ONLY:-}" != nfs ]; then
 # 1. Power-on to shell prompt.
 echo "== power-on to shell prompt, nothing to rebuild (median of $RUNS)"
 for i in $(seq "$RUNS"); do
@@ -95,6 +97,7 @@ for mode in nfs initramfs builtin; do
 		"$(kib "$(median <"$work/ram-$mode")")"
 done
 echo "  (vs_nfs > 1: at the shell sooner than the NFS root; kernel is the uImage the mode boots)"
+fi
 
 # 2. NFS in the board: bootrig (the root) against ganesha (/mnt).
 echo "== in the board over NFS: bootrig vs nfs-ganesha, same lab, same kernel, same mount options"
