@@ -84,8 +84,9 @@ type conn struct {
 	// idle hands a call to a worker waiting for one: the connection's
 	// workers (at most InFlight) outlive their calls, so that a call
 	// runs on a goroutine whose stack has already grown.
-	idle chan job
-	done chan struct{} // closed when the connection is done
+	idle    chan job
+	workers int           // started (only serveConn's loop counts them)
+	done    chan struct{} // closed when the connection is done
 }
 
 // job is a call read from the connection and the budget it holds.
@@ -157,7 +158,14 @@ func (cn *conn) start(rec []byte) bool {
 	select {
 	case cn.idle <- j:
 	default:
-		go cn.work(j)
+		if cn.workers < s.inFlight() {
+			cn.workers++
+			go cn.work(j)
+		} else {
+			// This call holds a slot, so one of the workers is
+			// done with its call and about to wait for another.
+			cn.idle <- j
+		}
 	}
 	return true
 }
