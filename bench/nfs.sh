@@ -14,10 +14,12 @@
 # Usage: bench/nfs.sh                  (from the repository root)
 #        RUNS=5 SIZE_MIB=64 bench/nfs.sh
 #        BOOTRIG=/path/to/bootrig bench/nfs.sh   (a prebuilt binary)
+#        ONLY=list bench/nfs.sh     (only the rows whose function matches: read, write, list)
 set -euo pipefail
 
 SIZE_MIB=${SIZE_MIB:-64}
 RUNS=${RUNS:-3}
+ONLY=${ONLY:-}
 ENTRIES=${ENTRIES:-10000}
 ROOTFS=${ROOTFS:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrig/qemu-arm/out/rootfs}
 
@@ -35,7 +37,7 @@ if [ "${1:-}" != "--in-netns" ]; then
 	head -c $((SIZE_MIB << 20)) /dev/urandom >"$work/up.bin"
 	ROOTFS_ENTRIES=0
 	if [ -d "$work/bootrig/rootfs" ]; then ROOTFS_ENTRIES=$(($(find "$work/bootrig/rootfs" -mindepth 1 | wc -l))); fi
-	exec unshare -n -- env WORK="$work" SIZE_MIB="$SIZE_MIB" RUNS="$RUNS" ENTRIES="$ENTRIES" ROOTFS_ENTRIES="$ROOTFS_ENTRIES" \
+	exec unshare -n -- env WORK="$work" SIZE_MIB="$SIZE_MIB" RUNS="$RUNS" ONLY="$ONLY" ENTRIES="$ENTRIES" ROOTFS_ENTRIES="$ROOTFS_ENTRIES" \
 		bash "$0" --in-netns
 fi
 
@@ -107,6 +109,7 @@ tests=("read $SIZE_MIB MiB (nfs-cp):read_big" "write $SIZE_MIB MiB (nfs-cp):writ
 [ -d "$WORK/bootrig/rootfs" ] && tests+=("recursive list busybox rootfs:list_rootfs")
 for t in "${tests[@]}"; do
 	name=${t%%:*} fn=${t##*:}
+	[[ -z "$ONLY" || "$fn" == *"$ONLY"* ]] || continue
 	a=() b=()
 	for _ in $(seq "$RUNS"); do # interleaved, so both see the same machine load
 		a+=("$(secs "$fn" ganesha)")

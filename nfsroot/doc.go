@@ -22,10 +22,20 @@
 // handle stays valid however many files are looked up, across RENAME
 // (a directory's move rewrites one record) and across a restart.
 //
+// # Listings and live editing
+//
+// The export stays the host's to edit while the board runs. Directory
+// listings, and for READDIRPLUS their entries' attributes and handles,
+// are kept (dircache.go, bounded) under an inotify watch of each
+// directory, whose events are read before every listing: a change made
+// on the host before a call is seen by that call. What inotify does not
+// report (atime, writes through mmap) shows within attrTTL (1 s).
+//
 // # Confinement
 //
-// Every path is resolved through an os.Root, so no component can leave
-// the export; changes run as *at system calls on a directory descriptor
+// Every path is resolved beneath the export's root by the kernel
+// (openat2 RESOLVE_BENEATH, no symlinks followed; an os.Root where
+// openat2 is missing), so no component can leave the export; changes run as *at system calls on a directory descriptor
 // whose device and inode were checked against the handle, with a single
 // name that cannot be "..", contain "/" or NUL, or exceed 255 bytes;
 // files are opened with O_NOFOLLOW and verified with fstat; an object's
@@ -57,8 +67,10 @@
 //
 // # Durability
 //
-// A FILE_SYNC or DATA_SYNC WRITE and a COMMIT fsync the file (and the
-// metadata store) before replying; UNSTABLE writes are in the page cache,
-// which a crash of the server does not lose. The write verifier changes
+// A FILE_SYNC WRITE fsyncs the file, a DATA_SYNC WRITE and a COMMIT
+// fdatasync it (its data and size, not its times), and each syncs the
+// metadata store if the board changed it since its last sync, before
+// replying; UNSTABLE writes are in the page cache, which a crash of the
+// server does not lose. The write verifier changes
 // with every Server, so a client re-sends what it had not committed.
 package nfsroot

@@ -39,17 +39,48 @@ func hostType(mode uint16) nfs.FileType {
 
 func typeOfIFMT(ifmt uint32) nfs.FileType { return hostType(uint16(ifmt)) }
 
+// hostStat is what the board's attributes take from the host's.
+type hostStat struct {
+	key                 fileKey
+	btime               uint64
+	mode                uint16
+	nlink, uid, gid     uint32
+	rmajor, rminor      uint32
+	size, blocks        uint64
+	atime, mtime, ctime unix.StatxTimestamp
+}
+
+func hostStatOf(st *unix.Statx_t) hostStat {
+	return hostStat{
+		key: keyOf(st), btime: btimeOf(st), mode: st.Mode,
+		nlink: st.Nlink, uid: st.Uid, gid: st.Gid, rmajor: st.Rdev_major, rminor: st.Rdev_minor,
+		size: st.Size, blocks: st.Blocks, atime: st.Atime, mtime: st.Mtime, ctime: st.Ctime,
+	}
+}
+
+// keepable reports whether h's attributes change only through the
+// directory entry it was stat'ed by (see dirCache).
+func (h *hostStat) keepable() bool {
+	return uint32(h.mode)&unix.S_IFMT != unix.S_IFDIR && h.nlink == 1
+}
+
 // makeAttr applies the overlay m (when ok) to the host attributes st.
 func (x *Export) makeAttr(st *unix.Statx_t, m meta, ok bool) attr {
+	h := hostStatOf(st)
+	return x.hostAttr(&h, m, ok)
+}
+
+// hostAttr applies the overlay m (when ok) to the host attributes h.
+func (x *Export) hostAttr(h *hostStat, m meta, ok bool) attr {
 	a := attr{
-		typ: hostType(st.Mode), mode: uint32(st.Mode) & 0o7777, nlink: st.Nlink,
-		size: st.Size, used: st.Blocks * 512,
-		fsid: x.rootKey.dev, fileid: st.Ino,
-		atime: st.Atime, mtime: st.Mtime, ctime: st.Ctime,
+		typ: hostType(h.mode), mode: uint32(h.mode) & 0o7777, nlink: h.nlink,
+		size: h.size, used: h.blocks * 512,
+		fsid: x.rootKey.dev, fileid: h.key.ino,
+		atime: h.atime, mtime: h.mtime, ctime: h.ctime,
 	}
 	if x.real {
-		a.uid, a.gid = st.Uid, st.Gid
-		a.major, a.minor = st.Rdev_major, st.Rdev_minor
+		a.uid, a.gid = h.uid, h.gid
+		a.major, a.minor = h.rmajor, h.rminor
 	}
 	if !ok {
 		return a
@@ -167,4 +198,12 @@ func (d *decoder) sattr() sattr {
 		}
 	}
 	return s
+}
+
+// links is links() of a hostStat.
+func (h *hostStat) links() uint32 {
+	if uint32(h.mode)&unix.S_IFMT == unix.S_IFDIR {
+		return 0
+	}
+	return h.nlink
 }

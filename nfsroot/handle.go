@@ -31,12 +31,18 @@ const macLen = 16
 var handleMagic = [4]byte{'b', 'R', 0, 2}
 
 func (x *Export) makeHandle(k fileKey, btime uint64) []byte {
-	h := make([]byte, 0, handleLen)
-	h = append(h, handleMagic[:]...)
-	h = binary.BigEndian.AppendUint64(h, k.dev)
-	h = binary.BigEndian.AppendUint64(h, k.ino)
-	h = binary.BigEndian.AppendUint64(h, btime)
-	return append(h, x.mac(h)...)
+	h := x.handleOf(k, btime)
+	return h[:]
+}
+
+// handleOf is makeHandle into an array.
+func (x *Export) handleOf(k fileKey, btime uint64) (h [handleLen]byte) {
+	copy(h[:], handleMagic[:])
+	binary.BigEndian.PutUint64(h[4:], k.dev)
+	binary.BigEndian.PutUint64(h[12:], k.ino)
+	binary.BigEndian.PutUint64(h[20:], btime)
+	copy(h[28:], x.mac(h[:28]))
+	return h
 }
 
 // handle is n's file handle.

@@ -55,7 +55,7 @@ func (x *Export) lookup(dn *node, dir *os.File, dst *unix.Statx_t, name string) 
 			return dn, *dst, nil
 		}
 		pn := &node{comps: dn.comps[:len(dn.comps)-1]}
-		f, err := x.root.OpenFile(pn.path(), os.O_RDONLY|unix.O_DIRECTORY, 0)
+		f, err := x.openDirAt(pn.path())
 		if err != nil {
 			return nil, unix.Statx_t{}, ErrStale
 		}
@@ -87,6 +87,7 @@ func (x *Export) lookup(dn *node, dir *os.File, dst *unix.Statx_t, name string) 
 type dirent struct {
 	cookie uint64
 	name   string
+	ino    uint64 // from getdents (0 for "." and "..")
 }
 
 const (
@@ -104,85 +105,13 @@ func nameCookie(name string) uint64 {
 	return c
 }
 
-// listing is a directory's sorted entries, cached while the directory's
-// change time is unchanged.
-type listing struct {
-	key     fileKey
-	ctime   unix.StatxTimestamp
-	mtime   unix.StatxTimestamp
-	entries []dirent
-}
-
-type listCache struct {
-	mu sync.Mutex
-	l  []*listing // most recent first
-}
-
-const listCacheSize = 8
-
-func (c *listCache) get(k fileKey, st *unix.Statx_t) *listing {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, l := range c.l {
-		if l.key == k && l.ctime == st.Ctime && l.mtime == st.Mtime {
-			return l
-		}
-	}
-	return nil
-}
-
-func (c *listCache) put(l *listing) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.l = slices.DeleteFunc(c.l, func(o *listing) bool { return o.key == l.key })
-	c.l = append([]*listing{l}, c.l...)
-	if len(c.l) > listCacheSize {
-		c.l = c.l[:listCacheSize]
-	}
-}
-
-// list reads the directory dir (attributes st) in cookie order.
-func (x *Export) list(dir *os.File, st *unix.Statx_t) ([]dirent, error) {
-	if l := x.dirs.get(keyOf(st), st); l != nil {
-		return l.entries, nil
-	}
-	names, err := dir.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
-	ents := make([]dirent, 0, len(names)+2)
-	ents = append(ents, dirent{cookieDot, "."}, dirent{cookieDotDot, ".."})
-	for _, n := range names {
-		ents = append(ents, dirent{nameCookie(n), n})
-	}
-	slices.SortFunc(ents, func(a, b dirent) int {
-		switch {
-		case a.cookie < b.cookie:
-			return -1
-		case a.cookie > b.cookie:
-			return 1
-		}
-		return 0
-	})
-	x.dirs.put(&listing{key: keyOf(st), ctime: st.Ctime, mtime: st.Mtime, entries: ents})
-	return ents, nil
-}
-
-// after returns the entries following cookie.
-func after(ents []dirent, cookie uint64) []dirent {
-	i, _ := slices.BinarySearchFunc(ents, cookie, func(d dirent, c uint64) int {
-		switch {
-		case d.cookie < c:
-			return -1
-		case d.cookie > c:
-			return 1
-		}
-		return 0
-	})
+// after returns the index in ents of the first entry following cookie.
+func after(ents []dirent, cookie uint64) int {
+	i, _ := slices.BinarySearchFunc(ents, cookie, cmpCookie)
 	if i < len(ents) && ents[i].cookie == cookie {
 		i++
 	}
-	return ents[i:]
+	return i
 }
 
 func cookieVerf(st *unix.Statx_t) []byte {
@@ -196,15 +125,18 @@ func cookieVerf(st *unix.Statx_t) []byte {
 
 func xdrLen(s string) int { return 4 + (len(s)+3)&^3 }
 
-// openDir is a directory opened for READDIR or READDIRPLUS, with the
-// entries that follow the client's cookie.
+// openDir is a directory opened for READDIR or READDIRPLUS, with its
+// listing and the index of the entry that follows the client's cookie.
 type openDir struct {
-	dn   *node
-	dir  *os.File
-	st   unix.Statx_t
-	attr attr
-	rest []dirent
+	dn    *node
+	dir   *os.File
+	st    unix.Statx_t
+	attr  attr
+	l     *listing
+	first int
 }
+
+func (o *openDir) rest() []dirent { return o.l.entries[o.first:] }
 
 // openListing opens the directory h names, checks that c may read it,
 // and lists it after cookie. On
@@ -220,9 +152,9 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l ope
 	}
 	da := x.attrOf(&dst)
 	err = c.may(&da, permRead)
-	var ents []dirent
+	var ls *listing
 	if err == nil {
-		ents, err = x.list(dir, &dst)
+		ls, err = x.dirs.list(dir, &dst)
 	}
 	if err != nil {
 		dir.Close()
@@ -230,7 +162,7 @@ func (x *Export) openListing(e *encoder, h []byte, cookie uint64, c cred) (l ope
 		e.postOp(&da)
 		return l, false
 	}
-	return openDir{dn: dn, dir: dir, st: dst, attr: da, rest: after(ents, cookie)}, true
+	return openDir{dn: dn, dir: dir, st: dst, attr: da, l: ls, first: after(ls.entries, cookie)}, true
 }
 
 // nfsReaddir is READDIR (RFC 1813 section 3.3.16): it lists a directory's names and file ids.
@@ -247,47 +179,43 @@ func nfsReaddir(r *request, e *encoder) error {
 		return nil
 	}
 	defer l.dir.Close()
-	dn, dir, dst, da, rest := l.dn, l.dir, l.st, l.attr, l.rest
-	size := 4 + 88 + 8 + 8
-	var out []dirent
+	rest := l.rest()
+	size, n := 4+88+8+8, 0
 	for _, d := range rest {
 		sz := 4 + 8 + xdrLen(d.name) + 8
 		if size+sz > int(min(count, r.maxReply)) {
 			break
 		}
 		size += sz
-		out = append(out, d)
+		n++
 	}
-	if len(out) == 0 && len(rest) > 0 {
+	if n == 0 && len(rest) > 0 {
 		e.Uint32(uint32(nfs.NFSStatusTooSmall))
-		e.postOp(&da)
+		e.postOp(&l.attr)
 		return nil
 	}
+	e.Reserve(size + 1024)
 	e.Uint32(uint32(nfs.NFSStatusOk))
-	e.postOp(&da)
-	e.Fixed(cookieVerf(&dst))
-	for _, d := range out {
+	e.postOp(&l.attr)
+	e.Fixed(cookieVerf(&l.st))
+	for _, d := range rest[:n] {
 		e.Bool(true)
-		e.Uint64(r.x.fileid(dn, dir, &dst, d))
+		e.Uint64(fileid(&l.st, d))
 		e.String(d.name)
 		e.Uint64(d.cookie)
 	}
 	e.Bool(false)
-	e.Bool(len(out) == len(rest))
+	e.Bool(n == len(rest))
 	return nil
 }
 
-// fileid is an entry's inode number (the directory's own for "." and
-// ".."; the board only compares them).
-func (x *Export) fileid(dn *node, dir *os.File, dst *unix.Statx_t, d dirent) uint64 {
-	if d.cookie <= cookieDotDot {
+// fileid is an entry's inode number as the directory lists it (the
+// directory's own for "." and ".."; the board only compares them).
+func fileid(dst *unix.Statx_t, d dirent) uint64 {
+	if d.cookie <= cookieDotDot || d.ino == 0 {
 		return dst.Ino
 	}
-	var st unix.Statx_t
-	if err := unix.Statx(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, unix.STATX_INO, &st); err != nil {
-		return nameCookie(d.name)
-	}
-	return st.Ino
+	return d.ino
 }
 
 // nfsReaddirplus is READDIRPLUS (RFC 1813 section 3.3.17): it lists a directory with each entry's attributes and handle.
@@ -305,106 +233,173 @@ func nfsReaddirplus(r *request, e *encoder) error {
 		return nil
 	}
 	defer l.dir.Close()
-	dn, dir, dst, da, rest := l.dn, l.dir, l.st, l.attr, l.rest
 	maxcount = min(maxcount, r.maxReply)
 	if dircount == 0 {
 		dircount = maxcount
 	}
-	out, size := statEntries(dir, rest, int(dircount), int(maxcount))
-	if len(out) == 0 && len(rest) > 0 {
+	rest := l.rest()
+	b := r.x.plusEntries(&l, int(dircount), int(maxcount))
+	defer putPlusEntries(b.out)
+	if len(b.out) == 0 && len(rest) > 0 {
 		e.Uint32(uint32(nfs.NFSStatusTooSmall))
-		e.postOp(&da)
+		e.postOp(&l.attr)
 		return nil
 	}
-	if err := r.x.recordEntries(dn.key, out); err != nil {
+	if err := r.x.recordEntries(l.dn.key, b.out); err != nil {
 		e.Uint32(uint32(nfs.NFSStatusServerFault))
-		e.postOp(&da)
+		e.postOp(&l.attr)
 		return nil
 	}
-	e.Reserve(size + 1024)
-	e.Uint32(uint32(nfs.NFSStatusOk))
-	e.postOp(&da)
-	e.Fixed(cookieVerf(&dst))
-	for i := range out {
-		p := &out[i]
-		e.Bool(true)
-		if p.ok {
-			e.Uint64(p.st.Ino)
-		} else {
-			e.Uint64(dst.Ino)
-		}
-		e.String(p.d.name)
-		e.Uint64(p.d.cookie)
-		if p.ok {
-			e.postOp(&p.a)
-			e.Bool(true)
-			e.Opaque(r.x.makeHandle(p.k, p.bt))
-		} else {
-			e.postOp(nil)
-			e.Bool(false)
-		}
+	if b.fresh {
+		r.x.dirs.storeAttrs(l.l, l.first, b.out, b.gen)
 	}
+	e.Reserve(b.size + 1024)
+	e.Uint32(uint32(nfs.NFSStatusOk))
+	e.postOp(&l.attr)
+	e.Fixed(cookieVerf(&l.st))
+	r.x.encodePlus(e, b.out, l.st.Ino)
 	e.Bool(false)
-	e.Bool(len(out) == len(rest))
+	e.Bool(len(b.out) == len(rest))
 	return nil
 }
 
-// plusEntry is a READDIRPLUS entry: the name, and for entries that
-// could be stat'ed (not "." or ".."), attributes and handle.
-type plusEntry struct {
-	d  dirent
-	ok bool
-	st unix.Statx_t
-	k  fileKey
-	bt uint64
-	a  attr
+// encodePlus appends the entryplus3 of out, with the overlay applied
+// to their attributes; dirIno is the fileid of "." and "..".
+func (x *Export) encodePlus(e *encoder, out []plusEntry, dirIno uint64) {
+	s := x.st
+	s.metaMu.RLock()
+	defer s.metaMu.RUnlock()
+	for _, p := range out {
+		e.Bool(true)
+		ca := p.ca
+		if ca == nil {
+			e.Uint64(dirIno)
+		} else {
+			e.Uint64(ca.hs.key.ino)
+		}
+		e.String(p.d.name)
+		e.Uint64(p.d.cookie)
+		if ca == nil {
+			e.postOp(nil)
+			e.Bool(false)
+			continue
+		}
+		m, ok := s.metas[ca.hs.key]
+		a := x.hostAttr(&ca.hs, m, ok && m.btime == ca.hs.btime)
+		e.postOp(&a)
+		e.Bool(true)
+		e.Opaque(ca.h[:])
+	}
 }
 
-// statEntries stats the entries of rest that fit in dircount and
-// maxcount bytes; size is the reply's estimated size.
-func statEntries(dir *os.File, rest []dirent, dircount, maxcount int) (out []plusEntry, size int) {
-	size, dsize := 4+88+8+8, 0
+// plusEntry is a READDIRPLUS entry: the name, and for entries that
+// could be stat'ed, host attributes and handle.
+type plusEntry struct {
+	d  *dirent
+	ca *cachedAttr // nil: none
+}
+
+// plusBatch is the entries of one READDIRPLUS reply.
+type plusBatch struct {
+	out   []plusEntry
+	size  int    // the reply's estimated size
+	gen   uint64 // the directory's watch generation before the stats
+	fresh bool   // some entries were stat'ed now (ca.kept false)
+}
+
+// plusPool holds the entry slices of READDIRPLUS replies (one in use
+// per call), of at most maxPooledEntries.
+var plusPool sync.Pool
+
+const maxPooledEntries = 4096
+
+func getPlusEntries(n int) []plusEntry {
+	if p, _ := plusPool.Get().(*[]plusEntry); p != nil && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]plusEntry, n, max(n, 64))
+}
+
+func putPlusEntries(out []plusEntry) {
+	if cap(out) <= maxPooledEntries {
+		clear(out)
+		plusPool.Put(&out)
+	}
+}
+
+// plusEntries are the entries of l after its cookie that fit in
+// dircount and maxcount bytes, with their host attributes and handles:
+// kept ones, or stat'ed now.
+func (x *Export) plusEntries(l *openDir, dircount, maxcount int) plusBatch {
+	rest := l.rest()
+	size, dsize, n := 4+88+8+8, 0, 0
 	for _, d := range rest {
-		p := plusEntry{d: d}
-		if d.cookie > cookieDotDot {
-			if err := statxRetry(int(dir.Fd()), d.name, unix.AT_SYMLINK_NOFOLLOW, &p.st); err == nil {
-				p.ok = true
-				p.k, p.bt = keyOf(&p.st), btimeOf(&p.st)
-			}
-		}
-		sz := 4 + 8 + xdrLen(d.name) + 8
-		dsz := sz
-		if p.ok {
-			sz += 4 + 84 + 4 + 4 + handleLen
-		} else {
-			sz += 8
-		}
+		dsz := 4 + 8 + xdrLen(d.name) + 8
+		sz := dsz + 4 + 84 + 4 + 4 + handleLen
 		if size+sz > maxcount || dsize+dsz > dircount {
 			break
 		}
-		size, dsize = size+sz, dsize+dsz
-		out = append(out, p)
+		size, dsize, n = size+sz, dsize+dsz, n+1
 	}
-	return out, size
-}
-
-// recordEntries applies the overlay to the entries' attributes and
-// records where each lives (so its handle resolves later): entries seen
-// before cost no store access, the others one read transaction, and one
-// write transaction for the records that changed.
-func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
-	var unknown []int
-	for i := range out {
-		p := &out[i]
-		if !p.ok {
+	b := plusBatch{out: getPlusEntries(n), size: size}
+	for i := range b.out {
+		b.out[i].d = &rest[i]
+	}
+	b.gen = x.dirs.lookupAttrs(l.l, l.first, b.out)
+	at := mono()
+	fd := int(l.dir.Fd())
+	var st unix.Statx_t
+	for i := range b.out {
+		p := &b.out[i]
+		if p.d.cookie <= cookieDotDot {
+			p.ca = x.dotAttr(l, p.d.cookie)
 			continue
 		}
-		m, ok := x.st.meta(p.k, p.bt)
-		p.a = x.makeAttr(&p.st, m, ok)
-		if p.k != x.rootKey && !x.known.has(p.k, nodeRec{p.bt, dirKey, p.d.name}) {
+		if p.ca != nil {
+			continue
+		}
+		if err := statxRetry(fd, p.d.name, unix.AT_SYMLINK_NOFOLLOW, &st); err == nil {
+			ca := &cachedAttr{at: at, hs: hostStatOf(&st)}
+			ca.h = x.handleOf(ca.hs.key, ca.hs.btime)
+			p.ca, b.fresh = ca, true
+		}
+	}
+	return b
+}
+
+// dotAttr is the attributes and handle of "." or ".." (cookie) in the
+// listed directory l, nil if they cannot be had. Clients that list with
+// READDIRPLUS (libnfs) LOOKUP every entry that comes without them.
+// ".." is the export's root at the root, otherwise the directory
+// above l on its path, opened beneath the root as LOOKUP opens it.
+func (x *Export) dotAttr(l *openDir, cookie uint64) *cachedAttr {
+	n, st := l.dn, l.st
+	if cookie == cookieDotDot {
+		var err error
+		if n, st, err = x.lookup(l.dn, l.dir, &l.st, ".."); err != nil {
+			return nil
+		}
+	}
+	return &cachedAttr{hs: hostStatOf(&st), h: x.handleOf(n.key, n.btime)}
+}
+
+// recordEntries records where the entries stat'ed now live (so their
+// handles resolve later; kept ones were recorded when they were
+// stat'ed): entries seen before cost no store access, the others one
+// read transaction, and one write transaction for the records that
+// changed.
+func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
+	var unknown []int
+	x.known.mu.RLock()
+	for i, p := range out {
+		if p.ca == nil || p.ca.kept || p.ca.hs.key == x.rootKey || p.d.cookie <= cookieDotDot {
+			continue
+		}
+		if old, ok := x.known.m[p.ca.hs.key]; !ok || old != (nodeRec{p.ca.hs.btime, dirKey, p.d.name}) {
 			unknown = append(unknown, i)
 		}
 	}
+	x.known.mu.RUnlock()
 	if len(unknown) == 0 {
 		return nil
 	}
@@ -412,11 +407,11 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	x.st.db.View(func(tx *bolt.Tx) error {
 		for _, i := range unknown {
 			p := &out[i]
-			rec := nodeRec{p.bt, dirKey, p.d.name}
-			if old, ok := getNode(tx, p.k); !ok || old != rec || links(&p.st) > 1 {
+			rec := nodeRec{p.ca.hs.btime, dirKey, p.d.name}
+			if old, ok := getNode(tx, p.ca.hs.key); !ok || old != rec || p.ca.hs.links() > 1 {
 				stale = append(stale, i)
 			} else {
-				x.known.add(p.k, rec)
+				x.known.add(p.ca.hs.key, rec)
 			}
 		}
 		return nil
@@ -427,13 +422,13 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 	err := x.st.db.Update(func(tx *bolt.Tx) error {
 		for _, i := range stale {
 			p := &out[i]
-			rec := nodeRec{p.bt, dirKey, p.d.name}
-			if links(&p.st) > 1 {
-				if err := putAlias(tx, p.k, rec); err != nil {
+			rec := nodeRec{p.ca.hs.btime, dirKey, p.d.name}
+			if p.ca.hs.links() > 1 {
+				if err := putAlias(tx, p.ca.hs.key, rec); err != nil {
 					return err
 				}
 			}
-			if err := putNode(tx, p.k, rec); err != nil {
+			if err := putNode(tx, p.ca.hs.key, rec); err != nil {
 				return err
 			}
 		}
@@ -443,7 +438,8 @@ func (x *Export) recordEntries(dirKey fileKey, out []plusEntry) error {
 		return err
 	}
 	for _, i := range stale {
-		x.known.add(out[i].k, nodeRec{out[i].bt, dirKey, out[i].d.name})
+		p := &out[i]
+		x.known.add(p.ca.hs.key, nodeRec{p.ca.hs.btime, dirKey, p.d.name})
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
 
 	nfs "github.com/willscott/go-nfs"
 	"golang.org/x/sys/unix"
@@ -125,13 +126,13 @@ func nfsWrite(r *request, e *encoder) error {
 	}
 	committed := uint32(unstable)
 	if stable != unstable {
-		if err := f.f.Sync(); err != nil {
+		if err := syncData(f.f, stable == dataSync); err != nil {
 			return fail(err)
 		}
 		if err := r.x.st.sync(); err != nil {
 			return fail(err)
 		}
-		committed = fileSync
+		committed = stable
 	}
 	st, err := fstatx(f.f)
 	e.Uint32(uint32(nfs.NFSStatusOk))
@@ -147,7 +148,19 @@ func nfsWrite(r *request, e *encoder) error {
 	return nil
 }
 
-// nfsCommit is COMMIT (RFC 1813 section 3.3.21): it makes earlier unstable writes stable.
+// syncData makes f's data stable: fdatasync (what reading it back
+// needs: data, size) when dataOnly, else fsync (all its metadata too).
+func syncData(f *os.File, dataOnly bool) error {
+	if !dataOnly {
+		return f.Sync()
+	}
+	return eintr(func() error { return unix.Fdatasync(int(f.Fd())) })
+}
+
+// nfsCommit is COMMIT (RFC 1813 section 3.3.21): it makes earlier
+// unstable writes stable, with fdatasync of the file (and of the
+// metadata store when the board changed ownership or modes since its
+// last sync, which is rare and otherwise waits up to metaSyncInterval).
 func nfsCommit(r *request, e *encoder) error {
 	h := r.args.Opaque(fhMax)
 	r.args.Uint64()
@@ -176,7 +189,7 @@ func nfsCommit(r *request, e *encoder) error {
 	if a := r.x.attrOf(&st); r.user().mayWrite(&a) != nil {
 		return fail(unix.EACCES)
 	}
-	if err := f.f.Sync(); err != nil {
+	if err := syncData(f.f, true); err != nil {
 		return fail(err)
 	}
 	if err := r.x.st.sync(); err != nil {

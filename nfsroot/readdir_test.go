@@ -1,6 +1,7 @@
 package nfsroot
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -62,4 +63,39 @@ func TestReaddirStableCookies(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestReaddirplusDots: READDIRPLUS gives "." and ".." their attributes
+// and handles (the directory's own and its parent's; the root's ".." is
+// the root), as clients that LOOKUP every entry without them expect.
+func TestReaddirplusDots(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a", "b", "f"), nil)
+	h := start(t, dir, nil)
+	c := dial(t, h.addr)
+	root := c.mount("/")
+	a := c.mustLookup(root, "a")
+	b := c.mustLookup(a, "b")
+	for _, tc := range []struct {
+		name             string
+		dir, dot, dotdot []byte
+	}{{"/", root, root, root}, {"/a", a, a, root}, {"/a/b", b, b, a}} {
+		st, ents := c.readdirplus(tc.dir, 8192, 8192)
+		if st != nfs.NFSStatusOk {
+			t.Fatalf("%s: READDIRPLUS: %v", tc.name, st)
+		}
+		for _, e := range ents {
+			want := map[string][]byte{".": tc.dot, "..": tc.dotdot}[e.name]
+			if want == nil {
+				continue
+			}
+			_, wa := c.getattr(want)
+			switch {
+			case !bytes.Equal(e.handle, want):
+				t.Errorf("%s: %q has handle %x, want %x", tc.name, e.name, e.handle, want)
+			case e.attr == nil || e.attr.fileid != wa.fileid || e.attr.typ != uint32(nfs.FileTypeDirectory):
+				t.Errorf("%s: %q has attributes %+v, want those of %+v", tc.name, e.name, e.attr, wa)
+			}
+		}
+	}
 }

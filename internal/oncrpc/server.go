@@ -133,7 +133,8 @@ func (s *Server) Panics() uint64 { return s.panics.Load() }
 
 // Answer serves one message as Serve and ServePacket do each record and
 // datagram: it parses the call, runs the hooks and the Handler, and
-// returns the reply (nil: none). r carries where it came from.
+// returns the reply (nil: none), which the caller may hand to Recycle
+// once done with it. r carries where it came from.
 func (s *Server) Answer(msg []byte, r Request) []byte {
 	s.init()
 	c, err := ParseCall(msg)
@@ -152,6 +153,10 @@ func (s *Server) Answer(msg []byte, r Request) []byte {
 	r.CallMsg = c
 	return s.serve(&r)
 }
+
+// Recycle returns a reply from Answer to the pool of large buffers it
+// may have come from (Serve and ServePacket do so after sending).
+func Recycle(reply []byte) { putBuf(reply) }
 
 func (s *Server) serve(r *Request) (reply []byte) {
 	defer func() {

@@ -81,6 +81,18 @@ type conn struct {
 	wmu   sync.Mutex
 	calls sync.WaitGroup
 	slots chan struct{} // calls in flight
+	// idle hands a call to a worker waiting for one: the connection's
+	// workers (at most InFlight) outlive their calls, so that a call
+	// runs on a goroutine whose stack has already grown.
+	idle    chan job
+	workers int           // started (only serveConn's loop counts them)
+	done    chan struct{} // closed when the connection is done
+}
+
+// job is a call read from the connection and the budget it holds.
+type job struct {
+	rec  []byte
+	hold int
 }
 
 // serveConn reads records from c and answers them, up to InFlight at a
@@ -89,10 +101,11 @@ type conn struct {
 func (s *Server) serveConn(c net.Conn) {
 	defer s.untrackConn(c)
 	defer c.Close()
-	cn := &conn{s: s, c: c, slots: make(chan struct{}, s.inFlight())}
+	cn := &conn{s: s, c: c, slots: make(chan struct{}, s.inFlight()), idle: make(chan job), done: make(chan struct{})}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		cn.local = a.AddrPort().Addr().Unmap()
 	}
+	defer close(cn.done)
 	defer cn.calls.Wait()
 	idle := s.IdleTimeout
 	if idle <= 0 {
@@ -141,19 +154,48 @@ func (cn *conn) start(rec []byte) bool {
 		return false
 	}
 	cn.calls.Add(1)
-	go func() {
-		defer func() { <-cn.slots; cn.calls.Done(); s.end() }()
-		reply := s.Answer(rec, Request{Remote: cn.c.RemoteAddr(), Local: cn.local, Transport: TCP})
-		putBuf(rec)
-		// Keep what the reply holds until it is sent.
-		s.release(hold - len(reply))
-		defer s.release(len(reply))
-		if reply != nil {
-			cn.send(reply)
-			putBuf(reply)
+	j := job{rec, hold}
+	select {
+	case cn.idle <- j:
+	default:
+		if cn.workers < s.inFlight() {
+			cn.workers++
+			go cn.work(j)
+		} else {
+			// This call holds a slot, so one of the workers is
+			// done with its call and about to wait for another.
+			cn.idle <- j
 		}
-	}()
+	}
 	return true
+}
+
+// work serves j, then the calls handed to it, until the connection is
+// done.
+func (cn *conn) work(j job) {
+	for {
+		cn.serve(j)
+		select {
+		case j = <-cn.idle:
+		case <-cn.done:
+			return
+		}
+	}
+}
+
+// serve answers one call and sends the reply.
+func (cn *conn) serve(j job) {
+	s := cn.s
+	defer func() { <-cn.slots; cn.calls.Done(); s.end() }()
+	reply := s.Answer(j.rec, Request{Remote: cn.c.RemoteAddr(), Local: cn.local, Transport: TCP})
+	putBuf(j.rec)
+	// Keep what the reply holds until it is sent.
+	s.release(j.hold - len(reply))
+	defer s.release(len(reply))
+	if reply != nil {
+		cn.send(reply)
+		putBuf(reply)
+	}
 }
 
 // send writes one reply as a single-fragment record.
