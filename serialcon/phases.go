@@ -108,7 +108,18 @@ type Phases struct {
 	failures []Failure
 	lines    lines
 	tftp     *Transfer
-	stage    int // the last U-Boot banner's stage (see bannerStage); 0 before one
+	stage    int  // the last U-Boot banner's stage (see bannerStage); 0 before one
+	asked    bool // the next reset was asked for (ResetAsked)
+}
+
+// ResetAsked says the board's next reset is one its user asked for
+// (bootrig typing U-Boot's reset after saveenv, to prove the environment
+// survives): U-Boot's "resetting ..." and the power-on banner after it
+// are then not failures. The banner ends it.
+func (p *Phases) ResetAsked() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.asked = true
 }
 
 // Step is a phase reached and how long it lasted.
@@ -261,7 +272,9 @@ func (p *Phases) onLine(l string, at time.Duration) {
 			continue
 		}
 		if r.err != nil {
-			p.failures = append(p.failures, Failure{Err: r.err, At: at, Line: l})
+			if !(p.asked && r.err == ErrCPUReset) {
+				p.failures = append(p.failures, Failure{Err: r.err, At: at, Line: l})
+			}
 		} else if !p.reached(r.phase) {
 			p.mark(r.phase, at, l)
 		}
@@ -278,10 +291,10 @@ func (p *Phases) banner(stage int, at time.Duration, l string) {
 		p.stage = stage
 		return
 	}
-	if p.stage > 0 {
+	if p.stage > 0 && !p.asked {
 		p.failures = append(p.failures, Failure{Err: ErrBoardReset, At: at, Line: l})
 	}
-	p.stage = stage
+	p.stage, p.asked = stage, false
 	p.mark(PhaseUBoot, at, l)
 }
 

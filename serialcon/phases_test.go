@@ -111,6 +111,28 @@ func TestPhasesNameFailures(t *testing.T) {
 	}
 }
 
+// TestResetAsked: the reset that follows saveenv when bootrig proves the
+// environment survives is not a failure; one more reset after it is.
+func TestResetAsked(t *testing.T) {
+	uboot := "U-Boot 2023.01\r\nHit any key to stop autoboot:  0\r\n=> "
+	start := time.Unix(0, 0)
+	p := NewPhases(start, nil)
+	end := feedLines(p, start, uboot+"saveenv\r\nSaving Environment to Flash... done\r\nOK\r\n=> ", time.Second)
+	p.ResetAsked()
+	end = feedLines(p, end, "reset\r\nresetting ...\r\n\r\n"+uboot, time.Second)
+	if fs := p.Summary(end).Failures; len(fs) != 0 {
+		t.Fatalf("failures after the reset asked for: %v", fs)
+	}
+	end = feedLines(p, end, "reset\r\nresetting ...\r\n\r\n"+uboot, time.Second)
+	var got []error
+	for _, f := range p.Summary(end).Failures {
+		got = append(got, f.Err)
+	}
+	if len(got) != 2 || got[0] != ErrCPUReset || got[1] != ErrBoardReset {
+		t.Errorf("failures after a second reset, not asked for: %v, want CPU reset and board reset", got)
+	}
+}
+
 func TestFailureClassesAreNamed(t *testing.T) {
 	for err, want := range map[error]string{ErrKernelPanic: "kernel-panic", ErrTFTPTimeout: "tftp-timeout", errors.New("new kind"): "new kind"} {
 		if got := (Failure{Err: err}).Class(); got != want {

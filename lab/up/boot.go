@@ -57,6 +57,7 @@ func (b *Board) typeEnv(ctx context.Context) error {
 	case dr.Verify(ctx, vars) == nil:
 		fmt.Fprintf(b.cfg.Notes, "u-boot: the saved environment is already this one\n")
 	default:
+		b.Phases.ResetAsked() // Persist resets the board to prove the save
 		if err := dr.Persist(ctx, vars); err != nil {
 			return err
 		}

@@ -340,6 +340,9 @@ func TestFakeTypedEnv(t *testing.T) {
 			if !slices.Contains(r.fake.Lines(), "run bootcmd") {
 				t.Errorf("up did not boot from the prompt (lines: %q)", r.fake.Lines())
 			}
+			if err := b.Summary().Err(); err != nil {
+				t.Errorf("boot summary: %v (the reset after saveenv was asked for)", err)
+			}
 			if out, _ := runOn(t, b, "cat /proc/cmdline"); out != r.p.Bootargs(r.l)+"\n" {
 				t.Errorf("kernel command line %q, want %q", out, r.p.Bootargs(r.l)+"\n")
 			}
