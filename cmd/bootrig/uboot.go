@@ -209,7 +209,6 @@ func runFlashEnv(c *cli.Context) error {
 		return err
 	}
 	defer done()
-	u.con.phases.ResetAsked() // Persist resets the board to prove the save
 	if err := u.drv.Persist(u.ctx, vars); err != nil {
 		return err
 	}
