@@ -8,9 +8,10 @@
 // before the first byte; [Machine.Resume] starts the CPU). The namespace:
 // [Reexec] runs this program again inside a new one, where [Inside]
 // reports true and [LAN.Setup] brings up lo and the tap; [JoinCommand]
-// enters a running lab's namespace (bootrig up --attach). [WriteFlash]
-// puts a U-Boot environment image into the flash bank while the board is
-// off, and [State] records a running lab for later commands. An
+// enters a running lab's namespace (bootrig up --attach). [QEMU.WriteEnv]
+// puts a U-Boot environment image where the board's U-Boot loads it
+// from, while the board is off: the flash bank ([WriteFlash]) or uboot.env
+// on a FAT disk ([WriteEnvDisk]), and [State] records a running lab for later commands. An
 // [Instance] is a board under a name, with a state dir of its own;
 // [Running] lists those whose QEMU runs, [SetPower] switches one through
 // QMP, and [CheckMemory] says whether the host has room for another.

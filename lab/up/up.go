@@ -190,8 +190,9 @@ func (b *Board) build(ctx context.Context) error {
 	return nil
 }
 
-// powerOn flashes the environment (unless it is to be typed), starts
-// QEMU paused, opens the console and lets the CPU run.
+// powerOn writes the environment where U-Boot loads it from (unless it
+// is to be typed or kept), starts QEMU paused, opens the console and
+// lets the CPU run.
 func (b *Board) powerOn(ctx context.Context) error {
 	c := b.cfg
 	if st, err := lab.LoadState(c.State); err == nil {
@@ -206,7 +207,7 @@ func (b *Board) powerOn(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("environment image: %w", err)
 		}
-		if err := lab.WriteFlash(q.Flash, q.FlashSize, img); err != nil {
+		if err := q.WriteEnv(ctx, img); err != nil {
 			return err
 		}
 	}
