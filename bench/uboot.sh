@@ -6,10 +6,13 @@
 #     the .config bootrig resolved (the anchor), as ratios; and whether the
 #     cold image is byte-identical to the one in the user's cache.
 #  2. saveenv under emulation, before and after the qemu-arm fragment:
-#     "before" is qemu_arm_defconfig with only buffered writes off (what
-#     saveenv needs to work on Debian 12's QEMU at all: 256 KiB environment,
-#     the bank probed as 16 bits wide), "after" the shipped profile. Each
-#     is `bootrig uboot env set --save` minus the same set without --save.
+#     "before" is the environment in the second flash bank as qemu-arm had
+#     it until it moved to FAT (buffered writes off, which saveenv needs on
+#     Debian 12's QEMU at all, the bank probed 32 bits wide, 8 KiB of
+#     environment in a whole 256 KiB sector; what qemu-arm-oldboot keeps),
+#     "after" the shipped profile: uboot.env in FAT on a virtio disk. Each
+#     is the fastest of 3 `bootrig uboot env set --save` minus the fastest
+#     of 3 of the same set without --save.
 #  3. vexpress-a9 power-on to shell: `bootrig up --board vexpress-a9 --run
 #     true`, the shell phase (seconds since power-on) and the wall time.
 #
@@ -64,38 +67,58 @@ fi
 
 # 2. saveenv before and after.
 if [ -z "${SKIP_SAVEENV:-}" ]; then
-profile() { # the shipped qemu-arm profile with the fragment "before"
+profile() { # the shipped qemu-arm profile with the environment "before": in flash
 	$br boards show qemu-arm | awk '
-		/^ *fragment: \|/ && inbuild {print; print "      # CONFIG_SYS_FLASH_USE_BUFFER_WRITE is not set"; skip=1; next}
+		/^ *fragment: \|/ && inbuild {
+			print
+			print "      # CONFIG_SYS_FLASH_USE_BUFFER_WRITE is not set"
+			print "      CONFIG_SYS_FLASH_CFI_WIDTH_32BIT=y"
+			print "      CONFIG_ENV_SIZE=0x2000"
+			skip=1; next
+		}
 		skip && /^      / {next}
 		{skip=0}
 		/^  build:/ {inbuild=1}
 		/^[a-z]/ {inbuild=0}
-		{sub(/env_size: 8K/, "env_size: 256K"); sub(/name: qemu-arm$/, "name: qemu-arm-before"); print}'
+		/^  env: fat$/ {print "  flash_size: 64M"; next}
+		{sub(/name: qemu-arm$/, "name: qemu-arm-before"); print}'
 }
 profile >"$work/qemu-arm-before.yaml"
-BOOTRIG_CACHE=$CACHE $br build uboot --board-file "$work/qemu-arm-before.yaml" >/dev/null 2>&1
-saveenv() { # $1 = u-boot.bin; prints the seconds saveenv took
-	rm -f "$work/flash1.img"
-	truncate -s 64M "$work/flash1.img" && tr '\0' '\377' <"$work/flash1.img" >"$work/f" && mv "$work/f" "$work/flash1.img"
+BOOTRIG_CACHE=$CACHE $br build uboot --board-file "$work/qemu-arm-before.yaml" >"$work/before.txt" 2>&1 || { cat "$work/before.txt"; exit 1; }
+fastest() { # $1 = console pty, the rest bootrig uboot env set's arguments; prints the fastest of 3
+	local best= t d
+	for i in 1 2 3; do
+		t=$(now)
+		$br uboot env set --port "$@" >/dev/null
+		d=$(since "$t")
+		if [ -z "$best" ] || [ "$(echo "$d < $best" | bc)" = 1 ]; then best=$d; fi
+	done
+	echo "$best"
+}
+saveenv() { # $1 = u-boot.bin, $2 = flash or fat; prints the seconds saveenv took
+	local store
+	if [ "$2" = flash ]; then
+		rm -f "$work/flash1.img"
+		truncate -s 64M "$work/flash1.img" && tr '\0' '\377' <"$work/flash1.img" >"$work/f" && mv "$work/f" "$work/flash1.img"
+		store=(-drive if=pflash,format=raw,unit=1,file="$work/flash1.img")
+	else
+		rm -f "$work/envdisk.img"
+		mkfs.vfat -C -F 16 "$work/envdisk.img" 32768 >/dev/null
+		store=(-drive if=none,format=raw,id=envdisk,file="$work/envdisk.img" -device virtio-blk-device,drive=envdisk)
+	fi
 	qemu-system-arm -M virt -cpu cortex-a15 -m 128M -bios "$1" -display none -monitor none -nic none \
-		-chardev pty,id=ser0 -serial chardev:ser0 -drive if=pflash,format=raw,unit=1,file="$work/flash1.img" \
-		>"$work/qemu.out" 2>&1 &
+		-chardev pty,id=ser0 -serial chardev:ser0 "${store[@]}" >"$work/qemu.out" 2>&1 &
 	qemu=$!
 	until grep -q 'char device redirected to' "$work/qemu.out"; do sleep 0.1; done
 	pty=$(sed -n 's/.*redirected to \(\/dev\/[^ ]*\).*/\1/p' "$work/qemu.out")
-	t=$(now)
-	$br uboot env set --port "$pty" bench=1 >/dev/null
-	plain=$(since "$t")
-	t=$(now)
-	$br uboot env set --port "$pty" --save bench=2 >/dev/null
-	saved=$(since "$t")
+	plain=$(fastest "$pty" bench=1)
+	saved=$(fastest "$pty" --save bench=2)
 	kill "$qemu"; wait "$qemu" 2>/dev/null || true; qemu=
-	echo "$saved - $plain" | bc
+	echo "$saved - $plain" | bc | sed 's/^\./0./; s/^-\./-0./'
 }
-before=$(saveenv "$CACHE/qemu-arm-before/out/u-boot.bin")
-after=$(saveenv "$CACHE/qemu-arm/out/u-boot.bin")
-echo "saveenv under emulation: before ${before}s (buffered writes off only), after ${after}s (qemu-arm fragment), ratio $(ratio "$before" "$after")"
+before=$(saveenv "$CACHE/qemu-arm-before/out/u-boot.bin" flash)
+after=$(saveenv "$CACHE/qemu-arm/out/u-boot.bin" fat)
+echo "saveenv under emulation: before ${before}s (the flash bank: word writes, 256 KiB sector), after ${after}s (uboot.env in FAT on virtio, the qemu-arm fragment), ratio $(ratio "$before" "$after")"
 fi
 
 # 3. vexpress-a9.

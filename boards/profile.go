@@ -167,8 +167,39 @@ type QEMU struct {
 	// CONFIG_TEXT_BASE), as vexpress_ca9x4's is; else QEMU starts it from
 	// the boot flash (-bios).
 	FirmwareAddr Addr `yaml:"firmware_addr,omitempty"`
-	// EnvSize is the size of U-Boot's environment in the second pflash
-	// bank (CONFIG_ENV_SIZE); FlashSize the bank's size.
-	EnvSize   Size `yaml:"env_size"`
-	FlashSize Size `yaml:"flash_size"`
+	// Env is where U-Boot keeps its environment, and so where the lab
+	// writes it while the board is off: EnvFlash (the default, "") or
+	// EnvFAT.
+	Env EnvStore `yaml:"env,omitempty"`
+	// EnvSize is the size of U-Boot's environment (CONFIG_ENV_SIZE): the
+	// image at the start of the flash bank, or the whole of uboot.env.
+	EnvSize Size `yaml:"env_size"`
+	// FlashSize is the size of the second pflash bank, the environment's
+	// with EnvFlash; none with EnvFAT.
+	FlashSize Size `yaml:"flash_size,omitempty"`
+}
+
+// EnvStore is where an emulated board's U-Boot keeps its environment.
+type EnvStore string
+
+const (
+	// EnvFlash is the start of the second pflash bank
+	// (CONFIG_ENV_IS_IN_FLASH), where Debian's qemu_arm U-Boot keeps it.
+	EnvFlash EnvStore = "flash"
+	// EnvFAT is the file EnvFATFile in a FAT file system on a virtio-blk
+	// disk (CONFIG_ENV_IS_IN_FAT), as Raspberry Pi users keep uboot.env
+	// on their boot partition.
+	EnvFAT EnvStore = "fat"
+)
+
+// EnvFATFile is the file U-Boot loads and saves its environment in with
+// EnvFAT (CONFIG_ENV_FAT_FILE, U-Boot's default).
+const EnvFATFile = "uboot.env"
+
+// Store is q's environment store: Env, EnvFlash when unset.
+func (q *QEMU) Store() EnvStore {
+	if q.Env == "" {
+		return EnvFlash
+	}
+	return q.Env
 }

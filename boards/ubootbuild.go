@@ -60,15 +60,90 @@ func (p *Profile) checkBuildConsole(set map[string]string) (string, string) {
 	return "", ""
 }
 
-func (p *Profile) checkBuildEnv(set map[string]string) (string, string) {
-	v, ok := set["CONFIG_ENV_SIZE"]
-	if !ok || p.QEMU == nil {
+// checkEnvStore checks qemu.env: a store the lab knows, the flash bank
+// sized only where the environment is in it, and FAT only on a U-Boot
+// bootrig builds (Debian's qemu_arm U-Boot keeps it in flash).
+func (p *Profile) checkEnvStore() (string, string) {
+	q := p.QEMU
+	if q == nil {
 		return "", ""
 	}
-	if n, err := strconv.ParseUint(v, 0, 64); err != nil || Size(n) != p.QEMU.EnvSize {
-		return "qemu.env_size", fmt.Sprintf("%s, but uboot.build.fragment sets CONFIG_ENV_SIZE=%s (U-Boot checks the CRC over exactly that size)", p.QEMU.EnvSize, v)
+	switch q.Store() {
+	case EnvFlash:
+		if q.FlashSize == 0 {
+			return "qemu.flash_size", "missing (the size of the flash bank the environment is in, e.g. 64M)"
+		}
+	case EnvFAT:
+		if q.FlashSize != 0 {
+			return "qemu.flash_size", "the environment is in FAT (qemu.env: fat): the board has no flash bank to size"
+		}
+		if p.UBoot.Build == nil {
+			return "qemu.env", "fat needs a U-Boot bootrig builds (uboot.build) with CONFIG_ENV_IS_IN_FAT; a prebuilt one keeps its environment where it was built to (flash)"
+		}
+	default:
+		return "qemu.env", fmt.Sprintf("%q: want %s or %s", q.Env, EnvFlash, EnvFAT)
 	}
 	return "", ""
+}
+
+func (p *Profile) checkBuildEnv(set map[string]string) (string, string) {
+	if p.QEMU == nil {
+		return "", ""
+	}
+	if v, ok := set["CONFIG_ENV_SIZE"]; ok {
+		if n, err := strconv.ParseUint(v, 0, 64); err != nil || Size(n) != p.QEMU.EnvSize {
+			return "qemu.env_size", fmt.Sprintf("%s, but uboot.build.fragment sets CONFIG_ENV_SIZE=%s (U-Boot checks the CRC over exactly that size)", p.QEMU.EnvSize, v)
+		}
+	}
+	fat := set["CONFIG_ENV_IS_IN_FAT"] == "y"
+	if p.QEMU.Store() != EnvFAT {
+		if fat {
+			return "qemu.env", fmt.Sprintf("%s, but uboot.build.fragment sets CONFIG_ENV_IS_IN_FAT=y (say env: fat)", p.QEMU.Store())
+		}
+		return "", ""
+	}
+	if field, msg := checkFATFragment(set); msg != "" {
+		return field, msg
+	}
+	if pre := unquote(set["CONFIG_PREBOOT"]); p.Kernel.DTB == "fdtcontroladdr" && !strings.Contains(pre, "setenv fdtcontroladdr") {
+		return "uboot.build.fragment", fmt.Sprintf("CONFIG_PREBOOT=%q must set fdtcontroladdr again after env load (kernel.dtb is fdtcontroladdr; U-Boot sets it before preboot, env load drops it)", pre)
+	}
+	return "", ""
+}
+
+// checkFATFragment checks that a fragment keeps the environment where
+// the lab writes it with EnvFAT (EnvFATFile on the virtio disk) and
+// loads it at power-on: U-Boot's qemu-arm board finds its virtio disk
+// after it has loaded the environment, so only a preboot that scans
+// virtio and runs env load gets the saved one.
+func checkFATFragment(set map[string]string) (string, string) {
+	want := []struct{ name, value string }{
+		{"CONFIG_ENV_IS_IN_FAT", "y"},
+		{"CONFIG_ENV_IS_IN_FLASH", "n"},
+		{"CONFIG_ENV_FAT_INTERFACE", `"virtio"`},
+		// The lab's disk is one FAT file system, no partition table.
+		{"CONFIG_ENV_FAT_DEVICE_AND_PART", `"0:0"`},
+		{"CONFIG_CMD_NVEDIT_LOAD", "y"},
+	}
+	for _, w := range want {
+		if set[w.name] != w.value {
+			return "uboot.build.fragment", fmt.Sprintf("qemu.env is fat: set %s (the fragment has %q)", fragmentLine(w.name, w.value), set[w.name])
+		}
+	}
+	if v, ok := set["CONFIG_ENV_FAT_FILE"]; ok && unquote(v) != EnvFATFile {
+		return "uboot.build.fragment", fmt.Sprintf("CONFIG_ENV_FAT_FILE=%s: the lab writes the environment into %q", v, EnvFATFile)
+	}
+	if pre := unquote(set["CONFIG_PREBOOT"]); !strings.Contains(pre, "virtio scan") || !strings.Contains(pre, "env load") {
+		return "uboot.build.fragment", fmt.Sprintf("qemu.env is fat: CONFIG_PREBOOT=%q must run virtio scan and env load (the environment is loaded before virtio is found)", pre)
+	}
+	return "", ""
+}
+
+func fragmentLine(name, value string) string {
+	if value == "n" {
+		return "# " + name + " is not set"
+	}
+	return name + "=" + value
 }
 
 // fragmentValues are a Kconfig fragment's settings, the last one of a

@@ -57,3 +57,54 @@ func withoutBuild(s string) string {
 	i, j := strings.Index(s, "  build:\n"), strings.Index(s, "\nlinux:\n")
 	return s[:i] + s[j+1:]
 }
+
+// TestEnvStoreErrors: qemu.env names where U-Boot keeps its environment,
+// and so where the lab writes it; a fragment that keeps it elsewhere or
+// would not load it at power-on, or a store the lab does not know, is one
+// error naming the field.
+func TestEnvStoreErrors(t *testing.T) {
+	fat, err := shipped.ReadFile("profiles/qemu-arm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flash, err := shipped.ReadFile("profiles/qemu-arm-oldboot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(profile []byte, old, new string) string {
+		s := string(profile)
+		if !strings.Contains(s, old) {
+			t.Fatalf("test setup: %q not in the profile", old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+	for _, tc := range []struct {
+		name, yaml, field, want string
+	}{
+		{"unknown store", edit(fat, "\n  env: fat\n", "\n  env: nand\n"), "qemu.env", `"nand": want flash or fat`},
+		{"fat with a flash bank", edit(fat, "\n  env: fat\n", "\n  env: fat\n  flash_size: 64M\n"), "qemu.flash_size", "no flash bank"},
+		{"flash without a bank", edit(flash, "  flash_size: 64M\n", ""), "qemu.flash_size", "missing"},
+		{"fat on a prebuilt U-Boot", edit([]byte(withoutBuild(string(fat))), "  env: fat", "  bios: /usr/lib/u-boot/qemu_arm/u-boot.bin\n  env: fat"), "qemu.env", "uboot.build"},
+		{"fat, flash env on", edit(fat, "# CONFIG_ENV_IS_IN_FLASH is not set", "CONFIG_ENV_IS_IN_FLASH=y"), "uboot.build.fragment", "# CONFIG_ENV_IS_IN_FLASH is not set"},
+		{"fat, another disk", edit(fat, `CONFIG_ENV_FAT_DEVICE_AND_PART="0:0"`, `CONFIG_ENV_FAT_DEVICE_AND_PART="0:1"`), "uboot.build.fragment", `"0:0"`},
+		{"fat, another file", edit(fat, `CONFIG_ENV_FAT_FILE="uboot.env"`, `CONFIG_ENV_FAT_FILE="boot.env"`), "uboot.build.fragment", "uboot.env"},
+		{"fat, not loaded at power-on", edit(fat, `CONFIG_PREBOOT="virtio scan; fdtctl=${fdtcontroladdr}; env load; setenv fdtcontroladdr ${fdtctl}"`, `CONFIG_PREBOOT=""`), "uboot.build.fragment", "env load"},
+		{"fat, fdtcontroladdr lost", edit(fat, `CONFIG_PREBOOT="virtio scan; fdtctl=${fdtcontroladdr}; env load; setenv fdtcontroladdr ${fdtctl}"`, `CONFIG_PREBOOT="virtio scan; env load"`), "uboot.build.fragment", "fdtcontroladdr"},
+		{"flash store, FAT fragment", edit(fat, "  env: fat\n", "  flash_size: 64M\n"), "qemu.env", "CONFIG_ENV_IS_IN_FAT=y"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "broken.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadFile(path)
+			var fe *FieldError
+			if !errors.Is(err, ErrInvalid) || !errors.As(err, &fe) {
+				t.Fatalf("LoadFile = %v, want a *FieldError", err)
+			}
+			if fe.Field != tc.field || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q (field %q), want field %q saying %q", err, fe.Field, tc.field, tc.want)
+			}
+		})
+	}
+}

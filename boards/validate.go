@@ -14,7 +14,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // broken one as a *FieldError.
 func (p *Profile) Validate() error {
 	for _, check := range []func() (string, string){
-		p.checkRequired, p.checkTarget, p.checkMemory, p.checkNetwork, p.checkConsole, p.checkRoot, p.checkUBootBuild,
+		p.checkRequired, p.checkTarget, p.checkMemory, p.checkNetwork, p.checkConsole, p.checkRoot, p.checkEnvStore, p.checkUBootBuild,
 	} {
 		if field, msg := check(); msg != "" {
 			return &FieldError{File: p.Source, Field: field, Msg: msg}

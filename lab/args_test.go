@@ -34,6 +34,8 @@ func TestArgs(t *testing.T) {
 			head + " -qmp unix:/s/qmp.sock,server=on,wait=off -chardev pty,id=ser0,logfile=/s/serial.log -serial chardev:ser0 -nic none -drive if=pflash,format=raw,unit=1,file=/s/flash1.img -S"},
 		{"commas in paths are doubled", func(q QEMU) QEMU { q.Flash, q.SerialLog = "/a,b/f", "/a,b/l"; return q },
 			head + " -chardev pty,id=ser0,logfile=/a,,b/l -serial chardev:ser0 -nic none -drive if=pflash,format=raw,unit=1,file=/a,,b/f"},
+		{"environment disk", func(q QEMU) QEMU { q.EnvDisk, q.DiskDevice = "/a,b/envdisk.img", "virtio-blk-device"; return q },
+			head + " -chardev pty,id=ser0 -serial chardev:ser0 -nic none -drive if=none,format=raw,id=envdisk,file=/a,,b/envdisk.img -device virtio-blk-device,drive=envdisk"},
 		{"no cpu or memory, extra", func(q QEMU) QEMU { q.CPU, q.Memory, q.Extra = "", "", []string{"-d", "guest_errors"}; return q },
 			"-M virt -bios /usr/lib/u-boot/qemu_arm/u-boot.bin -display none -monitor none -chardev pty,id=ser0 -serial chardev:ser0 -nic none -d guest_errors"},
 	}

@@ -66,6 +66,11 @@ func StartWith(ctx context.Context, q QEMU, o Options) (*Machine, error) {
 			return nil, fmt.Errorf("QEMU: %w", err)
 		}
 	}
+	if q.EnvDisk != "" {
+		if err := EnsureEnvDisk(ctx, q.EnvDisk); err != nil {
+			return nil, fmt.Errorf("QEMU: %w", err)
+		}
+	}
 	cmd := exec.Command(q.Binary, q.Args()...)
 	cmd.ExtraFiles = o.ExtraFiles
 	// Its own process group: a Ctrl-C on bootrig's terminal is bootrig's

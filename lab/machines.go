@@ -22,6 +22,10 @@ type MachineType struct {
 	// NICModel is the machine's own Ethernet chip (-nic ...,model=NAME),
 	// for boards that have one soldered on and no bus to add another.
 	NICModel string
+	// DiskDevice is the block device bootrig adds for a board whose
+	// U-Boot keeps its environment in FAT (boards.EnvFAT); "" where the
+	// machine has no bus for one.
+	DiskDevice string
 }
 
 // machineTypes are the machines the lab runs. Each must have exactly one
@@ -30,6 +34,8 @@ var machineTypes = map[string]MachineType{
 	"virt": {
 		Name: "virt", Docs: "https://www.qemu.org/docs/master/system/arm/virt.html",
 		NICDevice: "virtio-net-device",
+		// U-Boot's "virtio 0": the first virtio block device.
+		DiskDevice: "virtio-blk-device",
 	},
 	"vexpress-a9": {
 		Name: "vexpress-a9", Docs: "https://www.qemu.org/docs/master/system/arm/vexpress.html",
@@ -66,6 +72,9 @@ func FromBuild(p *boards.Profile, stateDir, tap, out string) (QEMU, error) {
 	q := FromProfile(p, stateDir, tap)
 	if _, err := LookupMachine(q.Machine); err != nil {
 		return q, fmt.Errorf("board %s: %w", p.Name, err)
+	}
+	if p.QEMU.Store() == boards.EnvFAT && q.DiskDevice == "" {
+		return q, fmt.Errorf("board %s: qemu.env is fat, but QEMU machine %s has no bus for the environment's disk in lab/machines.go", p.Name, q.Machine)
 	}
 	q.BIOS = Firmware(p, out)
 	if !filepath.IsAbs(q.BIOS) {

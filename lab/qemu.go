@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -36,12 +37,20 @@ type QEMU struct {
 	MAC string
 
 	// Flash is the image file of the second pflash bank, where U-Boot
-	// keeps its environment; "" for none. It must be exactly the bank's
-	// size (64 MiB on virt): see [WriteFlash].
+	// keeps its environment ([boards.EnvFlash]); "" for none. It must be
+	// exactly the bank's size (64 MiB on virt): see [WriteFlash].
 	Flash string
 	// FlashSize is the bank's size; Start makes a missing bank of this
 	// size, erased. 0: the bank must exist.
 	FlashSize int64
+	// EnvDisk is the image file of the disk holding a FAT file system
+	// with U-Boot's environment in uboot.env ([boards.EnvFAT]), attached
+	// as DiskDevice; "" for none. Start makes a missing one: see
+	// [EnsureEnvDisk], [WriteEnvDisk].
+	EnvDisk string
+	// DiskDevice is the block device EnvDisk is attached as
+	// ("virtio-blk-device"; see [MachineType]).
+	DiskDevice string
 	// SerialLog is a file where QEMU itself logs every byte the board
 	// sends on its serial line (chardev logfile=); "" for none.
 	SerialLog string
@@ -59,7 +68,7 @@ type QEMU struct {
 // The profile must have a qemu section.
 func FromProfile(p *boards.Profile, stateDir, tap string) QEMU {
 	q := p.QEMU
-	return QEMU{
+	out := QEMU{
 		Binary:    q.Binary,
 		Machine:   q.Machine,
 		CPU:       q.CPU,
@@ -68,20 +77,41 @@ func FromProfile(p *boards.Profile, stateDir, tap string) QEMU {
 		BIOSAddr:  uint32(q.FirmwareAddr),
 		NICModel:  machineTypes[q.Machine].NICModel,
 		Tap:       tap,
-		Flash:     filepath.Join(stateDir, FlashFile),
-		FlashSize: int64(q.FlashSize),
 		SerialLog: filepath.Join(stateDir, SerialLogFile),
 		QMP:       filepath.Join(stateDir, QMPFile),
 		Paused:    true,
 	}
+	switch q.Store() {
+	case boards.EnvFAT:
+		out.EnvDisk = filepath.Join(stateDir, EnvDiskFile)
+		out.DiskDevice = machineTypes[q.Machine].DiskDevice
+	default:
+		out.Flash = filepath.Join(stateDir, FlashFile)
+		out.FlashSize = int64(q.FlashSize)
+	}
+	return out
+}
+
+// WriteEnv puts img, a U-Boot environment image, where the board's
+// U-Boot loads it from at power-on: uboot.env on EnvDisk, else the start
+// of the Flash bank. Only do it while the board is off.
+func (q QEMU) WriteEnv(ctx context.Context, img []byte) error {
+	switch {
+	case q.EnvDisk != "":
+		return WriteEnvDisk(ctx, q.EnvDisk, img)
+	case q.Flash != "":
+		return WriteFlash(q.Flash, q.FlashSize, img)
+	}
+	return fmt.Errorf("QEMU %s: no flash bank and no disk to write the environment to", q.Machine)
 }
 
 // File names in a board's state directory.
 const (
-	FlashFile     = "flash1.img" // the second pflash bank: U-Boot's environment
-	SerialLogFile = "serial.log" // every byte of the serial line, as QEMU saw it
-	QMPFile       = "qmp.sock"   // QEMU's machine protocol
-	StateFile     = "lab.json"   // the running lab: see State
+	FlashFile     = "flash1.img"  // the second pflash bank: U-Boot's environment (EnvFlash)
+	EnvDiskFile   = "envdisk.img" // the FAT disk holding uboot.env (EnvFAT)
+	SerialLogFile = "serial.log"  // every byte of the serial line, as QEMU saw it
+	QMPFile       = "qmp.sock"    // QEMU's machine protocol
+	StateFile     = "lab.json"    // the running lab: see State
 )
 
 // SerialID is the chardev id of the board's console.
@@ -115,6 +145,10 @@ func (q QEMU) Args() []string {
 	a = append(a, q.nicArgs()...)
 	if q.Flash != "" {
 		a = append(a, "-drive", "if=pflash,format=raw,unit=1,file="+optValue(q.Flash))
+	}
+	if q.EnvDisk != "" {
+		a = append(a, "-drive", "if=none,format=raw,id=envdisk,file="+optValue(q.EnvDisk),
+			"-device", q.DiskDevice+",drive=envdisk")
 	}
 	if q.Paused {
 		a = append(a, "-S")

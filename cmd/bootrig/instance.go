@@ -16,7 +16,7 @@ import (
 // nameFlag selects one of the board's instances.
 func nameFlag() cli.Flag {
 	return &cli.StringFlag{Name: "name", Aliases: []string{"n"}, EnvVars: []string{"BOOTRIG_NAME"},
-		Usage: "the instance `NAME` (default: the board's): each has its own state, logs, flash bank, rootfs and lab",
+		Usage: "the instance `NAME` (default: the board's): each has its own state, logs, environment store, rootfs and lab",
 		Action: func(c *cli.Context, v string) error {
 			if err := lab.CheckName(v); err != nil {
 				return usagef(c.Command.FullName(), "--name: %v", err)

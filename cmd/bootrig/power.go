@@ -18,7 +18,7 @@ func powerCommand() *cli.Command {
 		Usage: "switch a board on or off, or power-cycle it",
 		UsageText: "bootrig power on|off|cycle [--board B] [--name N] [--power-cmd CMD]\n\n" +
 			"The emulated board is switched through QEMU's machine protocol: off stops its CPU, on and\n" +
-			"cycle reset it and let it run, so it boots again from its flash; its console and lab stay.\n" +
+			"cycle reset it and let it run, so it boots again from its saved environment; its console and lab stay.\n" +
 			"A real board's --power-cmd is run with the action as its last argument (CMD on|off|cycle).\n" +
 			"Example: reboot the instance b2 of the emulated board:\n" +
 			"   bootrig power cycle --name b2",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,16 +30,16 @@ func builtUBoot(t *testing.T, board string) (*boards.Profile, string) {
 	return p, out
 }
 
-// powerOn starts the emulated board with no network, its environment
-// bank in flash, and lets it run: its console is the returned pty, which
+// powerOn starts the emulated board with no network and its state
+// (where U-Boot keeps its environment: the flash bank, or qemu-arm's FAT
+// disk) in state, and lets it run: its console is the returned pty, which
 // bootrig then opens like a USB serial adapter.
-func powerOn(t *testing.T, p *boards.Profile, out, flash string) *lab.Machine {
+func powerOn(t *testing.T, p *boards.Profile, out, state string) *lab.Machine {
 	t.Helper()
-	q, err := lab.FromBuild(p, t.TempDir(), "", out)
+	q, err := lab.FromBuild(p, state, "", out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q.Flash = flash
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	m, err := lab.Start(ctx, q)
@@ -91,8 +90,8 @@ func TestFlashEnvRealUBoot(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := p.Bootargs(l)
-			flash := filepath.Join(t.TempDir(), lab.FlashFile)
-			m := powerOn(t, p, out, flash)
+			state := t.TempDir()
+			m := powerOn(t, p, out, state)
 			o, e, code := runBootrig(t, "uboot", "flash-env", "--board", tt.board, "--port", m.ConsolePath(),
 				"--rootfs", export, "--timeout", "15m")
 			if code != 0 || !strings.Contains(o, "saved and verified after a reset") {
@@ -101,7 +100,7 @@ func TestFlashEnvRealUBoot(t *testing.T) {
 			if err := m.PowerOff(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			m = powerOn(t, p, out, flash)
+			m = powerOn(t, p, out, state)
 			o, e, code = runBootrig(t, "uboot", "env", "get", "bootargs", "--board", tt.board, "--port", m.ConsolePath())
 			if code != 0 || o != want+"\n" {
 				t.Errorf("after a power cycle, bootargs is %q (exit %d, %s), want %q", o, code, e, want)

@@ -32,7 +32,7 @@ func upCommand() *cli.Command {
 		&cli.StringFlag{Name: "power-cmd", EnvVars: []string{"BOOTRIG_POWER_CMD"},
 			Usage: "`COMMAND` that powers a real board on (words split at blanks, no shell); without it bootrig asks you to press reset"},
 		&cli.BoolFlag{Name: "no-build", Usage: "boot what was built, even if stale"},
-		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of flashing it while the board is off (saveenv, reset and verify, where U-Boot can save)"},
+		&cli.BoolFlag{Name: "type-env", Usage: "type the environment at U-Boot's prompt instead of writing it into its environment store (flash bank or FAT disk) while the board is off (saveenv, reset and verify, where U-Boot can save)"},
 		&cli.BoolFlag{Name: "saved-env", Usage: "emulated board: write no environment, let U-Boot autoboot from the one it saved"},
 		&cli.StringFlag{Name: "log", Usage: "timestamped console log `FILE`, besides the run's (STATE/runs/ID/boot.log)"},
 		&cli.StringFlag{Name: "raw", Usage: "byte-exact console log `FILE`, besides the run's (STATE/runs/ID/boot.raw)"},
@@ -45,7 +45,7 @@ func upCommand() *cli.Command {
 		&cli.BoolFlag{Name: "nfs-udp", Usage: "serve NFS over UDP too, for a kernel whose nfsroot= says udp"},
 		&cli.BoolFlag{Name: "insecure-ports", Usage: "serve NFS calls from source ports >= 1024"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not show the boot on stderr (the logs keep it)"},
-		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: flash bank, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
+		&cli.StringFlag{Name: "state", Usage: "the board's state `DIR`: environment store, logs, running lab (default: ~/.cache/bootrig/BOARD/state)"},
 		&cli.DurationFlag{Name: "timeout", Value: 90 * time.Second, Usage: "power-on to shell prompt `LIMIT`"},
 		&cli.BoolFlag{Name: "json", Usage: "with --run: print the command's output and status, the boot's phases and the board's RAM at the shell (free) as JSON"},
 	)
@@ -61,7 +61,7 @@ func upCommand() *cli.Command {
 	}
 }
 
-// stateDir is where a board's lab keeps its flash bank, logs and record.
+// stateDir is where a board's lab keeps its environment store, logs and record.
 func stateDir(c *cli.Context, board string) string {
 	if d := c.String("state"); d != "" {
 		return d

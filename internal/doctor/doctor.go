@@ -70,6 +70,9 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 		if q.BIOS != "" {
 			reqs = append(reqs, Requirement{What: "U-Boot for QEMU (" + q.BIOS + ")", Package: "u-boot-qemu", For: Boot, Present: anyFile(q.BIOS)})
 		}
+		if q.Store() == boards.EnvFAT {
+			reqs = append(reqs, envDisk(Boot)...)
+		}
 	}
 	for _, e := range extra {
 		switch e {
@@ -102,6 +105,9 @@ func Requirements(p *boards.Profile, extra ...Purpose) []Requirement {
 			)
 			if !needs(reqs, "gcc-arm-none-eabi") {
 				reqs = append(reqs, muslRequirements(Test)...)
+			}
+			if !needs(reqs, "mtools") {
+				reqs = append(reqs, envDisk(Test)...)
 			}
 		case Bench:
 			reqs = append(reqs,

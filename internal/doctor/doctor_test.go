@@ -146,8 +146,14 @@ func TestRequirements(t *testing.T) {
 	if built := packages("qemu-arm"); !built["dpkg-dev"] || built["u-boot-qemu"] {
 		t.Errorf("qemu-arm builds its U-Boot: want dpkg-dev (apt-get source u-boot), not u-boot-qemu: %v", built)
 	}
-	if deb := packages("qemu-arm-debian"); !deb["u-boot-qemu"] {
-		t.Errorf("qemu-arm-debian boots Debian's U-Boot: want u-boot-qemu: %v", deb)
+	if deb := packages("qemu-arm-debian"); !deb["u-boot-qemu"] || deb["mtools"] {
+		t.Errorf("qemu-arm-debian boots Debian's U-Boot, its environment in flash: want u-boot-qemu, not mtools: %v", deb)
+	}
+	if built := packages("qemu-arm"); !built["dosfstools"] || !built["mtools"] {
+		t.Errorf("qemu-arm keeps its environment in FAT: want dosfstools and mtools: %v", built)
+	}
+	if vx := packages("vexpress-a9", Test); !vx["dosfstools"] || !vx["mtools"] {
+		t.Errorf("the lab's tests make a FAT disk whatever the board: want dosfstools and mtools with the tests: %v", vx)
 	}
 	mini := packages("mini2440")
 	if mini["qemu-system-arm"] || mini["libnfs-utils"] {

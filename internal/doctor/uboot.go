@@ -25,3 +25,14 @@ func ubootBuild(p *boards.Profile) []Requirement {
 		Present: all(anyCommand("dpkg-source"), DebSrcEnabled), Sources: true,
 	}}
 }
+
+// envDisk is what the lab's disk for an environment in FAT
+// (qemu.env: fat) needs: mkfs.vfat makes it, mcopy writes uboot.env into
+// it while the board is off (its tests also run fsck.fat and mdir).
+func envDisk(f Purpose) []Requirement {
+	return []Requirement{
+		{What: "mkfs.vfat (the environment's FAT disk)", Package: "dosfstools", For: f,
+			Present: anyFile("/usr/sbin/mkfs.vfat", "/sbin/mkfs.vfat")},
+		{What: "mcopy (uboot.env into the FAT disk)", Package: "mtools", For: f, Present: anyCommand("mcopy")},
+	}
+}

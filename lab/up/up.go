@@ -249,8 +249,9 @@ func (b *Board) wire(ctx context.Context) (serialcon.Port, string, error) {
 	return b.wireLab(ctx)
 }
 
-// wireLab flashes the environment (unless it is to be typed), starts
-// QEMU with its CPU paused and opens its console.
+// wireLab writes the environment where U-Boot loads it from (unless it
+// is to be typed or kept), starts QEMU with its CPU paused and opens its
+// console.
 func (b *Board) wireLab(ctx context.Context) (serialcon.Port, string, error) {
 	c := b.cfg
 	if st, err := lab.LoadState(c.State); err == nil {
@@ -266,7 +267,7 @@ func (b *Board) wireLab(ctx context.Context) (serialcon.Port, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("environment image: %w", err)
 		}
-		if err := lab.WriteFlash(q.Flash, q.FlashSize, img); err != nil {
+		if err := q.WriteEnv(ctx, img); err != nil {
 			return nil, "", err
 		}
 	}

@@ -32,8 +32,10 @@ var (
 	CommandFailure = regexp.MustCompile(`(?m)^(Unknown command .*|## Error: .*|\*\* Too many args.*|Usage:|Can't overwrite .*|## Can't .*)$`)
 	// SaveenvFailed is saveenv's output when it did not save.
 	SaveenvFailed = regexp.MustCompile(`(?i)failed|timeout|error|not supported|read-only`)
-	// DefaultEnvironment is U-Boot booting without the saved environment.
-	DefaultEnvironment = regexp.MustCompile(`bad CRC, using default environment|using default environment`)
+	// DefaultEnvironment is U-Boot booting without the saved environment:
+	// a bad CRC, or no environment file in the file system it is kept in
+	// (env/fat.c, env/ext4.c: `Unable to read "uboot.env" from virtio0:0...`).
+	DefaultEnvironment = regexp.MustCompile(`bad CRC, using default environment|using default environment|Unable to read "[^"]*" from \S+\.\.\.`)
 )
 
 // A TFTP download, as U-Boot prints it (per line).

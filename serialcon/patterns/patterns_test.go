@@ -22,6 +22,7 @@ func TestCatalogue(t *testing.T) {
 		{"CommandFailure", CommandFailure, "Unknown command 'bootz' - try 'help'", "Loading: ####"},
 		{"SaveenvFailed", SaveenvFailed, "Saving Environment to Flash... Error: start and/or end address not on sector boundary", "Saving Environment to Flash... OK"},
 		{"DefaultEnvironment", DefaultEnvironment, "*** Warning - bad CRC, using default environment", "Loading Environment from Flash... OK"},
+		{"DefaultEnvironment with no file", DefaultEnvironment, `Loading Environment from FAT... Unable to read "uboot.env" from virtio0:0... `, "Loading Environment from FAT... ** Bad device specification virtio 0 **"},
 		{"TFTPStart", TFTPStart, "TFTP from server 192.168.7.1; our IP address is 192.168.7.2", "TFTP from server"},
 		{"TFTPFile", TFTPFile, "Filename 'uImage'.", "Load address: 0x40400000"},
 		{"TFTPRate", TFTPRate, "\t 11.2 MiB/s", "Loading: 11.2 MiB/s done"},
