@@ -129,6 +129,41 @@ func TestTwoInstances(t *testing.T) {
 	}
 }
 
+// TestTwoProfiles: instances of two profiles at once, qemu-arm and
+// vexpress-a9 (another QEMU machine, U-Boot, kernel and device tree),
+// each booted to its shell with the device tree's model asserted; ps
+// lists both, each with its board.
+func TestTwoProfiles(t *testing.T) {
+	_, env := instancesRoot(t)
+	if r := runBootrig(t, "build", "--board", "vexpress-a9"); r.code != 0 {
+		t.Fatalf("bootrig build --board vexpress-a9: exit %d", r.code)
+	}
+	models := map[string]string{"qemu-arm": "linux,dummy-virt", "vexpress-a9": "V2P-CA9"}
+	boots := map[string]*result{}
+	var wg sync.WaitGroup
+	for board := range models {
+		r := new(result)
+		boots[board] = r
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			*r = runBootrigEnv(t, env, "up", "--quiet", "--keep", "--board", board, "--run", "cat /proc/device-tree/model")
+		}()
+	}
+	wg.Wait()
+	for board, model := range models {
+		if r := boots[board]; r.code != 0 || strings.TrimRight(r.stdout, "\x00\n") != model {
+			t.Errorf("up --board %s: exit %d, model %q, want %q", board, r.code, r.stdout, model)
+		}
+	}
+	running := ps(t, env)
+	for board := range models {
+		if e, ok := running[board]; !ok || e.Board != board {
+			t.Errorf("ps lists %+v: no instance %s of board %s", running, board, board)
+		}
+	}
+}
+
 func qmpStatus(t *testing.T, qmp string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
