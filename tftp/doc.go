@@ -20,10 +20,9 @@
 // the client asks for windowsize (RFC 7440), a window of blocks at a
 // time: on the ACK of any block in it the next window goes out from the
 // block after that, and silence resends the window after a wait that
-// adapts to the client's answer time, but never more than two windows
-// less a block go unacknowledged (a slow board's receive buffers must
-// not fill with resends): then the client's own resent ACK brings the
-// window again. It negotiates blksize (RFC 2348)
+// adapts to the client's answer time, as far as a slow board's receive
+// buffers can take the resends (see maxUnread): then the client's own
+// resent ACK brings the window again. It negotiates blksize (RFC 2348)
 // and tsize (RFC 2349), and rolls block numbers over to 0. Uploads and
 // netascii downloads go to github.com/pin/tftp/v3 with the file already
 // open. A transfer holds its file and its limit slot only until it is

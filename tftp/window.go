@@ -149,19 +149,36 @@ func (w *windowSender) run() error {
 
 // room is how many blocks may go out now, inflight sent since the last
 // ACK that moved the transfer on: a window, and with windows of more
-// than one block, no more than two windows less one block in all. A
-// client then never holds more than that unread, however often a
-// timeout fired while it was slow: Debian 12's U-Boot (2023.01) has 32
-// receive buffers on virtio-net and gives them back without telling
-// QEMU, so QEMU stops delivering for good once it has filled all 32
-// (a resent window of 16 on top of one not yet read did it). Once there
-// is no room, the sender waits for the client's own resent ACK.
+// than one block, resends on timeouts up to resendable blocks in all.
+// Once there is no room, the sender waits for the client's own resent
+// ACK.
 func (w *windowSender) room(inflight int) int {
 	if w.window == 1 {
 		return 1 // lock-step: one block, resent on every timeout
 	}
-	return max(min(w.window, 2*w.window-1-inflight), 0)
+	return max(min(w.window, w.window+w.resendable()-inflight), 0)
 }
+
+// resendable is how many blocks timeouts may resend between two ACKs
+// that move the transfer on. A slow client finds them behind the window
+// it has not read yet, and some of the last ones still there when the
+// next window comes: with windows that fit in maxUnread, a window and
+// twice the resends stay within it. A client that asks for a larger
+// window says it has room for two.
+func (w *windowSender) resendable() int {
+	if w.window > maxUnread {
+		return w.window
+	}
+	return min(w.window, (maxUnread-w.window)/2)
+}
+
+// maxUnread bounds the packets a client of windows may find waiting
+// unread: Debian 12's U-Boot (2023.01) has 32 receive buffers on
+// virtio-net and gives them back without telling QEMU, so QEMU stops
+// delivering for good once it has filled all 32 (resends piling up
+// while a starved board slept did it, and 31 with the host's own
+// packets, ARP probes, did too). 24 leaves the rest for such.
+const maxUnread = 24
 
 // maxBackoff caps the wait before a window is resent at this many
 // Timeouts. The waits grow past Timeout because some clients (atftp)
