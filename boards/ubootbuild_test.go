@@ -35,20 +35,7 @@ func TestUBootBuildErrors(t *testing.T) {
 		{"two U-Boots", edit("  env_size: 0x2000", "  bios: /usr/lib/u-boot/qemu_arm/u-boot.bin\n  env_size: 0x2000"), "qemu.bios", "keep one"},
 		{"no U-Boot", withoutBuild(string(good)), "qemu.bios", "missing"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "broken.yaml")
-			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := LoadFile(path)
-			var fe *FieldError
-			if !errors.Is(err, ErrInvalid) || !errors.As(err, &fe) {
-				t.Fatalf("LoadFile = %v, want a *FieldError", err)
-			}
-			if fe.Field != tc.field || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q (field %q), want field %q saying %q", err, fe.Field, tc.field, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantFieldError(t, tc.yaml, tc.field, tc.want) })
 	}
 }
 
@@ -92,19 +79,24 @@ func TestEnvStoreErrors(t *testing.T) {
 		{"fat, fdtcontroladdr lost", edit(fat, `CONFIG_PREBOOT="virtio scan; fdtctl=${fdtcontroladdr}; env load; setenv fdtcontroladdr ${fdtctl}"`, `CONFIG_PREBOOT="virtio scan; env load"`), "uboot.build.fragment", "fdtcontroladdr"},
 		{"flash store, FAT fragment", edit(fat, "  env: fat\n", "  flash_size: 64M\n"), "qemu.env", "CONFIG_ENV_IS_IN_FAT=y"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "broken.yaml")
-			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := LoadFile(path)
-			var fe *FieldError
-			if !errors.Is(err, ErrInvalid) || !errors.As(err, &fe) {
-				t.Fatalf("LoadFile = %v, want a *FieldError", err)
-			}
-			if fe.Field != tc.field || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q (field %q), want field %q saying %q", err, fe.Field, tc.field, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantFieldError(t, tc.yaml, tc.field, tc.want) })
+	}
+}
+
+// wantFieldError loads yaml as a profile file and wants it refused with
+// a *FieldError on field that says want.
+func wantFieldError(t *testing.T, yaml, field, want string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFile(path)
+	var fe *FieldError
+	if !errors.Is(err, ErrInvalid) || !errors.As(err, &fe) {
+		t.Fatalf("LoadFile = %v, want a *FieldError", err)
+	}
+	if fe.Field != field || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q (field %q), want field %q saying %q", err, fe.Field, field, want)
 	}
 }
