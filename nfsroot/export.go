@@ -1,6 +1,8 @@
 package nfsroot
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,8 +49,7 @@ type Export struct {
 	rootBt  uint64
 	real    bool
 	log     *slog.Logger
-	hkey    []byte    // the handles' MAC key
-	macs    sync.Pool // of hash.Hash keyed with hkey
+	hblock  cipher.Block // AES-256 with the handles' key: their tags
 	dirs    dirCache
 	files   fileCache
 	known   knownSet
@@ -92,9 +93,14 @@ func OpenExport(dir string, opt ExportOptions) (*Export, error) {
 		root.Close()
 		return nil, fmt.Errorf("metadata store %s is inside the export %s: keep it outside", path, abs)
 	}
-	if x.hkey, err = loadHandleKey(handleKeyPath(path)); err != nil {
+	key, err := loadHandleKey(handleKeyPath(path))
+	if err != nil {
 		root.Close()
 		return nil, err
+	}
+	if x.hblock, err = aes.NewCipher(key); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("handle key %s: %w", handleKeyPath(path), err)
 	}
 	if x.st, err = openStore(path); err != nil {
 		root.Close()
@@ -191,17 +197,17 @@ const maxDepth = 4096
 // resolve turns a handle into a node by walking the nodes index up to
 // the root. It does not touch the host; callers verify what they open.
 func (x *Export) resolve(h []byte) (*node, error) {
-	k, bt, err := x.parseHandle(h)
+	k, gen, err := x.parseHandle(h)
 	if err != nil {
 		return nil, err
 	}
 	if k == x.rootKey {
-		if bt != x.rootBt {
+		if gen != generation(x.rootBt) {
 			return nil, ErrStale
 		}
-		return &node{key: k, btime: bt}, nil
+		return &node{key: k, btime: x.rootBt}, nil
 	}
-	return x.walkUp(k, bt, true)
+	return x.walkUp(k, gen, true)
 }
 
 // resolveKey is the node of a directory key (no birth-time check).
@@ -212,13 +218,15 @@ func (x *Export) resolveKey(k fileKey) (*node, error) {
 	return x.walkUp(k, 0, false)
 }
 
-func (x *Export) walkUp(k fileKey, bt uint64, checkBt bool) (*node, error) {
-	n := &node{key: k, btime: bt}
+// walkUp is the node of k from the nodes index; with checkGen, the
+// object must be of generation gen (a handle's).
+func (x *Export) walkUp(k fileKey, gen uint32, checkGen bool) (*node, error) {
+	n := &node{key: k}
 	err := x.st.db.View(func(tx *bolt.Tx) error {
 		var rev []string
 		for cur := k; cur != x.rootKey; {
 			rec, ok := getNode(tx, cur)
-			if !ok || len(rev) > maxDepth || (cur == k && checkBt && rec.btime != bt) {
+			if !ok || len(rev) > maxDepth || (cur == k && checkGen && generation(rec.btime) != gen) {
 				return ErrStale
 			}
 			if cur == k {

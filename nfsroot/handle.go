@@ -1,13 +1,12 @@
 package nfsroot
 
 import (
-	"crypto/hmac"
+	"crypto/aes"
 	"crypto/rand"
-	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -17,18 +16,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A file handle is 44 bytes: "bR" v2 (4), device (8), inode (8), birth
-// time (8), and a MAC of those (16) keyed with the export's secret, so
-// that nobody can make a handle the server did not give out (the
-// device, inode and birth time are anyone's to stat). It names the host
-// object, not a path: the store turns it into the object's current
-// path, so it survives renames and restarts, and no in-memory table can
-// evict it.
-const handleLen = 28 + macLen
+// A file handle is 24 bytes: the host object's device (4: major<<20 |
+// minor, the kernel's own dev_t), inode (8) and generation (4: the
+// birth time folded to 32 bits, which tells a reused inode from the file
+// that had it, as i_generation does in the kernel's handles), then a tag
+// (8) keyed with the export's secret, so that nobody can make a handle
+// the server did not give out (the device, inode and birth time are
+// anyone's to stat). The tag is the first half of the body's AES-256
+// encryption: the body is exactly one block, and a block cipher on
+// fixed-length one-block inputs is a MAC; guessing one takes 2^63 calls
+// on average. The handle names the host object, not a path: the store
+// turns it into the object's current path, so it survives renames and
+// restarts, and no in-memory table can evict it.
+//
+// Small handles are fast listings: a READDIRPLUS entry is ~132 bytes
+// plus its handle, so 24 bytes rather than 44 fit 13% more entries in
+// each reply (nfs-ganesha's VFS handles are 24 bytes too). The 44-byte
+// handles of earlier versions (HMAC-SHA256) are BADHANDLE: a board that
+// mounted one reboots.
+const handleLen = bodyLen + tagLen
 
-const macLen = 16
-
-var handleMagic = [4]byte{'b', 'R', 0, 2}
+const (
+	bodyLen = 16
+	tagLen  = 8
+)
 
 func (x *Export) makeHandle(k fileKey, btime uint64) []byte {
 	h := x.handleOf(k, btime)
@@ -37,39 +48,44 @@ func (x *Export) makeHandle(k fileKey, btime uint64) []byte {
 
 // handleOf is makeHandle into an array.
 func (x *Export) handleOf(k fileKey, btime uint64) (h [handleLen]byte) {
-	copy(h[:], handleMagic[:])
-	binary.BigEndian.PutUint64(h[4:], k.dev)
-	binary.BigEndian.PutUint64(h[12:], k.ino)
-	binary.BigEndian.PutUint64(h[20:], btime)
-	copy(h[28:], x.mac(h[:28]))
+	binary.BigEndian.PutUint32(h[0:], dev32(k.dev))
+	binary.BigEndian.PutUint64(h[4:], k.ino)
+	binary.BigEndian.PutUint32(h[12:], generation(btime))
+	x.tag(h[bodyLen:], h[:bodyLen])
 	return h
 }
 
 // handle is n's file handle.
 func (x *Export) handle(n *node) []byte { return x.makeHandle(n.key, n.btime) }
 
-// mac is the MAC of a handle's body. The keyed hashes are pooled: a
-// Reset one starts from the key's saved state, half the work of a new one.
-func (x *Export) mac(body []byte) []byte {
-	m, _ := x.macs.Get().(hash.Hash)
-	if m == nil {
-		m = hmac.New(sha256.New, x.hkey)
-	}
-	m.Reset()
-	m.Write(body)
-	sum := m.Sum(make([]byte, 0, sha256.Size))
-	x.macs.Put(m)
-	return sum[:macLen]
+// tag writes the tag of body (one AES block) into dst.
+func (x *Export) tag(dst, body []byte) {
+	var out [aes.BlockSize]byte
+	x.hblock.Encrypt(out[:], body)
+	copy(dst, out[:tagLen])
 }
 
-// parseHandle checks a handle's form and MAC: ErrBadHandle if either is
-// wrong.
-func (x *Export) parseHandle(h []byte) (fileKey, uint64, error) {
-	if len(h) != handleLen || [4]byte(h[:4]) != handleMagic || !hmac.Equal(h[28:], x.mac(h[:28])) {
+// generation folds a birth time to the 32 bits a handle holds.
+func generation(btime uint64) uint32 { return uint32(btime) ^ uint32(btime>>32) }
+
+// dev32 is a device number as the kernel keeps it (12 bits of major, 20
+// of minor: every device Linux reports fits), and unDev32 its inverse.
+func dev32(dev uint64) uint32 { return unix.Major(dev)<<20 | unix.Minor(dev)&(1<<20-1) }
+func unDev32(d uint32) uint64 { return unix.Mkdev(d>>20, d&(1<<20-1)) }
+
+// parseHandle checks a handle's form and tag: ErrBadHandle if either is
+// wrong. It returns the object's key and generation.
+func (x *Export) parseHandle(h []byte) (fileKey, uint32, error) {
+	if len(h) != handleLen {
 		return fileKey{}, 0, ErrBadHandle
 	}
-	return fileKey{binary.BigEndian.Uint64(h[4:]), binary.BigEndian.Uint64(h[12:])},
-		binary.BigEndian.Uint64(h[20:]), nil
+	var want [tagLen]byte
+	x.tag(want[:], h[:bodyLen])
+	if subtle.ConstantTimeCompare(want[:], h[bodyLen:]) != 1 {
+		return fileKey{}, 0, ErrBadHandle
+	}
+	return fileKey{unDev32(binary.BigEndian.Uint32(h[0:])), binary.BigEndian.Uint64(h[4:])},
+		binary.BigEndian.Uint32(h[12:]), nil
 }
 
 // handleKeyPath is where the MAC key of the export whose metadata store

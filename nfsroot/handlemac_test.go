@@ -26,22 +26,29 @@ func TestHandlesCannotBeComputed(t *testing.T) {
 	if err := unix.Statx(unix.AT_FDCWD, filepath.Join(dir, "etc", "shadow"), unix.AT_SYMLINK_NOFOLLOW, statxMask, &stx); err != nil {
 		t.Fatal(err)
 	}
-	body := func(version byte) []byte {
-		b := []byte{'b', 'R', 0, version}
-		b = binary.BigEndian.AppendUint64(b, keyOf(&stx).dev)
-		b = binary.BigEndian.AppendUint64(b, keyOf(&stx).ino)
-		return binary.BigEndian.AppendUint64(b, btimeOf(&stx))
-	}
+	// body is the current form's body, which anyone can compute.
+	body := binary.BigEndian.AppendUint32(nil, dev32(keyOf(&stx).dev))
+	body = binary.BigEndian.AppendUint64(body, keyOf(&stx).ino)
+	body = binary.BigEndian.AppendUint32(body, generation(btimeOf(&stx)))
+	// before is the 44-byte form of earlier versions: "bR" v2, device,
+	// inode, birth time and a 16-byte MAC (here a guessed one).
+	before := []byte{'b', 'R', 0, 2}
+	before = binary.BigEndian.AppendUint64(before, keyOf(&stx).dev)
+	before = binary.BigEndian.AppendUint64(before, keyOf(&stx).ino)
+	before = binary.BigEndian.AppendUint64(before, btimeOf(&stx))
+	before = append(before, make([]byte, 16)...)
 	flipped := append([]byte(nil), real...)
 	flipped[len(flipped)-1] ^= 1
 	for _, tc := range []struct {
 		name string
 		fh   []byte
 	}{
-		{"computed without a MAC (the format before)", body(1)},
-		{"computed with a zero MAC", append(body(2), make([]byte, macLen)...)},
-		{"the real handle with one MAC bit flipped", flipped},
-		{"the real handle truncated", real[:28]},
+		{"computed without a tag", body},
+		{"computed with a zero tag", append(body, make([]byte, tagLen)...)},
+		{"computed in the 44-byte form of before", before},
+		{"the real handle with one tag bit flipped", flipped},
+		{"the real handle truncated", real[:bodyLen]},
+		{"the real handle with a byte more", append(real[:len(real):len(real)], 0)},
 	} {
 		if st, _ := c.getattr(tc.fh); st != nfs.NFSStatusBadHandle {
 			t.Errorf("GETATTR of a handle %s: %v, want BADHANDLE", tc.name, st)
@@ -90,5 +97,31 @@ func TestHandleKey(t *testing.T) {
 	os.WriteFile(path, []byte("short"), 0o600)
 	if _, err := OpenExport(dir, ExportOptions{}); !errors.Is(err, ErrHandleKey) || !strings.Contains(err.Error(), "5 bytes") {
 		t.Errorf("OpenExport with a 5-byte key: %v", err)
+	}
+}
+
+// TestHandleGeneration: a handle names one file, not an inode number: a
+// handle with the file's device and inode but another generation (what
+// the handle of a deleted file looks like once its inode is reused) is
+// STALE, and reads nothing of the file that has the inode now.
+func TestHandleGeneration(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "now"), []byte("the new file\n"))
+	h := start(t, dir, nil)
+	c := dial(t, h.addr)
+	real := c.mustLookup(c.mount("/"), "now")
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, filepath.Join(dir, "now"), unix.AT_SYMLINK_NOFOLLOW, statxMask, &stx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := c.getattr(real); st != nfs.NFSStatusOk {
+		t.Fatalf("GETATTR of the server's handle: %v", st)
+	}
+	old := h.x.makeHandle(keyOf(&stx), btimeOf(&stx)^1)
+	if st, _ := c.getattr(old); st != nfs.NFSStatusStale {
+		t.Errorf("GETATTR of the inode's handle with another generation: %v, want STALE", st)
+	}
+	if st, data := c.read(old, 0, 100); st != nfs.NFSStatusStale || len(data) != 0 {
+		t.Errorf("READ through it: %v %q, want STALE and nothing", st, data)
 	}
 }
