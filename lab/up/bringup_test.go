@@ -278,6 +278,8 @@ func TestFakeRun(t *testing.T) {
 		{"echo hello", "hello\n", 0},
 		{"true", "", 0},
 		{`printf 'no newline'; sh -c 'exit 7'`, "no newline", 7},
+		{"echo bye; exit 3", "bye\n", 3},
+		{"exit", "", 0},
 		{"false; echo $?", "1\n", 0},
 		{"nosuchcommand", "-sh: nosuchcommand: not found\n", 127},
 		{"cat /nonexistent", "cat: can't open '/nonexistent': No such file or directory\n", 1},

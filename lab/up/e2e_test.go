@@ -219,7 +219,7 @@ func TestBootToShell(t *testing.T) {
 	if want := c.Board.Bootargs(c.Netboot) + "\narmv7l\n"; out != want || code != 1 {
 		t.Errorf("run: exit %d, output %q; want exit 1, %q", code, out, want)
 	}
-	out, code = run(t, b, `printf 'no newline'; sh -c 'exit 7'`)
+	out, code = run(t, b, `printf 'no newline'; exit 7`)
 	if out != "no newline" || code != 7 {
 		t.Errorf("run: exit %d, output %q; want 7, %q", code, out, "no newline")
 	}

@@ -32,9 +32,11 @@ func NewCommand(line string) Command {
 
 // Typed is the line typed into the shell. The markers are split by an
 // empty quote pair (b”R...), so the echo never matches them; only the
-// shell's own output does.
+// shell's own output does. The line runs in a subshell, so that "exit 3"
+// ends it with status 3 rather than ending the board's login shell
+// before the end marker is printed.
 func (c Command) Typed() string {
-	return fmt.Sprintf("echo b''R%sB; %s; echo b''R%sE $?\r", c.nonce, c.Line, c.nonce)
+	return fmt.Sprintf("echo b''R%sB; ( %s ); echo b''R%sE $?\r", c.nonce, c.Line, c.nonce)
 }
 
 func (c Command) begin() *regexp.Regexp {

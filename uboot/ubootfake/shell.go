@@ -10,9 +10,9 @@ import (
 const shellPrompt = "/ # "
 
 // shell is busybox's ash on the console, as far as bootrig's commands
-// go: lists separated by ';', POSIX quoting, $? and a few variables,
-// and the builtins and applets echo, printf, true, false, exit, sh -c,
-// cat, uname and reboot. The console's line discipline echoes what is
+// go: lists separated by ';', ( list ) subshells, POSIX quoting, $? and
+// a few variables, and the builtins and applets echo, printf, true,
+// false, exit, sh -c, cat, uname and reboot. The console's line discipline echoes what is
 // typed and ends lines with "\r\n" (ICRNL, ONLCR).
 type shell struct {
 	b       *Board
@@ -81,6 +81,10 @@ func (sh *shell) out(s string) { sh.b.print(strings.ReplaceAll(s, "\n", "\r\n"))
 // one before in $?.
 func (sh *shell) run(line string) error {
 	for _, cmd := range splitList(line) {
+		if inner, ok := grouped(cmd); ok {
+			sh.status = sh.sub(inner)
+			continue
+		}
 		args := sh.words(cmd)
 		if len(args) == 0 {
 			continue
@@ -140,11 +144,27 @@ func (sh *shell) subshell(args []string) int {
 		sh.out("sh: only sh -c CMD is supported here\n")
 		return 2
 	}
+	return sh.sub(args[1])
+}
+
+// sub runs list in a shell of its own (sh -c, or a ( list ) subshell):
+// its exit ends only it; its status is the last command's.
+func (sh *shell) sub(list string) int {
 	sub := &shell{b: sh.b, cmdline: sh.cmdline, status: sh.status}
-	if err := sub.run(args[1]); err != nil && !errors.Is(err, errExit) {
+	if err := sub.run(list); err != nil && !errors.Is(err, errExit) {
 		return 1
 	}
 	return sub.status
+}
+
+// grouped reports whether cmd is a subshell, "( list )", and returns the
+// list.
+func grouped(cmd string) (string, bool) {
+	c := strings.TrimSpace(cmd)
+	if len(c) < 2 || c[0] != '(' || c[len(c)-1] != ')' {
+		return "", false
+	}
+	return c[1 : len(c)-1], true
 }
 
 func (sh *shell) cat(files []string) int {
@@ -189,11 +209,12 @@ func uname(flags []string) string {
 	return strings.Join(out, " ")
 }
 
-// splitList cuts a line at the ';' that are not quoted.
+// splitList cuts a line at the ';' that are neither quoted nor inside
+// a ( list ).
 func splitList(line string) []string {
 	var parts []string
 	var single, double, escaped bool
-	start := 0
+	start, depth := 0, 0
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
@@ -205,7 +226,11 @@ func splitList(line string) []string {
 			single = !single
 		case c == '"' && !single:
 			double = !double
-		case c == ';' && !single && !double:
+		case c == '(' && !single && !double:
+			depth++
+		case c == ')' && !single && !double && depth > 0:
+			depth--
+		case c == ';' && !single && !double && depth == 0:
 			parts = append(parts, line[start:i])
 			start = i + 1
 		}
