@@ -141,12 +141,12 @@ func checkRootFS(t *testing.T, res Result, console string) {
 
 // TestBuildMini2440Kernel builds the mini2440 kernel (mini2440_defconfig
 // plus the profile's NFS-root fragment) with Debian's linux-source-6.1.
-// It cannot boot here: building it is the check. Cold, it costs about 17
-// CPU-minutes (1,491 objects; about 9 minutes on 2 idle cores), seconds
+// It cannot boot here: building it is the check. Cold, it costs about 11
+// CPU-minutes (1,491 objects, no debug info), seconds
 // with the cache warm; -short leaves it out.
 func TestBuildMini2440Kernel(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the mini2440 kernel (about 17 CPU-minutes cold)")
+		t.Skip("builds the mini2440 kernel (about 11 CPU-minutes cold)")
 	}
 	p, err := boards.Lookup("mini2440")
 	if err != nil {
