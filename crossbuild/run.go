@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -35,6 +36,7 @@ func (r *runner) Run(ctx context.Context, s step) (int, error) {
 	start := time.Now()
 	fmt.Fprintf(r.Log, "### %s\n### cd %s && %s %s\n", s.Phase, s.Dir, strings.Join(s.Env, " "), strings.Join(s.Args, " "))
 	cmd := exec.CommandContext(ctx, s.Args[0], s.Args[1:]...)
+	stopGroupOnCancel(cmd)
 	cmd.Dir = s.Dir
 	cmd.Env = mergeEnv(os.Environ(), s.Env)
 	if s.Answer {
@@ -60,6 +62,23 @@ func (r *runner) Run(ctx context.Context, s step) (int, error) {
 		fmt.Fprintf(r.Out, "%s: %d objects in %s\n", s.Phase, prog.n, time.Since(start).Round(100*time.Millisecond))
 	}
 	return prog.n, nil
+}
+
+// stopWait is how long a cancelled step has, after SIGTERM, to exit
+// (make removes the target it was writing) before its first process is
+// killed and its output closed.
+const stopWait = 5 * time.Second
+
+// stopGroupOnCancel runs cmd in a process group of its own and, when its
+// context is done, sends SIGTERM to the whole group. Killing only the
+// top make was not enough: an out-of-tree kernel build is a make that
+// runs a second make (and that one the compilers), which went on
+// compiling with the output pipe open, so Run waited for it and the
+// board's build lock stayed taken after an interrupted build.
+func stopGroupOnCancel(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = stopWait
 }
 
 // mergeEnv returns base with add's keys replaced or appended.

@@ -1,14 +1,20 @@
 package crossbuild
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestRunnerFailureShowsTail(t *testing.T) {
@@ -165,4 +171,52 @@ func TestLockSerializes(t *testing.T) {
 	if said.Len() != 0 {
 		t.Errorf("uncontended locks printed %q", said.String())
 	}
+}
+
+// TestRunnerStopsSubMakes: a cancelled step stops every process it
+// started, as an out-of-tree kernel build's second make, and Run returns
+// at once rather than when they are done.
+func TestRunnerStopsSubMakes(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := &runner{Log: pw, Out: io.Discard}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The grandchild holds the output pipe open, as a sub-make does.
+	step := step{Phase: "kernel: compile", Args: []string{"sh", "-c", `sh -c 'echo grandchild $$; exec sleep 300'; echo after`}}
+	done := make(chan error, 1)
+	go func() { _, err := r.Run(ctx, step); pw.Close(); done <- err }()
+	var pid int
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if _, err := fmt.Sscanf(sc.Text(), "grandchild %d", &pid); err == nil {
+			break
+		}
+	}
+	if pid == 0 {
+		t.Fatal("the step never started its grandchild")
+	}
+	start := time.Now()
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if err := <-done; !errors.Is(err, ErrStep) {
+		t.Errorf("a cancelled step: %v, want ErrStep", err)
+	}
+	if d := time.Since(start); d >= stopWait {
+		t.Errorf("Run returned %s after the cancel: it waited for the grandchild", d)
+	}
+	if !exits(pid, time.Second) {
+		t.Errorf("grandchild %d still runs a second after the step was cancelled", pid)
+	}
+}
+
+// exits reports whether process pid (not a child of the test) exits
+// within d: its pidfd becomes readable when it does.
+func exits(pid int, d time.Duration) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return errors.Is(err, unix.ESRCH) // already gone
+	}
+	defer unix.Close(fd)
+	n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(d.Milliseconds()))
+	return err == nil && n == 1
 }
