@@ -55,6 +55,18 @@ func (c *blockingConn) Write(p []byte) (int, error) {
 	}
 }
 
+// Writev sends one packet made of hdr and then data, in one writev(2):
+// the kernel copies data straight from where it is (a mapped file)
+// into the datagram.
+func (c *blockingConn) Writev(hdr, data []byte) (int, error) {
+	for {
+		n, err := unix.Writev(c.fd, [][]byte{hdr, data})
+		if err != unix.EINTR {
+			return n, wrapErrno("writev", err)
+		}
+	}
+}
+
 // Read receives one packet, waiting up to the receive timeout; when it
 // passes, the error is os.ErrDeadlineExceeded.
 func (c *blockingConn) Read(p []byte) (int, error) {

@@ -22,10 +22,12 @@
 // block after that, and silence resends the window after a wait that
 // adapts to the client's answer time, as far as a slow board's receive
 // buffers can take the resends (see maxUnread): then the client's own
-// resent ACK brings the window again. It negotiates blksize (RFC 2348)
-// and tsize (RFC 2349), and rolls block numbers over to 0. Uploads and
-// netascii downloads go to github.com/pin/tftp/v3 with the file already
-// open. A transfer holds its file and its limit slot only until it is
+// resent ACK brings the window again. Blocks over 4 KiB go out from a
+// read-only mapping of the file, one writev(2) each; a file that shrinks
+// or grows under the transfer ends as if it were read block by block.
+// It negotiates blksize (RFC 2348) and tsize (RFC 2349), and rolls block
+// numbers over to 0. Uploads and netascii downloads go to
+// github.com/pin/tftp/v3 with the file already open. A transfer holds its file and its limit slot only until it is
 // over, including when its socket cannot be opened. The timeout option
 // (RFC 2349) is not implemented and is left out of the OACK.
 package tftp

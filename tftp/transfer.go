@@ -176,6 +176,7 @@ func (t *transfer) add(n int) {
 type outcome struct {
 	blksize, window int
 	retransmits     int
+	mapped          int // blocks sent from the file's mapping
 }
 
 // finish ends the progress line and logs the transfer, once.
@@ -193,6 +194,9 @@ func (t *transfer) finish(o outcome, err error) {
 	args := []any{"client", t.client, "op", t.op, "file", t.name, "bytes", n, "blksize", o.blksize,
 		"duration", d.Round(time.Millisecond), "rate", rate(n, d),
 		"retransmits", o.retransmits, "window", o.window}
+	if o.mapped > 0 {
+		args = append(args, "mapped", o.mapped)
+	}
 	if err != nil {
 		t.s.log(slog.LevelWarn, "tftp: transfer failed", append(args, "err", err)...)
 		return

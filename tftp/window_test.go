@@ -23,13 +23,15 @@ func atftpWindowArgs(addr fmt.Stringer, host string, port uint16, name string, b
 
 // TestWindowAtftp downloads with atftp 0.8.0 asking for windows of 1,
 // 4, 16 and 64 blocks: the OACK atftp traces echoes the window, and the
-// file arrives byte-exact.
+// file arrives byte-exact, read through the read-ahead buffer (blksize
+// 512 and 1468) or sent from its mapping (8192).
 func TestWindowAtftp(t *testing.T) {
 	root := t.TempDir()
 	const size = 3<<20 + 77
 	writeRandom(t, filepath.Join(root, "k.bin"), size)
 	h := serve(t, &Server{Root: root})
-	for _, c := range []struct{ blksize, window int }{{1468, 1}, {1468, 4}, {1468, 16}, {1468, 64}, {512, 16}, {8192, 64}} {
+	for _, c := range []struct{ blksize, window int }{{1468, 1}, {1468, 4}, {1468, 16}, {1468, 64}, {512, 16},
+		{8192, 1}, {8192, 16}, {8192, 64}} {
 		t.Run(fmt.Sprintf("blksize-%d-window-%d", c.blksize, c.window), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			argv := atftpWindowArgs(h.addr, h.addr.Addr().String(), h.addr.Port(), "k.bin", c.blksize, c.window, out)
@@ -50,8 +52,20 @@ func TestWindowAtftp(t *testing.T) {
 	h.shutdown(t)
 	// (A transfer whose last ACK was lost ends "failed" on the server's
 	// side while the client has it all.)
-	if !regexp.MustCompile(`msg="tftp: transfer(?: failed)?" client=127\.0\.0\.1:\d+ op=read file=k\.bin bytes=\d+ blksize=8192 .* window=64`).MatchString(h.logs.String()) {
-		t.Errorf("no transfer log line with window=64:\n%s", h.logs)
+	logs := h.logs.String()
+	if !regexp.MustCompile(`msg="tftp: transfer(?: failed)?" client=127\.0\.0\.1:\d+ op=read file=k\.bin bytes=\d+ blksize=8192 .* window=64`).MatchString(logs) {
+		t.Errorf("no transfer log line with window=64:\n%s", logs)
+	}
+	// Every block but the last, short one, from the mapping; small
+	// blocks from the read-ahead buffer.
+	for _, c := range []struct {
+		blksize, transfers, min, max int
+	}{{8192, 3, 384, 1 << 20}, {1468, 4, 0, 0}, {512, 1, 0, 0}} {
+		if got := mappedCounts(logs, fmt.Sprintf(`file=k\.bin .*blksize=%d `, c.blksize)); len(got) != c.transfers ||
+			slices.ContainsFunc(got, func(n int) bool { return n < c.min || n > c.max }) {
+			t.Errorf("blocks sent from the mapping by the transfers at blksize %d: %v, want %d transfers with %d to %d\n%s",
+				c.blksize, got, c.transfers, c.min, c.max, logs)
+		}
 	}
 }
 
@@ -173,19 +187,22 @@ func (r *lossyRelay) drops() map[string]int {
 
 // TestWindowLoss downloads through a relay that drops 10% of the DATA,
 // ACK and OACK packets: atftp still gets every byte, with every window
-// size.
+// size, read through the read-ahead buffer (blksize 1468) or sent from
+// the file's mapping (8192). The files are 140 blocks and 5 bytes long.
 func TestWindowLoss(t *testing.T) {
 	root := t.TempDir()
-	const size = 200<<10 + 5
-	writeRandom(t, filepath.Join(root, "k.bin"), size)
+	for _, blksize := range []int{1468, 8192} {
+		writeRandom(t, filepath.Join(root, fmt.Sprint(blksize)), 140*int64(blksize)+5)
+	}
 	h := serve(t, &Server{Root: root, Timeout: 300 * time.Millisecond, Retries: 10})
 	acks := 0
-	for i, window := range []int{1, 4, 16, 64} {
-		t.Run(fmt.Sprintf("window-%d", window), func(t *testing.T) {
+	for i, c := range []struct{ blksize, window int }{{1468, 1}, {1468, 4}, {1468, 16}, {1468, 64}, {8192, 1}, {8192, 16}} {
+		t.Run(fmt.Sprintf("blksize-%d-window-%d", c.blksize, c.window), func(t *testing.T) {
 			relay := newLossyRelay(t, h.addr, 0.10, uint64(i+1))
 			out := filepath.Join(t.TempDir(), "out")
 			ra := relay.addr()
-			argv := atftpWindowArgs(ra, ra.Addr().String(), ra.Port(), "k.bin", 1468, window, out)
+			name := fmt.Sprint(c.blksize)
+			argv := atftpWindowArgs(ra, ra.Addr().String(), ra.Port(), name, c.blksize, c.window, out)
 			argv = append(argv[:1], append([]string{"--tftp-timeout", "1"}, argv[1:]...)...)
 			code, msg := run(t, argv)
 			d := relay.drops()
@@ -193,7 +210,7 @@ func TestWindowLoss(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("%v: exit %d: %s\nserver: %s", argv, code, tail(msg, 2000), h.logs)
 			}
-			if sum(t, out) != sum(t, filepath.Join(root, "k.bin")) {
+			if sum(t, out) != sum(t, filepath.Join(root, name)) {
 				t.Errorf("sha256 differs from the source")
 			}
 			if d["DATA"] == 0 {
@@ -204,6 +221,10 @@ func TestWindowLoss(t *testing.T) {
 	}
 	if acks == 0 {
 		t.Errorf("the relay dropped no ACK")
+	}
+	h.shutdown(t)
+	if got := mappedCounts(h.logs.String(), `file=8192 `); len(got) != 2 || slices.Contains(got, 0) {
+		t.Errorf("blocks sent from the mapping by the transfers at blksize 8192: %v, want 2 transfers with some\n%s", got, h.logs)
 	}
 }
 
