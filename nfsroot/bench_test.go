@@ -205,3 +205,20 @@ func benchHandle(b *testing.B, srv *Server, rec []byte, minLen int) {
 		oncrpc.Recycle(reply)
 	}
 }
+
+// BenchmarkMountConn is what a libnfs client does before its first NFS
+// call: a new connection, MOUNT's NULL and MNT, and the connection
+// closed.
+func BenchmarkMountConn(b *testing.B) {
+	dir := b.TempDir()
+	writeFile(b, filepath.Join(dir, "rootfs", "bin", "busybox"), nil)
+	h := start(b, dir, &Server{Log: slog.New(slog.DiscardHandler)})
+	for range b.N {
+		c := dial(b, h.addr)
+		c.call(oncrpc.ProgMount, 0, nil)
+		if len(c.mount(filepath.Join(dir, "rootfs"))) == 0 {
+			b.Fatal("no handle")
+		}
+		c.c.Close()
+	}
+}
