@@ -96,13 +96,23 @@ type job struct {
 	hold int
 }
 
+// readers are the connections' read buffers, kept from one connection
+// to the next: a client that connects for each command (libnfs's
+// nfs-ls: one connection for MOUNT, one for NFS) would otherwise have
+// every connection allocate 64 KiB afresh, page faults (16 of them) and
+// garbage.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // serveConn reads records from c and answers them, up to InFlight at a
 // time; replies may go out in any order (RPC matches them by xid). A
 // connection over its limits is not read until it is back under them.
 func (s *Server) serveConn(c net.Conn) {
 	defer s.untrackConn(c)
 	defer c.Close()
-	cn := &conn{s: s, c: c, br: bufio.NewReaderSize(c, 64<<10), slots: make(chan struct{}, s.inFlight()), idle: make(chan job), done: make(chan struct{})}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(c)
+	defer func() { br.Reset(nil); readers.Put(br) }()
+	cn := &conn{s: s, c: c, br: br, slots: make(chan struct{}, s.inFlight()), idle: make(chan job), done: make(chan struct{})}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		cn.local = a.AddrPort().Addr().Unmap()
 	}
