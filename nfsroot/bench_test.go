@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -109,6 +110,38 @@ func BenchmarkNull(b *testing.B) {
 	}
 }
 
+// BenchmarkRoundTrip is one client making the small calls of a
+// recursive listing (nfs-ls -R) one at a time on one connection over
+// loopback TCP: the transport's cost per call and the procedure's own.
+func BenchmarkRoundTrip(b *testing.B) {
+	dir := b.TempDir()
+	writeFile(b, filepath.Join(dir, "bin", "busybox"), make([]byte, 4096))
+	if err := os.Symlink("busybox", filepath.Join(dir, "bin", "ls")); err != nil {
+		b.Fatal(err)
+	}
+	h := start(b, dir, &Server{Log: slog.New(slog.DiscardHandler)})
+	c := dial(b, h.addr)
+	bin := c.mustLookup(c.mount("/"), "bin")
+	ls := c.mustLookup(bin, "ls")
+	for _, bc := range []struct {
+		name string
+		call func() nfs.NFSStatus
+	}{
+		{"NULL", func() nfs.NFSStatus { c.call(oncrpc.ProgNFS, 0, nil); return nfs.NFSStatusOk }},
+		{"GETATTR", func() nfs.NFSStatus { st, _ := c.getattr(bin); return st }},
+		{"LOOKUP", func() nfs.NFSStatus { st, _ := c.lookup(bin, "ls"); return st }},
+		{"READLINK", func() nfs.NFSStatus { st, _ := c.readlink(ls); return st }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for range b.N {
+				if st := bc.call(); st != nfs.NFSStatusOk {
+					b.Fatal(st)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkHandleMAC is the cost the handle MAC adds to each handle the
 // server makes (every LOOKUP, CREATE and READDIRPLUS entry) and checks
 // (every call).
@@ -170,5 +203,22 @@ func benchHandle(b *testing.B, srv *Server, rec []byte, minLen int) {
 			b.Fatalf("reply of %d bytes", len(reply))
 		}
 		oncrpc.Recycle(reply)
+	}
+}
+
+// BenchmarkMountConn is what a libnfs client does before its first NFS
+// call: a new connection, MOUNT's NULL and MNT, and the connection
+// closed.
+func BenchmarkMountConn(b *testing.B) {
+	dir := b.TempDir()
+	writeFile(b, filepath.Join(dir, "rootfs", "bin", "busybox"), nil)
+	h := start(b, dir, &Server{Log: slog.New(slog.DiscardHandler)})
+	for range b.N {
+		c := dial(b, h.addr)
+		c.call(oncrpc.ProgMount, 0, nil)
+		if len(c.mount(filepath.Join(dir, "rootfs"))) == 0 {
+			b.Fatal("no handle")
+		}
+		c.c.Close()
 	}
 }

@@ -72,6 +72,26 @@ var mountProcs = [...]procFunc{
 	nfs.MountProcExport:  mountExport,
 }
 
+// quick says which calls oncrpc may serve on the goroutine that read
+// them (oncrpc.Server.Inline): MOUNT's, and the NFS calls that only
+// look (a recursive listing is all of them). Not READ, which may wait
+// for a disk, nor the calls that change the export (the metadata store's
+// writer lock, fsync).
+func quick(h oncrpc.Header) bool {
+	switch h.Prog {
+	case oncrpc.ProgMount:
+		return true
+	case oncrpc.ProgNFS:
+		switch nfs.NFSProcedure(h.Proc) {
+		case nfs.NFSProcedureNull, nfs.NFSProcedureGetAttr, nfs.NFSProcedureLookup, nfs.NFSProcedureAccess,
+			nfs.NFSProcedureReadlink, nfs.NFSProcedureReadDir, nfs.NFSProcedureReadDirPlus,
+			nfs.NFSProcedureFSStat, nfs.NFSProcedureFSInfo, nfs.NFSProcedurePathConf:
+			return true
+		}
+	}
+	return false
+}
+
 // handle answers one RPC record as if it came over TCP from addr; nil
 // means no reply (not a call).
 func (s *Server) handle(rec []byte, addr net.Addr) (reply []byte) {

@@ -59,7 +59,9 @@ func serve(t testing.TB, dir string, srv *Server) *harness {
 		srv.Export = openExport(t, dir, ExportOptions{})
 	}
 	h := &harness{t: t, dir: dir, x: srv.Export, srv: srv, logs: &lockedBuffer{}, done: make(chan error, 1)}
-	srv.Log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if srv.Log == nil { // h.logs collects it at debug level
+		srv.Log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

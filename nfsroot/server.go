@@ -79,7 +79,7 @@ func (s *Server) init() {
 			MaxRecord: maxRecord, Limits: lim, IdleTimeout: s.IdleTimeout,
 			// Room for a whole 1 MiB WRITE or READ in flight.
 			SocketBuffer: 4 << 20,
-			Admit:        s.admit, Hooks: s.Hooks,
+			Admit:        s.admit, Inline: quick, Hooks: s.Hooks,
 		}
 	})
 }

@@ -46,7 +46,9 @@ type Server struct {
 func (s *Server) server() *oncrpc.Server {
 	s.once.Do(func() {
 		s.rpc = &oncrpc.Server{Name: "portmap", Handler: oncrpc.HandlerFunc(s.serveRPC), Log: s.Logger,
-			MaxRecord: MaxRecord, IdleTimeout: IdleTimeout, Hooks: s.Hooks}
+			MaxRecord: MaxRecord, IdleTimeout: IdleTimeout, Hooks: s.Hooks,
+			// Every call is a lookup in a table in memory.
+			Inline: func(oncrpc.Header) bool { return true }}
 	})
 	return s.rpc
 }

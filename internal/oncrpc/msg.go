@@ -108,6 +108,17 @@ func ParseCall(msg []byte) (*CallMsg, error) {
 	return c, nil
 }
 
+// peekHeader is the header of a call, read no further (false: not a
+// call).
+func peekHeader(msg []byte) (Header, bool) {
+	d := NewDecoder(msg)
+	h := Header{XID: d.Uint32()}
+	mt := d.Uint32()
+	d.Uint32() // rpcvers
+	h.Prog, h.Vers, h.Proc = d.Uint32(), d.Uint32(), d.Uint32()
+	return h, d.err == nil && mt == Call
+}
+
 func parseAuthUnix(body []byte) (Cred, error) {
 	d := NewDecoder(body)
 	d.Uint32()           // stamp

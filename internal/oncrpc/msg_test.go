@@ -128,3 +128,24 @@ func TestXDR(t *testing.T) {
 		t.Errorf("opaque over its limit: %v", d.Err())
 	}
 }
+
+func TestPeekHeader(t *testing.T) {
+	whole := call(7, 2, AuthNone, nil)
+	reply := Accepted(7, Success)
+	for _, tc := range []struct {
+		name string
+		msg  []byte
+		want Header
+		ok   bool
+	}{
+		{"call", whole, Header{XID: 7, Prog: ProgNFS, Vers: 3, Proc: 1}, true},
+		{"header only", whole[:24], Header{XID: 7, Prog: ProgNFS, Vers: 3, Proc: 1}, true},
+		{"truncated", whole[:20], Header{}, false},
+		{"reply", reply, Header{}, false},
+	} {
+		h, ok := peekHeader(tc.msg)
+		if ok != tc.ok || ok && h != tc.want {
+			t.Errorf("%s: peekHeader = %+v, %v; want %+v, %v", tc.name, h, ok, tc.want, tc.ok)
+		}
+	}
+}

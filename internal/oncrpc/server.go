@@ -85,7 +85,13 @@ type Server struct {
 	// Admit says whether a client is served; a refused TCP client is
 	// disconnected at accept, a refused datagram dropped (nil: everyone).
 	Admit func(remote net.Addr) bool
-	Hooks Hooks
+	// Inline says which calls are quick (no long waits for a disk or a
+	// lock) and may so be served on the goroutine that read them from a
+	// TCP connection when no other call is in flight on it: a call that
+	// arrives meanwhile is read once it is answered. nil: every call
+	// is handed to a worker.
+	Inline func(h Header) bool
+	Hooks  Hooks
 
 	initOnce sync.Once
 	rl       *ratelog.Logger

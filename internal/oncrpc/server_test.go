@@ -157,3 +157,33 @@ func TestInFlightAndQueuedBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineOnlyAlone: with every call Inline, a call is still served
+// on a worker unless it is alone: two calls read together are both in
+// flight at once, and so is a third sent while they are held.
+func TestInlineOnlyAlone(t *testing.T) {
+	g := newGate()
+	srv := &Server{Name: "test", Handler: g, Inline: func(Header) bool { return true }}
+	addr, _ := serveTCP(t, srv)
+	c := dialFrom(t, addr, net.IPv4(127, 0, 0, 1))
+	var two []byte
+	for xid := range uint32(2) {
+		msg := call(xid, 2, AuthNone, nil)
+		m := RecordMark(len(msg))
+		two = append(append(two, m[:]...), msg...)
+	}
+	if _, err := c.Write(two); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "2 calls in flight", func() bool { return srv.Stats().Active == 2 })
+	send(t, c, 2)
+	waitFor(t, "3 calls in flight", func() bool { return srv.Stats().Active == 3 })
+	close(g.release)
+	br := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for range 3 {
+		if _, err := ReadRecord(br, 1024); err != nil {
+			t.Fatalf("reply: %v", err)
+		}
+	}
+}

@@ -77,6 +77,7 @@ func (s *Server) untrackConn(c net.Conn) {
 type conn struct {
 	s     *Server
 	c     net.Conn
+	br    *bufio.Reader
 	local netip.Addr
 	wmu   sync.Mutex
 	calls sync.WaitGroup
@@ -95,13 +96,23 @@ type job struct {
 	hold int
 }
 
+// readers are the connections' read buffers, kept from one connection
+// to the next: a client that connects for each command (libnfs's
+// nfs-ls: one connection for MOUNT, one for NFS) would otherwise have
+// every connection allocate 64 KiB afresh, page faults (16 of them) and
+// garbage.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // serveConn reads records from c and answers them, up to InFlight at a
 // time; replies may go out in any order (RPC matches them by xid). A
 // connection over its limits is not read until it is back under them.
 func (s *Server) serveConn(c net.Conn) {
 	defer s.untrackConn(c)
 	defer c.Close()
-	cn := &conn{s: s, c: c, slots: make(chan struct{}, s.inFlight()), idle: make(chan job), done: make(chan struct{})}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(c)
+	defer func() { br.Reset(nil); readers.Put(br) }()
+	cn := &conn{s: s, c: c, br: br, slots: make(chan struct{}, s.inFlight()), idle: make(chan job), done: make(chan struct{})}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		cn.local = a.AddrPort().Addr().Unmap()
 	}
@@ -111,10 +122,9 @@ func (s *Server) serveConn(c net.Conn) {
 	if idle <= 0 {
 		idle = 15 * time.Minute
 	}
-	br := bufio.NewReaderSize(c, 64<<10)
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
-		rec, err := ReadRecord(br, s.maxRecord())
+		rec, err := ReadRecord(cn.br, s.maxRecord())
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && s.Log != nil {
 				s.Log.Debug(s.Name+": connection closed", "client", c.RemoteAddr().String(), "err", err)
@@ -124,16 +134,36 @@ func (s *Server) serveConn(c net.Conn) {
 			}
 			return
 		}
-		if !cn.start(rec) {
+		j, ok := cn.admit(rec)
+		if !ok {
 			putBuf(rec)
 			return
+		}
+		if cn.inline(rec) {
+			cn.serve(j)
+		} else {
+			cn.start(j)
 		}
 	}
 }
 
-// start serves rec in its own goroutine once the connection has a free
-// slot and the server has budget for it; false after Shutdown.
-func (cn *conn) start(rec []byte) bool {
+// inline says whether rec, just admitted, is served on the reading
+// goroutine: it is the only call in flight, no other is read yet, and
+// the Server's Inline takes it. A client that waits for each reply (a
+// recursive listing: LOOKUP, READDIRPLUS, LOOKUP ...) is so spared the
+// hand-off to a worker: two goroutine switches, and a thread woken on
+// the other CPU for the worker to run on.
+func (cn *conn) inline(rec []byte) bool {
+	if cn.s.Inline == nil || len(cn.slots) != 1 || cn.br.Buffered() != 0 {
+		return false
+	}
+	h, ok := peekHeader(rec)
+	return ok && cn.s.Inline(h)
+}
+
+// admit holds a slot of the connection and the server's budget for
+// rec, waiting for them; false after Shutdown.
+func (cn *conn) admit(rec []byte) (job, bool) {
 	s := cn.s
 	select {
 	case cn.slots <- struct{}{}:
@@ -146,15 +176,20 @@ func (cn *conn) start(rec []byte) bool {
 	hold := len(rec) + s.maxRecord()
 	if !s.acquire(hold) {
 		<-cn.slots
-		return false
+		return job{}, false
 	}
 	if !s.begin() {
 		s.release(hold)
 		<-cn.slots
-		return false
+		return job{}, false
 	}
 	cn.calls.Add(1)
-	j := job{rec, hold}
+	return job{rec, hold}, true
+}
+
+// start serves j on one of the connection's workers.
+func (cn *conn) start(j job) {
+	s := cn.s
 	select {
 	case cn.idle <- j:
 	default:
@@ -167,7 +202,6 @@ func (cn *conn) start(rec []byte) bool {
 			cn.idle <- j
 		}
 	}
-	return true
 }
 
 // work serves j, then the calls handed to it, until the connection is
