@@ -80,12 +80,11 @@ func (r *Rejection) Error() string { return "oncrpc: call rejected: " + r.Cause 
 // credential is a *Rejection carrying the reply to send.
 func ParseCall(msg []byte) (*CallMsg, error) {
 	d := NewDecoder(msg)
-	c := &CallMsg{Header: Header{XID: d.Uint32()}}
-	if mt := d.Uint32(); d.err != nil || mt != Call {
+	h, isCall, rpcvers := decodeHeader(&d)
+	if !isCall {
 		return nil, ErrNotCall
 	}
-	rpcvers := d.Uint32()
-	c.Prog, c.Vers, c.Proc = d.Uint32(), d.Uint32(), d.Uint32()
+	c := &CallMsg{Header: h}
 	flavor := d.Uint32()
 	body := d.Opaque(maxAuthBytes)
 	d.Uint32() // verifier flavor
@@ -109,14 +108,23 @@ func ParseCall(msg []byte) (*CallMsg, error) {
 }
 
 // peekHeader is the header of a call, read no further (false: not a
-// call).
+// call, or too short for its header).
 func peekHeader(msg []byte) (Header, bool) {
 	d := NewDecoder(msg)
-	h := Header{XID: d.Uint32()}
+	h, isCall, _ := decodeHeader(&d)
+	return h, isCall && d.err == nil
+}
+
+// decodeHeader reads the fixed words that open a call: the xid, the
+// message type (isCall: it was read and says CALL), the RPC version and
+// the program, version and procedure.
+func decodeHeader(d *Decoder) (h Header, isCall bool, rpcvers uint32) {
+	h.XID = d.Uint32()
 	mt := d.Uint32()
-	d.Uint32() // rpcvers
+	isCall = d.err == nil && mt == Call
+	rpcvers = d.Uint32()
 	h.Prog, h.Vers, h.Proc = d.Uint32(), d.Uint32(), d.Uint32()
-	return h, d.err == nil && mt == Call
+	return h, isCall, rpcvers
 }
 
 func parseAuthUnix(body []byte) (Cred, error) {
