@@ -2,8 +2,6 @@ package tftp
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -69,16 +67,12 @@ func BenchmarkSendBlock(b *testing.B) {
 	const size = 8 << 20
 	path := filepath.Join(b.TempDir(), "f")
 	writeRandom(b, path, size)
-	sink, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
 	for _, blksize := range []int{512, 1468, 8192} {
 		for _, mapped := range []bool{false, true} {
 			from := map[bool]string{false: "read", true: "map"}[mapped]
 			b.Run(fmt.Sprintf("blksize=%d/from=%s", blksize, from), func(b *testing.B) {
-				w := benchSender(b, path, sink.LocalAddr().(*net.UDPAddr).AddrPort(), blksize)
+				_, conn := loopbackPair(b)
+				w := benchSender(b, path, conn, blksize)
 				blocks := uint64(size / blksize)
 				b.SetBytes(int64(blksize))
 				cpu := cpuTime(b)
@@ -102,9 +96,9 @@ func BenchmarkSendBlock(b *testing.B) {
 	}
 }
 
-// benchSender is a window sender of the file at path to addr, as a
+// benchSender is a window sender of the file at path on conn, as a
 // download with blksize would have.
-func benchSender(b *testing.B, path string, addr netip.AddrPort, blksize int) *windowSender {
+func benchSender(b *testing.B, path string, conn *blockingConn, blksize int) *windowSender {
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -113,15 +107,10 @@ func benchSender(b *testing.B, path string, addr netip.AddrPort, blksize int) *w
 	if err != nil {
 		b.Fatal(err)
 	}
-	conn, err := dialBlocking(addr)
-	if err != nil {
-		b.Fatal(err)
-	}
 	t := &transfer{file: f, size: fi.Size()}
 	w := (&Server{}).newWindowSender(conn, t, map[string]string{"blksize": fmt.Sprint(blksize)})
 	b.Cleanup(func() {
 		w.unmap()
-		conn.Close()
 		f.Close()
 	})
 	return w

@@ -27,7 +27,8 @@
 // or grows under the transfer ends as if it were read block by block.
 // It negotiates blksize (RFC 2348) and tsize (RFC 2349), and rolls block
 // numbers over to 0. Uploads and netascii downloads go to
-// github.com/pin/tftp/v3 with the file already open. A transfer holds its file and its limit slot only until it is
-// over, including when its socket cannot be opened. The timeout option
+// github.com/pin/tftp/v3 with the file already open. A transfer holds
+// its file and its limit slot only until it is over, including when its
+// socket cannot be opened. The timeout option
 // (RFC 2349) is not implemented and is left out of the OACK.
 package tftp

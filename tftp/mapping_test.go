@@ -75,7 +75,7 @@ func TestMappingPastEnd(t *testing.T) {
 }
 
 // loopbackPair is a UDP socket on loopback and a blockingConn to it.
-func loopbackPair(t *testing.T) (*net.UDPConn, *blockingConn) {
+func loopbackPair(t testing.TB) (*net.UDPConn, *blockingConn) {
 	t.Helper()
 	sink, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
 	if err != nil {
@@ -233,12 +233,10 @@ func firstDiff(got, want []byte) string {
 // only after its Timeout.
 func (c *rawClient) fetch(name string, blksize, window int, between func()) []byte {
 	c.t.Helper()
-	c.send(requestPacket(opRRQ, name, "octet", "blksize", strconv.Itoa(blksize), "windowsize", strconv.Itoa(window)))
-	if o := oack(c.recv()); o["blksize"] != strconv.Itoa(blksize) || o["windowsize"] != strconv.Itoa(window) {
+	if o := c.open(name, blksize, window); o["blksize"] != strconv.Itoa(blksize) || o["windowsize"] != strconv.Itoa(window) {
 		c.t.Fatalf("OACK %v", o)
 	}
 	ack := func(n uint16) { c.send([]byte{0, opACK, byte(n >> 8), byte(n)}) }
-	ack(0)
 	var got []byte
 	next := uint16(1)
 	for first := true; ; first = false {
@@ -340,13 +338,21 @@ func TestMappingsReleased(t *testing.T) {
 	}
 }
 
-// startPaused requests name with blksize and windowsize window and
-// reads the OACK and the first window, which it leaves unacknowledged.
-func (c *rawClient) startPaused(name string, blksize, window int) {
+// open requests name with blksize and windowsize window, acknowledges
+// the OACK (block 0) and returns its options.
+func (c *rawClient) open(name string, blksize, window int) map[string]string {
 	c.t.Helper()
 	c.send(requestPacket(opRRQ, name, "octet", "blksize", strconv.Itoa(blksize), "windowsize", strconv.Itoa(window)))
-	c.recv() // OACK
+	o := oack(c.recv())
 	c.send([]byte{0, opACK, 0, 0})
+	return o
+}
+
+// startPaused opens name with blksize and windowsize window and reads
+// the first window, which it leaves unacknowledged.
+func (c *rawClient) startPaused(name string, blksize, window int) {
+	c.t.Helper()
+	c.open(name, blksize, window)
 	for range window {
 		if p := c.recv(); len(p) < 4 || p[1] != opDATA {
 			c.t.Fatalf("want DATA, got % x", p[:min(len(p), 4)])
