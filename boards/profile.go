@@ -177,6 +177,13 @@ type QEMU struct {
 	// FlashSize is the size of the second pflash bank, the environment's
 	// with EnvFlash; none with EnvFAT.
 	FlashSize Size `yaml:"flash_size,omitempty"`
+	// NICRXFrames is optional: how many full-size Ethernet frames the
+	// emulated NIC can hold before it drops what comes in. The lab then
+	// keeps TCP toward the board to that many segments in flight (a
+	// locked congestion window on the LAN's route), so a burst from the
+	// servers never overruns it. 0: no limit (virtio-net queues, it does
+	// not drop).
+	NICRXFrames int `yaml:"nic_rx_frames,omitempty"`
 }
 
 // EnvStore is where an emulated board's U-Boot keeps its environment.

@@ -71,6 +71,7 @@ func TestEnvStoreErrors(t *testing.T) {
 		{"unknown store", edit(fat, "\n  env: fat\n", "\n  env: nand\n"), "qemu.env", `"nand": want flash or fat`},
 		{"fat with a flash bank", edit(fat, "\n  env: fat\n", "\n  env: fat\n  flash_size: 64M\n"), "qemu.flash_size", "no flash bank"},
 		{"flash without a bank", edit(flash, "  flash_size: 64M\n", ""), "qemu.flash_size", "missing"},
+		{"negative NIC frames", edit(flash, "  flash_size: 64M\n", "  flash_size: 64M\n  nic_rx_frames: -6\n"), "qemu.nic_rx_frames", "-6: want 1 to 1000"},
 		{"fat on a prebuilt U-Boot", edit([]byte(withoutBuild(string(fat))), "  env: fat", "  bios: /usr/lib/u-boot/qemu_arm/u-boot.bin\n  env: fat"), "qemu.env", "uboot.build"},
 		{"fat, flash env on", edit(fat, "# CONFIG_ENV_IS_IN_FLASH is not set", "CONFIG_ENV_IS_IN_FLASH=y"), "uboot.build.fragment", "# CONFIG_ENV_IS_IN_FLASH is not set"},
 		{"fat, another disk", edit(fat, `CONFIG_ENV_FAT_DEVICE_AND_PART="0:0"`, `CONFIG_ENV_FAT_DEVICE_AND_PART="0:1"`), "uboot.build.fragment", `"0:0"`},

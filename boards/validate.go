@@ -14,7 +14,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // broken one as a *FieldError.
 func (p *Profile) Validate() error {
 	for _, check := range []func() (string, string){
-		p.checkRequired, p.checkTarget, p.checkMemory, p.checkNetwork, p.checkConsole, p.checkRoot, p.checkEnvStore, p.checkUBootBuild,
+		p.checkRequired, p.checkTarget, p.checkMemory, p.checkNetwork, p.checkConsole, p.checkRoot, p.checkEnvStore, p.checkNICFrames, p.checkUBootBuild,
 	} {
 		if field, msg := check(); msg != "" {
 			return &FieldError{File: p.Source, Field: field, Msg: msg}
@@ -132,6 +132,14 @@ func (p *Profile) checkNetwork() (string, string) {
 	}
 	if msg := CheckNFSOptions(p.NFS.Options); msg != "" {
 		return "nfs.options", msg
+	}
+	return "", ""
+}
+
+// checkNICFrames checks qemu.nic_rx_frames: a count of frames, if given.
+func (p *Profile) checkNICFrames() (string, string) {
+	if q := p.QEMU; q != nil && (q.NICRXFrames < 0 || q.NICRXFrames > 1000) {
+		return "qemu.nic_rx_frames", fmt.Sprintf("%d: want 1 to 1000 frames, or none for no limit", q.NICRXFrames)
 	}
 	return "", ""
 }

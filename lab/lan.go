@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"github.com/bootrig/bootrig/boards"
@@ -21,15 +22,24 @@ const DefaultTap = "tap0"
 type LAN struct {
 	Tap  string       // device name: "tap0"
 	Addr netip.Prefix // the server's address on it: 192.168.7.1/24
+	// RXFrames, if not 0, is how many full-size frames the board's NIC
+	// holds (the profile's qemu.nic_rx_frames): TCP from the servers to
+	// the LAN keeps at most that many segments in flight.
+	RXFrames int
 }
 
-// LANFor is the LAN of a board's lab network.
-func LANFor(l boards.Netboot) (LAN, error) {
+// LANFor is the LAN of a board's lab network; q, if not nil, is the
+// emulated board's QEMU section.
+func LANFor(l boards.Netboot, q *boards.QEMU) (LAN, error) {
 	bits, ok := boards.MaskBits(l.Netmask)
 	if !ok || !l.ServerIP.Is4() {
 		return LAN{}, fmt.Errorf("lab network: server %s, netmask %s: not an IPv4 network", l.ServerIP, l.Netmask)
 	}
-	return LAN{Tap: DefaultTap, Addr: netip.PrefixFrom(l.ServerIP, bits)}, nil
+	lan := LAN{Tap: DefaultTap, Addr: netip.PrefixFrom(l.ServerIP, bits)}
+	if q != nil {
+		lan.RXFrames = q.NICRXFrames
+	}
+	return lan, nil
 }
 
 // Setup brings lo up and creates the tap device, with the server's
@@ -45,7 +55,42 @@ func (l LAN) Setup() error {
 	if err != nil {
 		return err
 	}
-	return addressUp(tap, l.Addr)
+	if err := addressUp(tap, l.Addr); err != nil {
+		return err
+	}
+	if l.RXFrames > 0 {
+		return clampCwnd(tap, l.Addr, l.RXFrames)
+	}
+	return nil
+}
+
+// clampCwnd replaces the LAN's prefix route (the kernel's, from the
+// address) with the same route whose congestion window is locked at
+// frames segments (ip route ... cwnd N lock): every TCP connection the
+// servers then open or accept toward the board keeps at most that many
+// segments unacknowledged, whatever the congestion control (bbr ignores
+// loss, so without the clamp it keeps overrunning a NIC that drops).
+// vishvananda/netlink's Route has no lock for the window, so the
+// request is written out here.
+func clampCwnd(link netlink.Link, a netip.Prefix, frames int) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE|unix.NLM_F_ACK)
+	msg := nl.NewRtMsg()
+	msg.Family = unix.AF_INET
+	msg.Dst_len = uint8(a.Bits())
+	msg.Protocol = unix.RTPROT_KERNEL
+	msg.Scope = unix.RT_SCOPE_LINK
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.RTA_DST, a.Masked().Addr().AsSlice()))
+	req.AddData(nl.NewRtAttr(unix.RTA_PREFSRC, a.Addr().AsSlice()))
+	req.AddData(nl.NewRtAttr(unix.RTA_OIF, nl.Uint32Attr(uint32(link.Attrs().Index))))
+	metrics := nl.NewRtAttr(unix.RTA_METRICS, nil)
+	metrics.AddRtAttr(unix.RTAX_LOCK, nl.Uint32Attr(1<<unix.RTAX_CWND))
+	metrics.AddRtAttr(unix.RTAX_CWND, nl.Uint32Attr(uint32(frames)))
+	req.AddData(metrics)
+	if _, err := req.Execute(unix.NETLINK_ROUTE, 0); err != nil {
+		return fmt.Errorf("lab LAN: route %s dev %s cwnd %d lock: %w", a.Masked(), link.Attrs().Name, frames, err)
+	}
+	return nil
 }
 
 // loUp brings the namespace's loopback device up.

@@ -116,7 +116,7 @@ func TestLANSetup(t *testing.T) {
 	if !inLab(t) {
 		return
 	}
-	lan := LAN{Tap: "tap0", Addr: netip.MustParsePrefix("192.168.7.1/24")}
+	lan := LAN{Tap: "tap0", Addr: netip.MustParsePrefix("192.168.7.1/24"), RXFrames: 6}
 	for range 2 { // a second Setup (a lab joined again) changes nothing
 		if err := lan.Setup(); err != nil {
 			t.Fatal(err)
@@ -151,10 +151,17 @@ func TestLANSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var lanRoutes []netlink.Route
 	for _, r := range routes {
 		if r.Dst == nil || r.Dst.IP.IsUnspecified() {
 			t.Errorf("default route %v in the lab", r)
+		} else if r.Dst.String() == "192.168.7.0/24" {
+			lanRoutes = append(lanRoutes, r)
 		}
+	}
+	// RXFrames: the LAN's one route carries the window TCP keeps to.
+	if len(lanRoutes) != 1 || lanRoutes[0].Cwnd != 6 || lanRoutes[0].LinkIndex != tap.Attrs().Index {
+		t.Errorf("routes to the LAN %+v, want one on tap0 with cwnd 6", lanRoutes)
 	}
 	// The servers' fixed ports are free to bind on the server address.
 	for _, port := range []int{69, 111} {
@@ -187,7 +194,7 @@ func qemuArmLAN(t *testing.T) (*boards.Profile, boards.Netboot, LAN) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lan, err := LANFor(l)
+	lan, err := LANFor(l, p.QEMU)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type SharedLAN struct {
 
 // SharedLANFor is the shared LAN of n boards on a board's lab network.
 func SharedLANFor(l boards.Netboot, n int) (SharedLAN, error) {
-	one, err := LANFor(l)
+	one, err := LANFor(l, nil)
 	if err != nil {
 		return SharedLAN{}, err
 	}

@@ -155,7 +155,7 @@ func upHere(c *cli.Context, p *boards.Profile) error {
 		return err
 	}
 	if p.QEMU != nil {
-		lan, err := lab.LANFor(l)
+		lan, err := lab.LANFor(l, p.QEMU)
 		if err != nil {
 			return err
 		}

@@ -91,7 +91,7 @@ func configFor(t *testing.T, board string) up.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lan, err := lab.LANFor(l)
+	lan, err := lab.LANFor(l, p.QEMU)
 	if err != nil {
 		t.Fatal(err)
 	}
