@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/uboot"
@@ -195,29 +196,95 @@ func (b builder) busybox(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("busybox source: %w", err)
 	}
-	plan := busyboxPlanFor(src.Dir, filepath.Join(b.dir, "busybox-build"), b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs)
-	plan.CC = b.user.CC(b.res.Toolchain)
+	cc := b.user.CC(b.res.Toolchain)
 	inputs := append([]string{src.ID}, b.toolchainID()...)
 	if b.user.Sysroot != nil {
 		inputs = append(inputs, b.user.ID...) // unchanged for the toolchain as is
 		b.res.Sysroot = b.user.Sysroot.Dir
 	}
-	comp := component{
-		name: "busybox", build: plan.Build,
-		configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),
-		fragment: []byte(b.c.Board.Busybox.Fragment), fragmentName: b.fragmentName("busybox"),
-		inputs:  inputs,
-		outputs: []string{plan.BinaryPath(), plan.LinksPath()},
+	comp := func(build string) component {
+		plan := busyboxPlanFor(src.Dir, build, b.c.Board.Arch, b.res.Toolchain.Prefix, b.c.Jobs)
+		plan.CC = cc
+		return component{
+			name: "busybox", build: plan.Build,
+			configure: plan.Configure(), resolve: plan.Resolve(), compile: plan.Compile(),
+			fragment: []byte(b.c.Board.Busybox.Fragment), fragmentName: b.fragmentName("busybox"),
+			inputs:  inputs,
+			outputs: []string{plan.BinaryPath(), plan.LinksPath()},
+		}
 	}
-	compiled, err := comp.run(ctx, b.r)
+	// Boards that would build the same busybox share one tree, named by
+	// the stamp of every input but the tree's own path.
+	shared := filepath.Join(b.c.Cache, "busybox", comp("").stamp()[:16])
+	unlock, err := lock(ctx, shared+".lock", b.c.Progress)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := linkBuildTree(filepath.Join(b.dir, "busybox-build"), shared); err != nil {
+		return fmt.Errorf("busybox: %w", err)
+	}
+	c := comp(shared)
+	compiled, err := c.run(ctx, b.r)
 	if err != nil {
 		return err
 	}
 	if compiled {
 		b.res.Compiled = append(b.res.Compiled, "busybox")
+		pruneTrees(filepath.Dir(shared), filepath.Join(b.c.Cache, "*", "busybox-build"))
 	}
-	b.res.Busybox = plan.BinaryPath()
+	b.res.Busybox = c.outputs[0]
 	return nil
+}
+
+// pruneTrees removes the trees in dir that no board links to (links, a
+// glob) and no build holds the lock of: the trees of inputs since
+// changed, about 30 MB each. It does what it can; what it cannot remove
+// waits for the next build.
+func pruneTrees(dir, links string) {
+	used := map[string]bool{}
+	names, _ := filepath.Glob(links)
+	for _, l := range names {
+		if t, err := os.Readlink(l); err == nil {
+			used[filepath.Base(t)] = true
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		tree := filepath.Join(dir, e.Name())
+		if !e.IsDir() || used[e.Name()] {
+			continue
+		}
+		f, err := os.OpenFile(tree+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(tree)
+		}
+		f.Close()
+	}
+}
+
+// linkBuildTree makes link, the board's name for a build tree, a
+// symbolic link to tree (relative, so the cache can move). A directory
+// there (a cache from before the trees were shared) is removed: its
+// stamp named its own path, so it would have been rebuilt anyway.
+func linkBuildTree(link, tree string) error {
+	rel, err := filepath.Rel(filepath.Dir(link), tree)
+	if err != nil {
+		return err
+	}
+	if cur, err := os.Readlink(link); err == nil && cur == rel {
+		return nil
+	}
+	if err := os.RemoveAll(link); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	return os.Symlink(rel, link)
 }
 
 func (b builder) rootfs(context.Context) error {

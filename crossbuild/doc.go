@@ -10,7 +10,10 @@
 // once into the cache (~/.cache/bootrig/src). Each board has its build
 // trees in ~/.cache/bootrig/BOARD (kernel-build, busybox-build,
 // u-boot-build, build.log) and its results in ~/.cache/bootrig/BOARD/out
-// (uImage, rootfs/, u-boot.bin).
+// (uImage, rootfs/, u-boot.bin). busybox-build is a link to a tree in
+// ~/.cache/bootrig/busybox named by the stamp of its inputs, so boards
+// that would build the same busybox (qemu-arm's and vexpress-a9's) build
+// it once; trees no board links to any more are removed.
 //
 // External commands are planned by pure functions (plan.go) and run with
 // an explicit argv and environment, never a shell. Configurations are the

@@ -220,3 +220,44 @@ func exits(pid int, d time.Duration) bool {
 	n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(d.Milliseconds()))
 	return err == nil && n == 1
 }
+
+// TestSharedTrees: boards link one shared tree; an old per-board
+// directory or link gives way to the link; trees no board links to are
+// removed unless a build holds their lock.
+func TestSharedTrees(t *testing.T) {
+	cache := t.TempDir()
+	trees := filepath.Join(cache, "busybox")
+	for _, name := range []string{"a", "b", "c"} {
+		if err := os.MkdirAll(filepath.Join(trees, name, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// x had its own tree before trees were shared; y linked to b.
+	if err := os.MkdirAll(filepath.Join(cache, "x", "busybox-build", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := linkBuildTree(filepath.Join(cache, "y", "busybox-build"), filepath.Join(trees, "b")); err != nil {
+		t.Fatal(err)
+	}
+	for _, board := range []string{"x", "y"} {
+		for range 2 { // a second call changes nothing
+			if err := linkBuildTree(filepath.Join(cache, board, "busybox-build"), filepath.Join(trees, "a")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := os.Readlink(filepath.Join(cache, board, "busybox-build")); err != nil || got != "../busybox/a" {
+			t.Errorf("%s/busybox-build links to %q (%v), want ../busybox/a", board, got, err)
+		}
+	}
+	unlock, err := lock(context.Background(), filepath.Join(trees, "c.lock"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruneTrees(trees, filepath.Join(cache, "*", "busybox-build"))
+	unlock()
+	for name, want := range map[string]bool{"a": true, "b": false, "c": true} {
+		if _, err := os.Stat(filepath.Join(trees, name, "sub")); (err == nil) != want {
+			t.Errorf("tree %s there: %v, want %v", name, err == nil, want)
+		}
+	}
+}

@@ -130,13 +130,17 @@ func TestTwoInstances(t *testing.T) {
 }
 
 // TestTwoProfiles: instances of two profiles at once, qemu-arm and
-// vexpress-a9 (another QEMU machine, U-Boot, kernel and device tree),
+// vexpress-a9 (another QEMU machine, U-Boot, kernel and device tree, and
+// the busybox qemu-arm's build made: the same inputs share one tree),
 // each booted to its shell with the device tree's model asserted; ps
 // lists both, each with its board.
 func TestTwoProfiles(t *testing.T) {
 	_, env := instancesRoot(t)
 	if r := runBootrig(t, "build", "--board", "vexpress-a9"); r.code != 0 {
 		t.Fatalf("bootrig build --board vexpress-a9: exit %d", r.code)
+	} else if !strings.Contains(r.stderr, "busybox: up to date") {
+		// The same toolchain, source and settings as qemu-arm's, just built.
+		t.Errorf("vexpress-a9 did not take qemu-arm's busybox:\n%s", r.stderr)
 	}
 	models := map[string]string{"qemu-arm": "linux,dummy-virt", "vexpress-a9": "V2P-CA9"}
 	boots := map[string]*result{}
