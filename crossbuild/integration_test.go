@@ -31,6 +31,9 @@ func testContext(t *testing.T) context.Context {
 // first time on a machine: about 4 minutes on 2 cores) and checks what
 // came out; then builds again and checks that nothing was compiled.
 func TestBuildQEMUArm(t *testing.T) {
+	// The builds of different boards run at once (each board has its own
+	// lock): the mini2440 kernel, the longest, need not wait for qemu-arm.
+	t.Parallel()
 	p, err := boards.Lookup("qemu-arm")
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +151,7 @@ func TestBuildMini2440Kernel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the mini2440 kernel (about 11 CPU-minutes cold)")
 	}
+	t.Parallel()
 	p, err := boards.Lookup("mini2440")
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ func TestBuildMini2440RootFS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds musl and busybox for the mini2440 (minutes cold)")
 	}
+	t.Parallel()
 	p, mini := target(t, "mini2440")
 	var progress bytes.Buffer
 	cfg := Config{Board: p, Target: TargetRootFS, Out: t.TempDir(), Progress: &progress}
