@@ -5,11 +5,12 @@
 #     board's phases as the console shows them), U-Boot's TFTP rate for the
 #     uImage, and the wall time of the whole command.
 #  2. In the board, over NFS: sequential read and write of a 64 MiB file (dd)
-#     and `find | wc -l` over the busybox rootfs, served by bootrig (the
-#     board's root) and by nfs-ganesha (VFS backend, the anchor of
-#     ../shared/anchors/README.md) started in the same lab namespace on the
-#     same LAN, exporting the same directory, mounted by the same kernel
-#     with the same options; as ratios (>1: bootrig is faster).
+#     and `find | wc -l` over the busybox rootfs (board caches dropped
+#     first), served by a `bootrig serve` and by nfs-ganesha (VFS backend,
+#     the anchor of ../shared/anchors/README.md), both started in the lab's
+#     namespace on the same LAN, exporting the same directory (a copy of the
+#     rootfs), mounted by the same kernel with the same options, timed on the
+#     board in microseconds; as ratios (>1: bootrig is faster).
 #
 # Needs root (ganesha's VFS backend needs capabilities a user namespace
 # cannot give; it runs in the lab's network namespace through nsenter),
@@ -32,8 +33,9 @@ work=$(mktemp -d /tmp/bench-boot.XXXXXX)
 cleanup() {
 	[ -n "${qemu:-}" ] && kill "$qemu" 2>/dev/null || true
 	[ -n "${anchor:-}" ] && kill -- -"$anchor" 2>/dev/null || true # ganesha and rpcbind
+	[ -n "${ours:-}" ] && kill -- -"$ours" 2>/dev/null || true
 	wait 2>/dev/null || true
-	rm -rf "$work" "$ROOTFS/root/bench" "$ROOTFS/root/nfsbench.sh"
+	rm -rf "$work" "$ROOTFS/root/nfsbench.sh"
 }
 trap cleanup EXIT
 if [ -n "${BOOTRIG:-}" ]; then cp "$BOOTRIG" "$work/bootrig"; else go build -o "$work/bootrig" ./cmd/bootrig; fi
@@ -110,40 +112,51 @@ cp boards/profiles/qemu-arm.yaml "$profile" || {
 	exit 1
 }
 sed -i 's/^\(  options: .*\)$/\1,port=2049,mountport=2049,mountproto=tcp/' "$profile"
-mkdir -p "$ROOTFS/root/bench"
+# The directory both servers export: a copy of the board's root filesystem
+# (a bootrig server holds its export's metadata store, so it cannot be the
+# root's own), with the files read.
+exp=$work/export
+cp -a "$ROOTFS" "$exp"
+if [ -f "$ROOTFS.devtable" ]; then cp "$ROOTFS.devtable" "$exp.devtable"; fi
+mkdir -p "$exp/root/bench"
 for i in $(seq "$RUNS"); do # a file per run and server: the board reads each cold
-	for side in bootrig ganesha; do head -c $((SIZE_MIB << 20)) /dev/urandom >"$ROOTFS/root/bench/read-$side-$i.bin"; done
+	for side in bootrig ganesha; do head -c $((SIZE_MIB << 20)) /dev/urandom >"$exp/root/bench/read-$side-$i.bin"; done
 done
-cat "$ROOTFS"/root/bench/read-*.bin >/dev/null # both servers read from the host's page cache
-opts=vers=3,tcp,nolock,port=20490,mountport=20491,mountproto=tcp,rsize=1048576,wsize=1048576,lookupcache=positive
+cat "$exp"/root/bench/read-*.bin >/dev/null # both servers read from the host's page cache
+# Both servers are measured through mounts of their own with the same
+# options (only the ports differ), neither of them the board's root (which
+# boots with actimeo=1 and is warm from the boot).
+opts=vers=3,tcp,nolock,mountproto=tcp,rsize=1048576,wsize=1048576,lookupcache=positive
 cat >"$ROOTFS/root/nfsbench.sh" <<EOF
 #!/bin/sh
 # Written by bench/boot.sh: $RUNS rounds, the servers' order alternating.
-now() { cut -d' ' -f1 /proc/uptime; }
-t() { s=\$(now); "\$@" >/dev/null 2>&1 || echo "failed: \$*" >&2; e=\$(now); awk "BEGIN {print \$e - \$s}"; }
-mkdir -p /mnt && mount -t nfs -o $opts 192.168.7.1:$ROOTFS /mnt || exit 1
-# find walks the same tree on both sides: before any write of the round
-# (a write-*.bin made between the two finds was one of the 9 entries of
-# difference), and without dev/, which the board's root has as its
-# devtmpfs mount point (-xdev stops there) and ganesha's export as the
-# host directory, with bootrig's device node placeholders.
-walk() { find "\$1" -xdev -path "\${1%/}/dev" -prune -o -print; }
+# now: the wall clock in microseconds (adjtimex; /proc/uptime has 10 ms steps).
+now() { adjtimex | awk '/tv_sec/ {s = \$2} /tv_usec/ {u = \$2} END {printf "%d.%06d\\n", s, u}'; }
+t() { s=\$(now); "\$@" >/dev/null 2>&1 || echo "failed: \$*" >&2; e=\$(now); awk "BEGIN {printf \\"%.4f\\", \$e - \$s}"; }
+mkdir -p /mnt/bootrig /mnt/ganesha
+mount -t nfs -o $opts,port=2050,mountport=2050 192.168.7.1:$exp /mnt/bootrig || exit 1
+mount -t nfs -o $opts,port=20490,mountport=20491 192.168.7.1:$exp /mnt/ganesha || exit 1
+# find walks the same tree on both sides, before any write of the round (a
+# write-*.bin made between the two finds was one of the 9 entries of
+# difference), without dev/ (bootrig's device node placeholders), with
+# the board's caches of both mounts dropped first: the first round also
+# finds the servers cold, the later ones warm.
+walk() { find "\$1" -path "\$1/dev" -prune -o -print; }
 for i in \$(seq $RUNS); do
 	order="bootrig ganesha"; [ \$((i % 2)) = 0 ] && order="ganesha bootrig"
-	if [ \$i = 1 ]; then # cold caches: the first round only
-		for side in \$order; do
-			r=/; [ \$side = ganesha ] && r=/mnt
-			echo "\$side find \$(t sh -c "find \$r -xdev -path \${r%/}/dev -prune -o -print | wc -l")"
-			echo "\$side entries \$(walk \$r | wc -l)"
-		done
-	fi
 	for side in \$order; do
-		if [ \$side = ganesha ]; then d=/mnt/root/bench; else d=/root/bench; fi
+		sync; echo 3 >/proc/sys/vm/drop_caches
+		k=find; [ \$i = 1 ] && k=find1
+		echo "\$side \$k \$(t sh -c "find /mnt/\$side -path /mnt/\$side/dev -prune -o -print | wc -l")"
+		[ \$i = 1 ] && echo "\$side entries \$(walk /mnt/\$side | wc -l)"
+	done
+	for side in \$order; do
+		d=/mnt/\$side/root/bench
 		echo "\$side read \$(t dd if=\$d/read-\$side-\$i.bin of=/dev/null bs=1M)"
 		echo "\$side write \$(t dd if=/dev/zero of=\$d/write-\$side.bin bs=1M count=$SIZE_MIB conv=fsync)"
 	done
 done
-umount /mnt
+umount /mnt/bootrig /mnt/ganesha
 EOF
 chmod +x "$ROOTFS/root/nfsbench.sh"
 $br up --board-file "$profile" --quiet --keep --state "$state" --run true >/dev/null 2>"$work/keep.err" || {
@@ -158,7 +171,7 @@ NFS_CORE_PARAM {
 }
 NFS_KRB5 { Active_krb5 = false; }
 EXPORT {
-  Export_Id = 1; Path = $ROOTFS; Pseudo = /export;
+  Export_Id = 1; Path = $exp; Pseudo = /export;
   Access_Type = RW; Squash = No_Root_Squash; Protocols = 3; Transports = TCP;
   SecType = sys; FSAL { Name = VFS; }
 }
@@ -175,6 +188,16 @@ for _ in $(seq 100); do # until ganesha has registered NFS with rpcbind
 	nsenter --target "$qemu" --net -- rpcinfo -p 127.0.0.1 2>/dev/null | grep -q '100003 *3 *tcp *20490' && break
 	sleep 0.2
 done
+# bootrig's side: a server of its own (as ganesha is), in the same
+# namespace, exporting the same directory; the board's root stays on the
+# one bootrig up started.
+setsid nsenter --target "$qemu" --net -- "$br" serve --board-file "$profile" --no-tftp --listen 192.168.7.1 \
+	--portmap=false --nfs-port 2050 --rootfs "$exp" >/dev/null 2>"$work/serve.err" &
+ours=$!
+for _ in $(seq 100); do
+	nsenter --target "$qemu" --net -- rpcinfo -n 2050 -t 192.168.7.1 100003 3 >/dev/null 2>&1 && break
+	sleep 0.1
+done
 $br up --board-file "$profile" --quiet --attach --no-portmap --state "$state" --run /root/nfsbench.sh \
 	>"$work/nfs.out" 2>"$work/nfs.err" || {
 	cat "$work/nfs.err" "$work/nfs.out" >&2
@@ -182,10 +205,10 @@ $br up --board-file "$profile" --quiet --attach --no-portmap --state "$state" --
 }
 grep -v '^\[' "$work/nfs.out" >"$work/nfs.tsv"
 m() { awk -v s="$1" -v k="$2" '$1==s && $2==k {print $3}' "$work/nfs.tsv" | median; }
-printf "  %-36s %10s %10s %8s\n" "(median of $RUNS; find: cold, once)" bootrig ganesha ratio
-for k in read write find; do
+printf "  %-36s %10s %10s %8s\n" "(median of $RUNS)" bootrig ganesha ratio
+for k in read write find find1; do
 	b=$(m bootrig $k) g=$(m ganesha $k)
-	case $k in read) n="read $SIZE_MIB MiB (s)" ;; write) n="write $SIZE_MIB MiB, fsync (s)" ;; find) n="find rootfs | wc -l (s)" ;; esac
+	case $k in read) n="read $SIZE_MIB MiB (s)" ;; write) n="write $SIZE_MIB MiB, fsync (s)" ;; find) n="find, board caches dropped (s)" ;; find1) n="find, all cold (round 1) (s)" ;; esac
 	printf "  %-36s %10s %10s %8.2f\n" "$n" "$b" "$g" "$(echo "$g / $b" | bc -l)"
 done
 echo "  entries seen: bootrig $(m bootrig entries), ganesha $(m ganesha entries); ratio > 1: bootrig is faster"
