@@ -3,6 +3,8 @@ package up_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,6 +177,31 @@ func run(t *testing.T, b *up.Board, cmd string) (string, int) {
 	return out, code
 }
 
+// checkBigListing makes a directory in the export, from the host, with
+// more entries than one READDIRPLUS reply holds at the server's dtpref,
+// and checks the board's kernel lists every name.
+func checkBigListing(t *testing.T, b *up.Board, export string) {
+	t.Helper()
+	const n = 600 // about 90 KB of READDIRPLUS entries: several replies
+	dir := filepath.Join(export, "root", "many")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var names strings.Builder
+	for i := range n {
+		name := fmt.Sprintf("entry-%04d", i)
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names.WriteString(name + "\n")
+	}
+	want := fmt.Sprintf("%d %x", n, md5.Sum([]byte(names.String())))
+	out, code := run(t, b, `ls -1 /root/many | wc -l | tr -d ' \n'; printf ' '; ls -1 /root/many | md5sum | cut -d' ' -f1`)
+	if got := strings.TrimSpace(out); got != want || code != 0 {
+		t.Errorf("the board lists /root/many as %q (exit %d); the host has %q (count, md5 of the names)", got, code, want)
+	}
+}
+
 // TestBootToShell: power on with the environment written while the
 // board was off (qemu-arm: uboot.env on its FAT disk), no key pressed;
 // U-Boot loaded it; every phase in order; the kernel got exactly the
@@ -223,6 +250,7 @@ func TestBootToShell(t *testing.T) {
 	if out != "no newline" || code != 7 {
 		t.Errorf("run: exit %d, output %q; want 7, %q", code, out, "no newline")
 	}
+	checkBigListing(t, b, c.Netboot.Export)
 
 	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
