@@ -133,6 +133,9 @@ cat >"$ROOTFS/root/nfsbench.sh" <<EOF
 # now: the wall clock in microseconds (adjtimex; /proc/uptime has 10 ms steps).
 now() { adjtimex | awk '/tv_sec/ {s = \$2} /tv_usec/ {u = \$2} END {printf "%d.%06d\\n", s, u}'; }
 t() { s=\$(now); "\$@" >/dev/null 2>&1 || echo "failed: \$*" >&2; e=\$(now); awk "BEGIN {printf \\"%.4f\\", \$e - \$s}"; }
+# The mount points on a tmpfs: nothing is left in the board's root (the
+# build output, which tests copy).
+mount -t tmpfs tmpfs /mnt || exit 1
 mkdir -p /mnt/bootrig /mnt/ganesha
 mount -t nfs -o $opts,port=2050,mountport=2050 192.168.7.1:$exp /mnt/bootrig || exit 1
 mount -t nfs -o $opts,port=20490,mountport=20491 192.168.7.1:$exp /mnt/ganesha || exit 1
@@ -156,7 +159,7 @@ for i in \$(seq $RUNS); do
 		echo "\$side write \$(t dd if=/dev/zero of=\$d/write-\$side.bin bs=1M count=$SIZE_MIB conv=fsync)"
 	done
 done
-umount /mnt/bootrig /mnt/ganesha
+umount /mnt/bootrig /mnt/ganesha /mnt
 EOF
 chmod +x "$ROOTFS/root/nfsbench.sh"
 $br up --board-file "$profile" --quiet --keep --state "$state" --run true >/dev/null 2>"$work/keep.err" || {
