@@ -205,7 +205,8 @@ func checkBigListing(t *testing.T, b *up.Board, export string) {
 // TestBootToShell: power on with the environment written while the
 // board was off (qemu-arm: uboot.env on its FAT disk), no key pressed;
 // U-Boot loaded it; every phase in order; the kernel got exactly the
-// written command line; a command's output and status; and bootrig's capture of
+// written command line; a command's output and status; the board lists
+// every name of a big directory made on the host; and bootrig's capture of
 // the console is byte-identical to QEMU's own log of the serial line.
 func TestBootToShell(t *testing.T) {
 	if !inLab(t) {
