@@ -209,20 +209,15 @@ func lock(ctx context.Context, path string, progress io.Writer) (func(), error) 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("build lock: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("build lock: %w", err)
-	}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for said := false; ; said = true {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
+		unlock, ok, err := tryLock(path)
+		if err != nil {
 			return nil, fmt.Errorf("build lock %s: %w", path, err)
+		}
+		if ok {
+			return unlock, nil
 		}
 		if !said {
 			fmt.Fprintf(progress, "waiting for another bootrig build to release %s\n", path)
@@ -230,10 +225,27 @@ func lock(ctx context.Context, path string, progress io.Writer) (func(), error) 
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			f.Close()
 			return nil, fmt.Errorf("waiting for another bootrig build to release %s: %w", path, ctx.Err())
 		}
 	}
+}
+
+// tryLock takes the exclusive flock on path (made if missing) if no one
+// holds it; ok is false, with no error, while another does.
+func tryLock(path string) (unlock func(), ok bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, false, err
+	}
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		return func() { f.Close() }, true, nil
+	}
+	f.Close()
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, false, nil
+	}
+	return nil, false, err
 }
 
 func sizes(res Result) Sizes {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/bootrig/bootrig/boards"
 	"github.com/bootrig/bootrig/uboot"
@@ -255,14 +254,10 @@ func pruneTrees(dir, links string) {
 		if !e.IsDir() || used[e.Name()] {
 			continue
 		}
-		f, err := os.OpenFile(tree+".lock", os.O_RDWR|os.O_CREATE, 0o644)
-		if err != nil {
-			continue
-		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+		if unlock, ok, _ := tryLock(tree + ".lock"); ok {
 			os.RemoveAll(tree)
+			unlock()
 		}
-		f.Close()
 	}
 }
 
