@@ -14,6 +14,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
+
+	"github.com/bootrig/bootrig/internal/rawsys"
 )
 
 // Errors the filesystem layer reports; the NFS layer maps them to status
@@ -75,14 +77,23 @@ func OpenExport(dir string, opt ExportOptions) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", abs, err)
 	}
-	x := &Export{dir: abs, realDir: real, root: root, real: opt.RealOwnership, log: opt.Log}
+	rootDir, err := root.Open(".")
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("export %s: %w", abs, err)
+	}
+	fail := func(err error) (*Export, error) {
+		rootDir.Close()
+		root.Close()
+		return nil, err
+	}
+	x := &Export{dir: abs, realDir: real, root: root, rootDir: rootDir, real: opt.RealOwnership, log: opt.Log}
 	if x.log == nil {
 		x.log = slog.Default()
 	}
 	st, err := x.statRoot()
 	if err != nil {
-		root.Close()
-		return nil, err
+		return fail(err)
 	}
 	x.rootKey, x.rootBt = keyOf(&st), btimeOf(&st)
 	path := opt.StatePath
@@ -90,26 +101,17 @@ func OpenExport(dir string, opt ExportOptions) (*Export, error) {
 		path = DefaultStatePath(abs)
 	}
 	if strings.HasPrefix(filepath.Clean(path)+"/", abs+"/") {
-		root.Close()
-		return nil, fmt.Errorf("metadata store %s is inside the export %s: keep it outside", path, abs)
+		return fail(fmt.Errorf("metadata store %s is inside the export %s: keep it outside", path, abs))
 	}
 	key, err := loadHandleKey(handleKeyPath(path))
 	if err != nil {
-		root.Close()
-		return nil, err
+		return fail(err)
 	}
 	if x.hblock, err = aes.NewCipher(key); err != nil {
-		root.Close()
-		return nil, fmt.Errorf("handle key %s: %w", handleKeyPath(path), err)
+		return fail(fmt.Errorf("handle key %s: %w", handleKeyPath(path), err))
 	}
 	if x.st, err = openStore(path); err != nil {
-		root.Close()
-		return nil, err
-	}
-	if x.rootDir, err = root.Open("."); err != nil {
-		x.st.close()
-		root.Close()
-		return nil, fmt.Errorf("export %s: %w", abs, err)
+		return fail(err)
 	}
 	x.dirs.init()
 	return x, nil
@@ -131,12 +133,11 @@ func (x *Export) Close() error {
 }
 
 func (x *Export) statRoot() (unix.Statx_t, error) {
-	f, err := x.root.Open(".")
-	if err != nil {
-		return unix.Statx_t{}, fmt.Errorf("export %s: %w", x.dir, err)
+	var st unix.Statx_t
+	if err := rawsys.Statx(int(x.rootDir.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, statxMask, &st); err != nil {
+		return st, fmt.Errorf("export %s: %w", x.dir, err)
 	}
-	defer f.Close()
-	return fstatx(f)
+	return st, nil
 }
 
 const statxMask = unix.STATX_BASIC_STATS | unix.STATX_BTIME
@@ -319,33 +320,56 @@ var noOpenat2 atomic.Bool
 
 // stat returns the host attributes of the object n names, verified.
 func (x *Export) stat(n *node) (unix.Statx_t, error) {
+	var st unix.Statx_t
+	var err error
 	if n.isRoot() {
-		st, err := x.statRoot()
-		if err == nil && (keyOf(&st) != n.key || btimeOf(&st) != n.btime) {
-			err = ErrStale
+		st, err = x.statRoot()
+	} else if st, err = x.statNode(n); err != nil && isNotFound(err) {
+		err = ErrStale
+	}
+	if err == nil && (keyOf(&st) != n.key || btimeOf(&st) != n.btime) {
+		err = ErrStale
+	}
+	return st, err
+}
+
+// statNode stats the object n (not the root) names, not followed if a
+// symlink, its path resolved beneath the root as openDirAt resolves: an
+// O_PATH descriptor from openat2, statx of it, closed. The three are
+// rawsys calls, so a GETATTR or ACCESS makes no scheduler-visible
+// system call. Where openat2 is missing, n's directory is opened with
+// openDirAt and n stat'ed in it.
+func (x *Export) statNode(n *node) (unix.Statx_t, error) {
+	var st unix.Statx_t
+	if !noOpenat2.Load() {
+		how := unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 		}
-		return st, err
+		for range 8 {
+			fd, err := rawsys.Openat2(int(x.rootDir.Fd()), n.path(), &how)
+			switch err {
+			case nil:
+				err = rawsys.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, statxMask, &st)
+				rawsys.Close(fd)
+				return st, err
+			case unix.EAGAIN:
+				continue
+			case unix.ENOSYS:
+				noOpenat2.Store(true)
+			default:
+				return st, &os.PathError{Op: "openat2", Path: n.path(), Err: err}
+			}
+			break
+		}
 	}
 	pn := &node{comps: n.comps[:len(n.comps)-1]}
 	dir, err := x.openDirAt(pn.path())
 	if err != nil {
-		if isNotFound(err) {
-			err = ErrStale
-		}
-		return unix.Statx_t{}, err
-	}
-	defer dir.Close()
-	st, err := statxAt(dir, n.name())
-	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			err = ErrStale
-		}
 		return st, err
 	}
-	if keyOf(&st) != n.key || btimeOf(&st) != n.btime {
-		return st, ErrStale
-	}
-	return st, nil
+	defer dir.Close()
+	return statxAt(dir, n.name())
 }
 
 // parentDir opens the directory holding n (not the root), verifying that

@@ -7,7 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootrig/bootrig/internal/rawsys"
 )
 
 // Serve accepts TCP connections on l and serves each until Shutdown.
@@ -77,6 +82,7 @@ func (s *Server) untrackConn(c net.Conn) {
 type conn struct {
 	s     *Server
 	c     net.Conn
+	raw   syscall.RawConn // nil: c is read and written as a net.Conn
 	br    *bufio.Reader
 	local netip.Addr
 	wmu   sync.Mutex
@@ -110,9 +116,16 @@ func (s *Server) serveConn(c net.Conn) {
 	defer s.untrackConn(c)
 	defer c.Close()
 	br := readers.Get().(*bufio.Reader)
-	br.Reset(c)
 	defer func() { br.Reset(nil); readers.Put(br) }()
 	cn := &conn{s: s, c: c, br: br, slots: make(chan struct{}, s.inFlight()), idle: make(chan job), done: make(chan struct{})}
+	if sc, ok := c.(syscall.Conn); ok && rawsys.ForSockets {
+		cn.raw, _ = sc.SyscallConn()
+	}
+	if cn.raw != nil {
+		br.Reset(rawReader{cn.raw})
+	} else {
+		br.Reset(c)
+	}
 	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
 		cn.local = a.AddrPort().Addr().Unmap()
 	}
@@ -239,13 +252,73 @@ func (cn *conn) send(reply []byte) {
 	cn.wmu.Lock()
 	defer cn.wmu.Unlock()
 	cn.c.SetWriteDeadline(time.Now().Add(time.Minute))
-	if _, err := out.WriteTo(cn.c); err != nil {
+	var err error
+	if cn.raw != nil {
+		err = writeRaw(cn.raw, out)
+	} else {
+		_, err = out.WriteTo(cn.c)
+	}
+	if err != nil {
 		cn.c.Close()
 	}
+}
+
+// rawReader reads a connection with rawsys.Read: the poller still waits
+// for data (and keeps the read deadline), but the read itself does not
+// wake the runtime's sysmon (see package rawsys).
+type rawReader struct{ rc syscall.RawConn }
+
+func (r rawReader) Read(p []byte) (int, error) {
+	var n int
+	var err error
+	if werr := r.rc.Read(func(fd uintptr) bool {
+		n, err = rawsys.Read(int(fd), p)
+		return err != unix.EAGAIN
+	}); werr != nil {
+		return 0, werr
+	}
+	switch {
+	case err != nil:
+		return 0, err
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// writeRaw writes all of bufs with rawsys.Writev, waiting in the poller
+// (under the write deadline) while the socket is full.
+func writeRaw(rc syscall.RawConn, bufs [][]byte) error {
+	var err error
+	if werr := rc.Write(func(fd uintptr) bool {
+		for len(bufs) > 0 {
+			var n int
+			if n, err = rawsys.Writev(int(fd), bufs); err != nil {
+				return err != unix.EAGAIN
+			}
+			bufs = consume(bufs, n)
+		}
+		return true
+	}); werr != nil {
+		return werr
+	}
+	return err
 }
 
 func (s *Server) setBlocked(d int) {
 	s.mu.Lock()
 	s.blocked += d
 	s.mu.Unlock()
+}
+
+// consume drops the first n bytes of bufs.
+func consume(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	return bufs
 }
