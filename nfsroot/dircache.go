@@ -2,12 +2,13 @@ package nfsroot
 
 import (
 	"encoding/binary"
-	"os"
 	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bootrig/bootrig/internal/rawsys"
 )
 
 // dirCache keeps the listings of recently read directories: their names
@@ -106,7 +107,7 @@ func (c *dirCache) close() {
 
 // list returns the listing of the directory dir, whose attributes
 // (fresh) are st: the one kept, or one read now.
-func (c *dirCache) list(dir *os.File, st *unix.Statx_t) (*listing, error) {
+func (c *dirCache) list(dir dirFD, st *unix.Statx_t) (*listing, error) {
 	k, bt := keyOf(st), btimeOf(st)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -139,7 +140,7 @@ func (c *dirCache) list(dir *os.File, st *unix.Statx_t) (*listing, error) {
 
 // watch puts an inotify watch on the open directory dir (key k),
 // before it is read: nil if there can be none.
-func (c *dirCache) watch(dir *os.File, k fileKey) *dirWatch {
+func (c *dirCache) watch(dir dirFD, k fileKey) *dirWatch {
 	if c.fd < 0 {
 		return nil
 	}
@@ -211,10 +212,7 @@ func (c *dirCache) drain() {
 		return
 	}
 	for {
-		n, err := unix.Read(c.fd, c.buf)
-		if err == unix.EINTR {
-			continue
-		}
+		n, err := rawsys.Read(c.fd, c.buf) // non-blocking (IN_NONBLOCK)
 		if err != nil || n <= 0 {
 			return
 		}
@@ -329,7 +327,7 @@ func (c *dirCache) storeAttrs(l *listing, base int, out []plusEntry, gen uint64)
 
 // readDirents reads the open directory dir whole (getdents64), in
 // cookie order, with "." and "..".
-func readDirents(dir *os.File) ([]dirent, error) {
+func readDirents(dir dirFD) ([]dirent, error) {
 	ents := []dirent{{cookie: cookieDot, name: "."}, {cookie: cookieDotDot, name: ".."}}
 	buf := make([]byte, 32<<10)
 	fd := int(dir.Fd())

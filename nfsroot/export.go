@@ -142,25 +142,46 @@ func (x *Export) statRoot() (unix.Statx_t, error) {
 
 const statxMask = unix.STATX_BASIC_STATS | unix.STATX_BTIME
 
-func fstatx(f *os.File) (unix.Statx_t, error) {
+// dirFD is an open directory: an *os.File, or a rawDir.
+type dirFD interface {
+	Fd() uintptr
+	Close() error
+}
+
+// rawDir is a directory opened by openDirAt with rawsys.Openat2 and
+// closed with rawsys.Close (an *os.File costs an fcntl to open, not a
+// raw one: see package rawsys).
+type rawDir struct{ fd int }
+
+func (d *rawDir) Fd() uintptr { return uintptr(d.fd) }
+
+// Close closes the directory once; closing it again is an error, and
+// closes nothing (the number may be another file's by then).
+func (d *rawDir) Close() error {
+	if d.fd < 0 {
+		return os.ErrClosed
+	}
+	fd := d.fd
+	d.fd = -1
+	return rawsys.Close(fd)
+}
+
+func fstatx(f dirFD) (unix.Statx_t, error) {
 	var st unix.Statx_t
 	err := statxRetry(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, &st)
 	return st, err
 }
 
-func statxAt(dir *os.File, name string) (unix.Statx_t, error) {
+func statxAt(dir dirFD, name string) (unix.Statx_t, error) {
 	var st unix.Statx_t
 	err := statxRetry(int(dir.Fd()), name, unix.AT_SYMLINK_NOFOLLOW, &st)
 	return st, err
 }
 
+// statxRetry is statx with the server's mask, retried on EINTR, a
+// rawsys call.
 func statxRetry(fd int, name string, flags int, st *unix.Statx_t) error {
-	for {
-		err := unix.Statx(fd, name, flags, statxMask, st)
-		if err != unix.EINTR {
-			return err
-		}
-	}
+	return rawsys.Statx(fd, name, flags, statxMask, st)
 }
 
 func keyOf(st *unix.Statx_t) fileKey {
@@ -258,7 +279,7 @@ func checkName(name string) error {
 
 // openDir opens the directory a handle names, through the os.Root, and
 // verifies that what was opened is that directory.
-func (x *Export) openDir(n *node) (*os.File, unix.Statx_t, error) {
+func (x *Export) openDir(n *node) (dirFD, unix.Statx_t, error) {
 	f, err := x.openDirAt(n.path())
 	if err != nil {
 		if isNotFound(err) {
@@ -291,18 +312,18 @@ func isNotFound(err error) bool {
 // resolves it. Either way the caller verifies what it opened. (The
 // os.Root's own OpenFile costs an openat per component and five
 // fcntl and epoll_ctl calls for the poller, on every call.)
-func (x *Export) openDirAt(path string) (*os.File, error) {
+func (x *Export) openDirAt(path string) (dirFD, error) {
 	if !noOpenat2.Load() {
 		how := unix.OpenHow{
 			Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
 			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 		}
 		for range 8 {
-			fd, err := unix.Openat2(int(x.rootDir.Fd()), path, &how)
+			fd, err := rawsys.Openat2(int(x.rootDir.Fd()), path, &how)
 			switch err {
 			case nil:
-				return os.NewFile(uintptr(fd), path), nil
-			case unix.EINTR, unix.EAGAIN:
+				return &rawDir{fd}, nil
+			case unix.EAGAIN:
 				continue
 			case unix.ENOSYS:
 				noOpenat2.Store(true)
@@ -374,7 +395,7 @@ func (x *Export) statNode(n *node) (unix.Statx_t, error) {
 
 // parentDir opens the directory holding n (not the root), verifying that
 // n is still the entry named n.name() in it.
-func (x *Export) parentDir(n *node) (*os.File, unix.Statx_t, error) {
+func (x *Export) parentDir(n *node) (dirFD, unix.Statx_t, error) {
 	if n.isRoot() {
 		return nil, unix.Statx_t{}, unix.EINVAL
 	}
@@ -434,7 +455,7 @@ func (x *Export) openFile(n *node, write bool) (*os.File, error) {
 	return f, nil
 }
 
-func openat(dir *os.File, name string, flags int, mode uint32) (int, error) {
+func openat(dir dirFD, name string, flags int, mode uint32) (int, error) {
 	for {
 		fd, err := unix.Openat(int(dir.Fd()), name, flags, mode)
 		if err != unix.EINTR {

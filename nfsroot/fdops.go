@@ -1,7 +1,6 @@
 package nfsroot
 
 import (
-	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -75,7 +74,7 @@ func openPathAt(dirfd int, name string) (*pathFd, error) {
 // openNode opens the object n names as an O_PATH descriptor, verified
 // to be n (ErrStale if the name now holds another object).
 func (x *Export) openNode(n *node) (*pathFd, error) {
-	var dir *os.File
+	var dir dirFD
 	var err error
 	if n.isRoot() {
 		dir, err = x.root.Open(".")

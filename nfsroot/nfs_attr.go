@@ -2,7 +2,6 @@ package nfsroot
 
 import (
 	"errors"
-	"os"
 
 	nfs "github.com/willscott/go-nfs"
 	bolt "go.etcd.io/bbolt"
@@ -21,7 +20,7 @@ func (x *Export) object(h []byte) (*node, unix.Statx_t, error) {
 
 // dirOf resolves a directory handle and opens the directory, verified.
 // A handle of a non-directory is ENOTDIR.
-func (x *Export) dirOf(h []byte) (*node, *os.File, unix.Statx_t, error) {
+func (x *Export) dirOf(h []byte) (*node, dirFD, unix.Statx_t, error) {
 	n, err := x.resolve(h)
 	if err != nil {
 		return nil, nil, unix.Statx_t{}, err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"os"
 
 	nfs "github.com/willscott/go-nfs"
 	bolt "go.etcd.io/bbolt"
@@ -25,7 +24,7 @@ type made struct {
 }
 
 // createReply writes the common CREATE/MKDIR/SYMLINK/MKNOD result.
-func (r *request) createReply(e *encoder, dir *os.File, dst *unix.Statx_t, m *made, err error) {
+func (r *request) createReply(e *encoder, dir dirFD, dst *unix.Statx_t, m *made, err error) {
 	e.Uint32(uint32(status(err)))
 	if err == nil {
 		a := r.x.attrOf(&m.st)
@@ -49,7 +48,7 @@ func (r *request) createReply(e *encoder, dir *os.File, dst *unix.Statx_t, m *ma
 // object in, and the caller.
 type creating struct {
 	dn  *node
-	dir *os.File
+	dir dirFD
 	da  attr // the board's attributes of dir
 	c   cred
 }
@@ -96,7 +95,7 @@ func (r *request) own(in *creating, p *pathFd, sa sattr, defMode uint32, extra f
 
 // openMade opens the entry name that was just made in dir, checking it
 // is still of the kind made (ifmt).
-func openMade(dir *os.File, name string, ifmt uint32) (*pathFd, error) {
+func openMade(dir dirFD, name string, ifmt uint32) (*pathFd, error) {
 	p, err := openPathAt(int(dir.Fd()), name)
 	if err != nil {
 		return nil, err
@@ -319,7 +318,7 @@ func nfsMknod(r *request, e *encoder) error {
 
 // mknod makes a device node, fifo or socket name in dir: on the host
 // with --real-ownership, else an empty placeholder file.
-func (x *Export) mknod(dir *os.File, name string, ifmt, major, minor uint32) (*pathFd, error) {
+func (x *Export) mknod(dir dirFD, name string, ifmt, major, minor uint32) (*pathFd, error) {
 	if x.real {
 		if err := unix.Mknodat(int(dir.Fd()), name, ifmt|0o600, int(unix.Mkdev(major, minor))); err != nil {
 			return nil, err

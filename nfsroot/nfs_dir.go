@@ -2,7 +2,6 @@ package nfsroot
 
 import (
 	"hash/fnv"
-	"os"
 	"slices"
 	"sync"
 
@@ -46,7 +45,7 @@ func nfsLookup(r *request, e *encoder) error {
 }
 
 // lookup finds name in the open directory dn and records it.
-func (x *Export) lookup(dn *node, dir *os.File, dst *unix.Statx_t, name string) (*node, unix.Statx_t, error) {
+func (x *Export) lookup(dn *node, dir dirFD, dst *unix.Statx_t, name string) (*node, unix.Statx_t, error) {
 	switch name {
 	case ".":
 		return dn, *dst, nil
@@ -129,7 +128,7 @@ func xdrLen(s string) int { return 4 + (len(s)+3)&^3 }
 // listing and the index of the entry that follows the client's cookie.
 type openDir struct {
 	dn    *node
-	dir   *os.File
+	dir   dirFD
 	st    unix.Statx_t
 	attr  attr
 	l     *listing

@@ -1,15 +1,13 @@
 package nfsroot
 
 import (
-	"os"
-
 	nfs "github.com/willscott/go-nfs"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
 
 // dirWcc writes wcc_data for a directory that was changed.
-func (r *request) dirWcc(e *encoder, dir *os.File, before *unix.Statx_t) {
+func (r *request) dirWcc(e *encoder, dir dirFD, before *unix.Statx_t) {
 	if dir == nil {
 		e.wcc(nil, nil)
 		return
@@ -51,7 +49,7 @@ func (r *request) unlink(e *encoder, flags int) error {
 
 // unlink removes name from dn (open as dir, the board's attributes da)
 // for c.
-func (x *Export) unlink(dn *node, dir *os.File, da *attr, name string, flags int, c cred, readOnly bool) error {
+func (x *Export) unlink(dn *node, dir dirFD, da *attr, name string, flags int, c cred, readOnly bool) error {
 	switch {
 	case flags != 0 && name == ".":
 		return unix.EINVAL
@@ -147,7 +145,7 @@ func nfsRename(r *request, e *encoder) error {
 // board attributes.
 type renameDirs struct {
 	dn  *node
-	dir *os.File
+	dir dirFD
 	a   attr
 }
 
